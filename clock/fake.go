@@ -1,0 +1,136 @@
+package clock
+
+import (
+	"sync"
+	"time"
+)
+
+// Fake is a Clock whose time moves only when told to. It is safe for
+// concurrent use. The zero value is not usable: call [NewFake].
+type Fake struct {
+	mu      sync.Mutex
+	now     time.Time
+	timers  []*fakeTimer
+	changed chan struct{} // closed and replaced whenever the timer set changes
+}
+
+// NewFake returns a Fake clock set to start.
+func NewFake(start time.Time) *Fake {
+	return &Fake{now: start, changed: make(chan struct{})}
+}
+
+// Now returns the fake time.
+func (f *Fake) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// NewTimer returns a timer that fires when the fake time reaches Now()+d.
+func (f *Fake) NewTimer(d time.Duration) Timer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := &fakeTimer{f: f, at: f.now.Add(d), c: make(chan time.Time, 1)}
+	if d <= 0 {
+		t.c <- f.now
+		return t
+	}
+	f.timers = append(f.timers, t)
+	f.notifyLocked()
+	return t
+}
+
+// Advance moves the time forward by d and fires every timer that is due.
+func (f *Fake) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.setLocked(f.now.Add(d))
+}
+
+// Set moves the time to t (forward or back) and fires every timer that is due.
+func (f *Fake) Set(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.setLocked(t)
+}
+
+func (f *Fake) setLocked(t time.Time) {
+	f.now = t
+	kept := f.timers[:0]
+	for _, tm := range f.timers {
+		if tm.at.After(t) {
+			kept = append(kept, tm)
+			continue
+		}
+		tm.c <- t
+	}
+	clear(f.timers[len(kept):])
+	f.timers = kept
+	f.notifyLocked()
+}
+
+// Timers reports how many timers are waiting to fire. Tests use it to know
+// that goroutines are parked on the clock before advancing it.
+func (f *Fake) Timers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.timers)
+}
+
+// NextTimer returns when the earliest waiting timer fires, and false when no
+// timer waits.
+func (f *Fake) NextTimer() (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var next time.Time
+	for i, t := range f.timers {
+		if i == 0 || t.at.Before(next) {
+			next = t.at
+		}
+	}
+	return next, len(f.timers) > 0
+}
+
+// WaitForTimers blocks until at least n timers are waiting, or until done
+// is closed; it reports whether n were reached.
+func (f *Fake) WaitForTimers(n int, done <-chan struct{}) bool {
+	for {
+		f.mu.Lock()
+		enough, changed := len(f.timers) >= n, f.changed
+		f.mu.Unlock()
+		if enough {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-done:
+			return false
+		}
+	}
+}
+
+func (f *Fake) notifyLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+type fakeTimer struct {
+	f  *Fake
+	at time.Time
+	c  chan time.Time
+}
+
+func (t *fakeTimer) C() <-chan time.Time { return t.c }
+
+func (t *fakeTimer) Stop() bool {
+	t.f.mu.Lock()
+	defer t.f.mu.Unlock()
+	for i, x := range t.f.timers {
+		if x == t {
+			t.f.timers = append(t.f.timers[:i], t.f.timers[i+1:]...)
+			t.f.notifyLocked()
+			return true
+		}
+	}
+	return false
+}

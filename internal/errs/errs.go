@@ -1,0 +1,27 @@
+// Package errs holds the sentinel errors that auth and tokencache need but
+// cannot import from providers (which imports them). providers re-exports
+// each value, so errors.Is works whichever name a caller uses.
+package errs
+
+import "errors"
+
+var (
+	Unauthorized       = errors.New("unikyc: unauthorized")
+	InvalidCredentials = errors.New("unikyc: invalid credentials")
+	RateLimited        = errors.New("unikyc: rate limited")
+	NotFound           = errors.New("unikyc: not found")
+	Validation         = errors.New("unikyc: validation failed")
+)
+
+// StatusCoder is implemented by errors that carry an HTTP status
+// (*providers.Error does).
+type StatusCoder interface{ HTTPStatus() int }
+
+// Status returns the HTTP status carried by err, or 0 when it carries none.
+func Status(err error) int {
+	var s StatusCoder
+	if errors.As(err, &s) {
+		return s.HTTPStatus()
+	}
+	return 0
+}

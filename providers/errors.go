@@ -1,0 +1,187 @@
+package providers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unikyc/unikyc/internal/errs"
+	"github.com/unikyc/unikyc/internal/httpbody"
+)
+
+// Sentinel errors for errors.Is. They are the same values that auth and
+// tokencache return.
+var (
+	// ErrUnauthorized: the provider refused the token or key (401).
+	ErrUnauthorized = errs.Unauthorized
+	// ErrInvalidCredentials: the provider refused the username, password,
+	// key or secret at login. Never retried.
+	ErrInvalidCredentials = errs.InvalidCredentials
+	// ErrRateLimited: the provider answered 429, or the client is cooling
+	// down after one. Matched by *RateLimitError.
+	ErrRateLimited = errs.RateLimited
+	// ErrNotFound: the provider answered 404.
+	ErrNotFound = errs.NotFound
+	// ErrValidation: the request was refused as malformed, by the provider
+	// (400/422 with a validation code) or by unikyc before sending
+	// (*ValidationError).
+	ErrValidation = errs.Validation
+)
+
+// maxErrorBody caps how much of an error answer is kept.
+const maxErrorBody = 64 << 10
+
+// Error is a non-2xx answer from a provider. Its Error method names the
+// provider, operation, status and provider code only: never the body,
+// which may hold personal data, nor any credential.
+type Error struct {
+	Provider   string // "icomply", "idenfy", …
+	Operation  string // "login", "refresh", or the endpoint's name
+	StatusCode int
+	Code       string   // the provider's own error code, e.g. "LOGIN_BAD_CREDENTIALS"
+	Message    string   // the provider's message; may quote your input
+	Fields     []string // names of the fields a validation error points at
+	RequestID  string
+	Header     http.Header
+	Body       []byte // the raw answer, capped at 64 KiB; may hold personal data
+	// Err is the sentinel this error matches beyond its status, set by the
+	// provider's decoder (e.g. ErrInvalidCredentials for a 400 at login).
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("unikyc: ")
+	b.WriteString(e.Provider)
+	if e.Operation != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Operation)
+	}
+	b.WriteString(": ")
+	if e.StatusCode > 0 {
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		b.WriteString(" ")
+		b.WriteString(http.StatusText(e.StatusCode))
+	}
+	if e.Code != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Code)
+		b.WriteString(")")
+	}
+	if len(e.Fields) > 0 {
+		b.WriteString(" fields: ")
+		b.WriteString(strings.Join(e.Fields, ", "))
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel the provider's decoder set, if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches the sentinel that the status implies: 401 ErrUnauthorized,
+// 404 ErrNotFound, 429 ErrRateLimited, 422 ErrValidation.
+func (e *Error) Is(target error) bool {
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		return target == ErrUnauthorized
+	case http.StatusNotFound:
+		return target == ErrNotFound
+	case http.StatusTooManyRequests:
+		return target == ErrRateLimited
+	case http.StatusUnprocessableEntity:
+		return target == ErrValidation
+	}
+	return false
+}
+
+// HTTPStatus returns StatusCode; it lets packages below providers classify
+// the error without importing it.
+func (e *Error) HTTPStatus() int { return e.StatusCode }
+
+// ErrorDecoder fills Code, Message, Fields and Err of e from e.Body. Each
+// provider package has one; it must not fail on a body it does not expect.
+type ErrorDecoder func(e *Error)
+
+// NewError reads the (capped) body of a non-2xx resp, closes it and
+// returns the decoded *Error.
+func NewError(provider, operation string, resp *http.Response, decode ErrorDecoder) *Error {
+	e := &Error{
+		Provider:   provider,
+		Operation:  operation,
+		StatusCode: resp.StatusCode,
+		Header:     resp.Header,
+		RequestID:  requestID(resp.Header),
+	}
+	if resp.Body != nil {
+		e.Body, _ = httpbody.Read(resp.Body, maxErrorBody)
+		httpbody.Drain(resp.Body, maxErrorBody)
+	}
+	if decode != nil && len(e.Body) > 0 {
+		decode(e)
+	}
+	return e
+}
+
+func requestID(h http.Header) string {
+	for _, k := range []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid"} {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// RateLimitError reports that a request was not sent, or not retried,
+// because the provider's rate limit asks for a wait longer than the
+// caller's deadline or the retry policy's MaxRetryWait. It matches
+// ErrRateLimited.
+type RateLimitError struct {
+	Provider   string
+	RetryAfter time.Duration // how long until the provider accepts requests again
+	// Response is the 429 answer that started the wait; nil when the request
+	// was held back by a cool-down that an earlier answer started.
+	Response *Error
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("unikyc: %s rate limited: retry after %s", e.Provider, e.RetryAfter.Round(time.Millisecond))
+}
+
+// Is reports whether target is ErrRateLimited.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns the 429 answer, when there was one.
+func (e *RateLimitError) Unwrap() error {
+	if e.Response == nil {
+		return nil
+	}
+	return e.Response
+}
+
+// ValidationError is bad input caught before anything was sent. It names
+// the field and the rule, never the value.
+type ValidationError struct {
+	Field  string // e.g. "tags[2]"
+	Reason string // e.g. "must not contain a comma"
+}
+
+func (e *ValidationError) Error() string {
+	return "unikyc: invalid " + e.Field + ": " + e.Reason
+}
+
+// Is reports whether target is ErrValidation.
+func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
+
+// Invalid returns a *ValidationError for field.
+func Invalid(field, reason string) error { return &ValidationError{Field: field, Reason: reason} }
+
+// isLocal reports whether err was produced on this side before sending,
+// so retrying cannot help.
+func isLocal(err error) bool {
+	var rl *RateLimitError
+	var ve *ValidationError
+	return errors.As(err, &rl) || errors.As(err, &ve) || errors.Is(err, errThrottleDeadline)
+}

@@ -1,0 +1,433 @@
+// Package tokencache keeps a provider's token fresh for every goroutine of a
+// client, so that callers never log in, never see an expired token and never
+// wait on the hot path.
+//
+// A provider package writes two calls — log in ([LoginFunc]) and, when the
+// provider has refresh tokens, refresh ([RefreshFunc]) — and [New] turns them
+// into an auth.TokenSource with:
+//
+//   - a hot path of one atomic load and one time comparison: no lock, no
+//     allocation while the token is fresh;
+//   - a soft window before expiry (default: the larger of 60 s and 10 % of
+//     the lifetime, plus jitter) in which one background refresh starts and
+//     every caller keeps the current token without waiting;
+//   - a hard window (default 10 s) in which callers wait for the refresh;
+//   - single flight: at most one login or refresh per Cache at a time, on a
+//     context detached from any caller's, with its own timeout, while each
+//     waiter leaves when its own context ends;
+//   - backoff after a failed background refresh, serving the still-valid
+//     token meanwhile; the error reaches callers only once the token expired;
+//   - refresh token first, then login when the refresh token is expired or
+//     refused with a 4xx; invalid credentials are final (no further logins);
+//   - compare-and-swap [Cache.Invalidate] for 401s, keeping the refresh token;
+//   - an optional [Store] shared between caches (and, in fleet mode, between
+//     processes) under a hashed key, read again before every login.
+package tokencache
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/errs"
+)
+
+// LoginFunc logs in with the account's credentials and returns a new token.
+// It must return an error matching providers.ErrInvalidCredentials when the
+// provider refuses the credentials themselves.
+type LoginFunc func(ctx context.Context) (*auth.Token, error)
+
+// RefreshFunc exchanges a refresh token for a new token. An error carrying a
+// 4xx status other than 429 means the refresh token was refused; the cache
+// then logs in again. A new token without a refresh token keeps the old one.
+type RefreshFunc func(ctx context.Context, refreshToken string) (*auth.Token, error)
+
+// ErrClosed is returned by Token after Close when no valid token is cached.
+var ErrClosed = errors.New("unikyc: token cache closed")
+
+// Stats counts what a Cache has done.
+type Stats struct {
+	Logins        int64 // successful logins
+	Refreshes     int64 // successful refresh-token exchanges
+	StoreHits     int64 // tokens taken from the Store instead of the provider
+	Failures      int64 // failed login or refresh attempts
+	Invalidations int64 // tokens dropped after a 401
+}
+
+// Cache is a caching, refresh-ahead auth.TokenSource. It is safe for
+// concurrent use. Create it with New and stop it with Close.
+type Cache struct {
+	login   LoginFunc
+	refresh RefreshFunc
+	cfg     config
+
+	cur atomic.Pointer[entry]
+
+	mu     sync.Mutex
+	flight *flight
+
+	final atomic.Pointer[error] // set once login failed with invalid credentials
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	closeCtx  context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+
+	logins, refreshes, storeHits, failures, invalidations atomic.Int64
+}
+
+// entry is an immutable snapshot of the cached token and its schedule.
+// Times are derived from the clock's Now so that, with the system clock,
+// they carry a monotonic reading and ignore wall-clock jumps.
+type entry struct {
+	tok        *auth.Token
+	quietUntil time.Time // before it: serve tok, nothing else to do
+	hardAt     time.Time // from it: callers wait for a refresh
+	expiresAt  time.Time // zero: no known expiry
+	retryAt    time.Time // after a failed refresh: no new attempt before it
+	failures   int
+	rejected   bool // the provider refused tok's access token (401)
+}
+
+type flight struct {
+	done chan struct{}
+	tok  *auth.Token
+	err  error
+}
+
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// New returns a Cache that obtains tokens with login.
+func New(login LoginFunc, opts ...Option) *Cache {
+	c := &Cache{login: login, cfg: defaults(), closed: make(chan struct{})}
+	for _, o := range opts {
+		o(&c.cfg)
+	}
+	c.refresh = c.cfg.refresh
+	c.cfg.clock = clock.Or(c.cfg.clock)
+	if c.cfg.logger == nil {
+		c.cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	c.closeCtx, c.cancel = context.WithCancel(context.Background())
+	if c.cfg.initial != nil {
+		c.cur.Store(c.newEntry(c.cfg.initial, c.cfg.clock.Now()))
+	}
+	return c
+}
+
+// Token returns a valid token, logging in or refreshing only when needed.
+// The returned token is shared: do not modify it.
+func (c *Cache) Token(ctx context.Context) (*auth.Token, error) {
+	if e := c.cur.Load(); e != nil && c.cfg.clock.Now().Before(e.quietUntil) {
+		return e.tok, nil
+	}
+	return c.slowToken(ctx)
+}
+
+func (c *Cache) slowToken(ctx context.Context) (*auth.Token, error) {
+	if errp := c.final.Load(); errp != nil {
+		return nil, *errp
+	}
+	for {
+		now := c.cfg.clock.Now()
+		e := c.cur.Load()
+		usable := e != nil && e.usable(now)
+		if usable {
+			if now.Before(e.quietUntil) || now.Before(e.retryAt) {
+				return e.tok, nil
+			}
+			if now.Before(e.hardAt) {
+				c.startFlight(ctx, e) // background; nil means it already changed
+				return e.tok, nil
+			}
+		}
+		f := c.startFlight(ctx, e)
+		if f == nil {
+			continue // the entry changed while we looked: look again
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if f.err == nil {
+			return f.tok, nil
+		}
+		if usable && e.usable(c.cfg.clock.Now()) {
+			return e.tok, nil // refresh failed inside the hard window: the old token still works
+		}
+		return nil, f.err
+	}
+}
+
+// startFlight joins the refresh in flight or starts one for e. It returns
+// nil when e is no longer the current entry.
+func (c *Cache) startFlight(ctx context.Context, e *entry) *flight {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flight != nil {
+		return c.flight
+	}
+	if c.cur.Load() != e {
+		return nil
+	}
+	f := &flight{done: make(chan struct{})}
+	select {
+	case <-c.closed:
+		f.err = ErrClosed
+		close(f.done)
+		return f
+	default:
+	}
+	c.flight = f
+	c.wg.Add(1)
+	go c.run(context.WithoutCancel(ctx), f, e)
+	return f
+}
+
+// run performs one refresh on a context detached from the caller that
+// started it, bounded by the refresh timeout and by Close.
+func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
+	defer c.wg.Done()
+	ctx, cancel := context.WithTimeout(parent, c.cfg.refreshTimeout)
+	stop := context.AfterFunc(c.closeCtx, cancel)
+	tok, err := c.obtain(ctx, prev)
+	stop()
+	cancel()
+
+	now := c.cfg.clock.Now()
+	c.mu.Lock()
+	if err == nil {
+		c.cur.Store(c.newEntry(tok, now))
+	} else {
+		c.failures.Add(1)
+		c.cur.Store(prev.failed(now, c.cfg))
+	}
+	c.flight = nil
+	c.mu.Unlock()
+	f.tok, f.err = tok, err
+	close(f.done)
+}
+
+// obtain gets a new token: from the store when another cache already did
+// the work, else by refresh token, else by logging in.
+func (c *Cache) obtain(ctx context.Context, prev *entry) (*auth.Token, error) {
+	log := c.cfg.logger
+	if c.cfg.store != nil {
+		if l, ok := c.cfg.store.(Locker); ok {
+			unlock, err := l.Lock(ctx, c.cfg.key)
+			if err != nil {
+				log.Warn("unikyc: token store lock unavailable; refreshing without it", "err", err)
+			} else {
+				defer unlock()
+			}
+		}
+		if tok := c.fromStore(ctx, prev); tok != nil {
+			c.storeHits.Add(1)
+			return tok, nil
+		}
+	}
+
+	var prevTok *auth.Token
+	if prev != nil {
+		prevTok = prev.tok
+	}
+	tok, err := c.fromProvider(ctx, prevTok)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.store != nil {
+		if err := c.cfg.store.Save(ctx, c.cfg.key, tok); err != nil {
+			log.Warn("unikyc: could not save token to store", "err", err)
+		}
+	}
+	for _, f := range c.cfg.onRefresh {
+		f(tok)
+	}
+	return tok, nil
+}
+
+func (c *Cache) fromStore(ctx context.Context, prev *entry) *auth.Token {
+	tok, err := c.cfg.store.Load(ctx, c.cfg.key)
+	if err != nil {
+		c.cfg.logger.Warn("unikyc: could not load token from store", "err", err)
+		return nil
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil
+	}
+	if prev != nil && prev.tok.AccessToken == tok.AccessToken {
+		return nil // the one we are replacing (or that was rejected)
+	}
+	now := c.cfg.clock.Now()
+	if tok.Expiry.IsZero() || tok.Expiry.Sub(now) > c.cfg.soft(tok.Expiry.Sub(now)) {
+		return tok
+	}
+	return nil
+}
+
+func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (*auth.Token, error) {
+	log := c.cfg.logger
+	now := c.cfg.clock.Now()
+	if c.refresh != nil && prev != nil && prev.RefreshUsable(now) {
+		tok, err := c.refresh(ctx, prev.RefreshToken)
+		if err == nil {
+			if err := checkToken(tok); err != nil {
+				return nil, err
+			}
+			if tok.RefreshToken == "" {
+				cp := *tok
+				cp.RefreshToken, cp.RefreshExpiry = prev.RefreshToken, prev.RefreshExpiry
+				tok = &cp
+			}
+			c.refreshes.Add(1)
+			log.Debug("unikyc: token refreshed", "token", tok)
+			return tok, nil
+		}
+		if !refused(err) {
+			return nil, err // transient: keep the refresh token for the next try
+		}
+		log.Info("unikyc: refresh token refused; logging in again", "status", errs.Status(err))
+	}
+	tok, err := c.login(ctx)
+	if err != nil {
+		if errors.Is(err, errs.InvalidCredentials) {
+			c.final.CompareAndSwap(nil, &err)
+			log.Error("unikyc: credentials refused; no further logins", "err", err)
+		}
+		return nil, err
+	}
+	if err := checkToken(tok); err != nil {
+		return nil, err
+	}
+	c.logins.Add(1)
+	log.Debug("unikyc: logged in", "token", tok)
+	return tok, nil
+}
+
+func checkToken(t *auth.Token) error {
+	if t == nil || t.AccessToken == "" {
+		return errors.New("unikyc: provider returned an empty token")
+	}
+	return nil
+}
+
+// refused reports whether a refresh error means the refresh token itself
+// was refused (any 4xx but 429), as opposed to a passing failure.
+func refused(err error) bool {
+	if errors.Is(err, errs.InvalidCredentials) || errors.Is(err, errs.Unauthorized) {
+		return true
+	}
+	s := errs.Status(err)
+	return s >= 400 && s < 500 && s != 429
+}
+
+// Invalidate drops t if it is still the cached token, keeping its refresh
+// token for the next refresh. A t that was already replaced is ignored, so
+// a 401 that arrives late never discards a newer token.
+func (c *Cache) Invalidate(t *auth.Token) {
+	if t == nil {
+		return
+	}
+	for {
+		e := c.cur.Load()
+		if e == nil || e.rejected || e.tok.AccessToken != t.AccessToken {
+			return
+		}
+		if c.cur.CompareAndSwap(e, &entry{tok: e.tok, rejected: true}) {
+			c.invalidations.Add(1)
+			return
+		}
+	}
+}
+
+// Stats returns counts of what the cache has done so far.
+func (c *Cache) Stats() Stats {
+	return Stats{
+		Logins:        c.logins.Load(),
+		Refreshes:     c.refreshes.Load(),
+		StoreHits:     c.storeHits.Load(),
+		Failures:      c.failures.Load(),
+		Invalidations: c.invalidations.Load(),
+	}
+}
+
+// Close stops background refreshes and waits for them to end. A fresh
+// cached token is still served after Close; anything that would need the
+// provider returns ErrClosed.
+func (c *Cache) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		close(c.closed)
+		c.mu.Unlock()
+		c.cancel()
+	})
+	c.wg.Wait()
+	return nil
+}
+
+func (c *Cache) newEntry(tok *auth.Token, now time.Time) *entry {
+	e := &entry{tok: tok, quietUntil: farFuture, hardAt: farFuture}
+	if tok.Expiry.IsZero() {
+		return e
+	}
+	life := tok.Expiry.Sub(now)
+	e.expiresAt = now.Add(life)
+	soft := c.cfg.jittered(c.cfg.soft(life))
+	hard := c.cfg.jittered(c.cfg.hard)
+	// Never refresh before half the lifetime is spent, so a short-lived
+	// token cannot make the cache refresh in a loop.
+	soft = min(soft, life/2)
+	hard = min(hard, soft, life/4)
+	e.quietUntil = e.expiresAt.Add(-soft)
+	e.hardAt = e.expiresAt.Add(-hard)
+	return e
+}
+
+// usable reports whether e's access token may still be sent at now.
+func (e *entry) usable(now time.Time) bool {
+	return !e.rejected && (e.expiresAt.IsZero() || now.Before(e.expiresAt))
+}
+
+// failed returns e after a failed refresh: same token, next attempt later.
+func (e *entry) failed(now time.Time, cfg config) *entry {
+	if e == nil {
+		return nil
+	}
+	n := *e
+	n.failures++
+	n.retryAt = now.Add(cfg.backoff(n.failures))
+	if n.quietUntil.Before(n.retryAt) {
+		n.quietUntil = n.retryAt
+	}
+	if !n.expiresAt.IsZero() && n.quietUntil.After(n.expiresAt) {
+		n.quietUntil = n.expiresAt
+	}
+	return &n
+}
+
+func (cfg config) jittered(d time.Duration) time.Duration {
+	if cfg.jitter <= 0 || d <= 0 {
+		return d
+	}
+	span := time.Duration(float64(d) * cfg.jitter)
+	if span <= 0 {
+		return d
+	}
+	return d + rand.N(span)
+}
+
+func (cfg config) backoff(failures int) time.Duration {
+	d := cfg.minBackoff << min(failures-1, 20)
+	if d <= 0 || d > cfg.maxBackoff {
+		d = cfg.maxBackoff
+	}
+	return d
+}
