@@ -167,6 +167,13 @@ func (t *Transport) unauthorized(req *http.Request, resp *http.Response) error {
 	return fmt.Errorf("%w: %s %s answered %d", errs.Unauthorized, req.Method, t.host, resp.StatusCode)
 }
 
+// CloseIdleConnections closes the idle connections of Base, when it has any.
+func (t *Transport) CloseIdleConnections() {
+	if ci, ok := t.base().(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
 func (t *Transport) base() http.RoundTripper {
 	if t.Base != nil {
 		return t.Base

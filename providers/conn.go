@@ -59,6 +59,7 @@ type Conn struct {
 	base  *url.URL
 	cache *tokencache.Cache
 	stats *counters
+	owned http.RoundTripper // the base transport Build made, closed by Close
 }
 
 // Sender sends requests for one provider and decodes its answers.
@@ -113,9 +114,10 @@ func Build(spec Spec, opts ...Option) (*Conn, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	rt := o.transport
+	rt, owned := o.transport, http.RoundTripper(nil)
 	if rt == nil {
 		rt = http.DefaultTransport.(*http.Transport).Clone()
+		owned = rt
 	}
 	limiter := o.limiter
 	if limiter == nil && spec.Rate > 0 {
@@ -138,7 +140,7 @@ func Build(spec Spec, opts ...Option) (*Conn, error) {
 			maxWait: policy.MaxRetryWait, provider: spec.Name, decode: spec.DecodeError, stats: stats, log: logger}
 	}
 
-	c := &Conn{base: base, stats: stats}
+	c := &Conn{base: base, stats: stats, owned: owned}
 	tr := &auth.Transport{
 		Origin:            base,
 		Base:              newRetrier(layer(cool, limiter), policy, false),
@@ -255,7 +257,9 @@ func (c *Conn) Close() error {
 	if c.cache != nil {
 		_ = c.cache.Close()
 	}
-	c.hc.CloseIdleConnections()
+	if ci, ok := c.owned.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
 	return nil
 }
 
