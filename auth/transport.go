@@ -164,7 +164,7 @@ func (t *Transport) unauthorized(req *http.Request, resp *http.Response) error {
 			return err
 		}
 	}
-	return fmt.Errorf("%w: %s %s answered %d", errs.Unauthorized, req.Method, t.host, resp.StatusCode)
+	return fmt.Errorf("%w: %s %s answered %d", errs.ErrUnauthorized, req.Method, t.host, resp.StatusCode)
 }
 
 // CloseIdleConnections closes the idle connections of Base, when it has any.

@@ -16,19 +16,19 @@ import (
 // tokencache return.
 var (
 	// ErrUnauthorized: the provider refused the token or key (401).
-	ErrUnauthorized = errs.Unauthorized
+	ErrUnauthorized = errs.ErrUnauthorized
 	// ErrInvalidCredentials: the provider refused the username, password,
 	// key or secret at login. Never retried.
-	ErrInvalidCredentials = errs.InvalidCredentials
+	ErrInvalidCredentials = errs.ErrInvalidCredentials
 	// ErrRateLimited: the provider answered 429, or the client is cooling
 	// down after one. Matched by *RateLimitError.
-	ErrRateLimited = errs.RateLimited
+	ErrRateLimited = errs.ErrRateLimited
 	// ErrNotFound: the provider answered 404.
-	ErrNotFound = errs.NotFound
+	ErrNotFound = errs.ErrNotFound
 	// ErrValidation: the request was refused as malformed, by the provider
 	// (400/422 with a validation code) or by unikyc before sending
 	// (*ValidationError).
-	ErrValidation = errs.Validation
+	ErrValidation = errs.ErrValidation
 )
 
 // maxErrorBody caps how much of an error answer is kept.

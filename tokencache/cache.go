@@ -298,7 +298,7 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (*auth.Token
 	}
 	tok, err := c.login(ctx)
 	if err != nil {
-		if errors.Is(err, errs.InvalidCredentials) {
+		if errors.Is(err, errs.ErrInvalidCredentials) {
 			c.final.CompareAndSwap(nil, &err)
 			log.Error("unikyc: credentials refused; no further logins", "err", err)
 		}
@@ -322,7 +322,7 @@ func checkToken(t *auth.Token) error {
 // refused reports whether a refresh error means the refresh token itself
 // was refused (any 4xx but 429), as opposed to a passing failure.
 func refused(err error) bool {
-	if errors.Is(err, errs.InvalidCredentials) || errors.Is(err, errs.Unauthorized) {
+	if errors.Is(err, errs.ErrInvalidCredentials) || errors.Is(err, errs.ErrUnauthorized) {
 		return true
 	}
 	s := errs.Status(err)

@@ -6,11 +6,11 @@ package errs
 import "errors"
 
 var (
-	Unauthorized       = errors.New("unikyc: unauthorized")
-	InvalidCredentials = errors.New("unikyc: invalid credentials")
-	RateLimited        = errors.New("unikyc: rate limited")
-	NotFound           = errors.New("unikyc: not found")
-	Validation         = errors.New("unikyc: validation failed")
+	ErrUnauthorized       = errors.New("unikyc: unauthorized")
+	ErrInvalidCredentials = errors.New("unikyc: invalid credentials")
+	ErrRateLimited        = errors.New("unikyc: rate limited")
+	ErrNotFound           = errors.New("unikyc: not found")
+	ErrValidation         = errors.New("unikyc: validation failed")
 )
 
 // StatusCoder is implemented by errors that carry an HTTP status
