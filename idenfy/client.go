@@ -1,0 +1,125 @@
+package idenfy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/providers"
+)
+
+// Name is the provider's short name, used in errors and logs.
+const Name = "idenfy"
+
+// DocumentedRate is iDenfy's documented limit, 10,000 requests an hour,
+// as one request every 360 ms.
+var DocumentedRate = rate.Every(360 * time.Millisecond)
+
+// DefaultBurst is how many requests may leave at once before the pacing
+// applies. Small, so that a burst cannot eat much of the hourly budget.
+const DefaultBurst = 5
+
+// ErrTokenNotValid matches an answer with the identifier TOKEN_NOT_VALID: the
+// token named in the call is expired, deactivated or unknown to iDenfy.
+var ErrTokenNotValid = errors.New("unikyc: idenfy: token not valid")
+
+// Config configures a [Client]. The zero BaseURL means [DefaultBaseURL].
+type Config struct {
+	BaseURL   string
+	APIKey    auth.Secret // Basic auth username
+	APISecret auth.Secret // Basic auth password
+}
+
+// Client calls iDenfy's API. It is safe for concurrent use. Close it when
+// done. The embedded Conn gives the raw authenticated HTTPClient for
+// endpoints this package does not type.
+type Client struct {
+	*providers.Conn
+}
+
+// New checks cfg and builds a client. A missing key or secret is a
+// *providers.ValidationError naming the Config field; nothing is sent.
+func New(cfg Config, opts ...providers.Option) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	switch {
+	case cfg.APIKey == "":
+		return nil, providers.Invalid("APIKey", "is required")
+	case strings.Contains(string(cfg.APIKey), ":"):
+		// Basic auth splits user and password at the first colon.
+		return nil, providers.Invalid("APIKey", "must not contain a colon")
+	case cfg.APISecret == "":
+		return nil, providers.Invalid("APISecret", "is required")
+	}
+	conn, err := providers.Build(providers.Spec{
+		Name:        Name,
+		BaseURL:     cfg.BaseURL,
+		Credential:  auth.Basic(string(cfg.APIKey), string(cfg.APISecret)),
+		DecodeError: decodeError,
+		Rate:        DocumentedRate,
+		Burst:       DefaultBurst,
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Conn: conn}, nil
+}
+
+// APIError is iDenfy's error body.
+type APIError struct {
+	Identifier    string `json:"identifier"`
+	Message       string `json:"message"`
+	Documentation string `json:"documentation,omitempty"`
+	Severity      string `json:"severity,omitempty"`
+}
+
+// Error identifiers iDenfy documents.
+const (
+	CodeUnauthorized    = "UNAUTHORIZED"
+	CodeTooManyRequests = "TOO_MANY_REQUESTS"
+	CodeBadValue        = "BAD_VALUE"
+	CodeMissingValue    = "MISSING_VALUE"
+	CodeValidationError = "VALIDATION_ERROR"
+	CodeTokenNotValid   = "TOKEN_NOT_VALID"
+)
+
+// decodeError reads iDenfy's error body into e; any other body leaves e as
+// the status made it.
+func decodeError(e *providers.Error) {
+	var body APIError
+	if json.Unmarshal(e.Body, &body) != nil || body.Identifier == "" {
+		return
+	}
+	e.Code, e.Message = body.Identifier, body.Message
+	switch body.Identifier {
+	case CodeUnauthorized:
+		e.Err = providers.ErrUnauthorized
+	case CodeTooManyRequests:
+		e.Err = providers.ErrRateLimited
+	case CodeBadValue, CodeMissingValue, CodeValidationError:
+		e.Err = providers.ErrValidation
+	case CodeTokenNotValid:
+		e.Err = ErrTokenNotValid
+	}
+}
+
+// send sends body as JSON to path and decodes a 2xx answer into out.
+func (c *Client) send(ctx context.Context, method, path, operation string, body, out any) error {
+	req, err := c.NewRequest(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	return c.Do(req, operation, out)
+}
+
+// post is send with POST.
+func (c *Client) post(ctx context.Context, path, operation string, body, out any) error {
+	return c.send(ctx, http.MethodPost, path, operation, body, out)
+}
