@@ -1,0 +1,81 @@
+package genericjwt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// User is the FastAPI-Users BaseUser schema that GET /users/me answers.
+// Back offices add their own fields: Raw keeps the whole answer for them.
+type User struct {
+	ID          UserID `json:"id"`
+	Email       string `json:"email"`
+	IsActive    bool   `json:"is_active"`
+	IsSuperuser bool   `json:"is_superuser"`
+	IsVerified  bool   `json:"is_verified"`
+
+	// Raw is the answer as received, for fields this type does not name.
+	// It holds personal data: do not log it.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes the known fields and keeps the answer in Raw.
+func (u *User) UnmarshalJSON(b []byte) error {
+	type plain User // without this method
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	p.Raw = append(json.RawMessage(nil), b...)
+	*u = User(p)
+	return nil
+}
+
+// UserID is a user's id: FastAPI-Users uses UUIDs by default, ObjectIds
+// with Beanie, and some back offices integers; all decode to their text.
+type UserID string
+
+// UnmarshalJSON accepts a JSON string or number (null leaves it empty).
+func (id *UserID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*id = UserID(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*id = UserID(n)
+	return nil
+}
+
+// Me returns the user the client is logged in as (GET /users/me, or
+// Config.MePath). It logs in first when needed.
+func (c *Client) Me(ctx context.Context) (*User, error) {
+	req, err := c.NewRequest(ctx, http.MethodGet, c.mePath, nil)
+	if err != nil {
+		return nil, err
+	}
+	var u User
+	if err := c.Do(req, "me", &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// CheckAuth reports whether the account can log in and make an
+// authenticated call, with the cheapest call the back office has (Me).
+func (c *Client) CheckAuth(ctx context.Context) error {
+	_, err := c.Me(ctx)
+	return err
+}
