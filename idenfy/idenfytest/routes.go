@@ -1,0 +1,137 @@
+package idenfytest
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/unikyc/unikyc/idenfy"
+	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/httpbody"
+	"github.com/unikyc/unikyc/providers"
+)
+
+// maxBody caps a request body the fake reads.
+const maxBody = 1 << 20
+
+// handler serves one route with the request's (already read) body.
+type handler func(w http.ResponseWriter, r *http.Request, body []byte)
+
+// routes returns the API: authentication, rate limit, method, content type
+// and body checks, then the endpoint.
+func (s *Server) routes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			s.reject(w, http.StatusUnauthorized, idenfy.CodeUnauthorized, "Provided credentials are invalid.")
+			return
+		}
+		if s.window != nil {
+			if ok, wait := s.window.Allow(s.opts.key); !ok {
+				w.Header().Set("Retry-After", fakekit.RetryAfterSeconds(wait))
+				s.reject(w, http.StatusTooManyRequests, idenfy.CodeTooManyRequests, "Too many requests.")
+				return
+			}
+		}
+		method, h := s.route(r.URL.Path)
+		switch {
+		case h == nil:
+			s.reject(w, http.StatusNotFound, "NOT_FOUND", "Not found.")
+			return
+		case r.Method != method:
+			w.Header().Set("Allow", method)
+			s.reject(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.")
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			s.reject(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json.")
+			return
+		}
+		body, err := httpbody.Read(r.Body, maxBody)
+		if err != nil {
+			s.reject(w, http.StatusRequestEntityTooLarge, idenfy.CodeBadValue, "Request body too large.")
+			return
+		}
+		s.mu.Lock()
+		s.last[r.URL.Path] = body
+		s.mu.Unlock()
+		h(w, r, body)
+	})
+}
+
+// route finds the endpoint for path and the method it takes.
+func (s *Server) route(path string) (string, handler) {
+	switch path {
+	case "/kyb/tokens/":
+		return http.MethodPost, s.createKYB
+	case "/api/v2/token":
+		return http.MethodPost, s.createKYC
+	case "/api/v2/status":
+		return http.MethodPost, s.status
+	case "/api/v2/delete":
+		return http.MethodPost, s.delete
+	}
+	if tok, ok := strings.CutPrefix(path, "/kyb/tokens/"); ok {
+		if tok, ok = strings.CutSuffix(tok, "/"); ok && tok != "" && !strings.Contains(tok, "/") {
+			return http.MethodPatch, func(w http.ResponseWriter, r *http.Request, body []byte) {
+				s.updateKYB(w, r, tok, body)
+			}
+		}
+	}
+	return "", nil
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	key, secret, ok := r.BasicAuth()
+	// Both compared, always, so timing does not tell which one was wrong.
+	k := subtle.ConstantTimeCompare([]byte(key), []byte(s.opts.key))
+	p := subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.secret))
+	return ok && k&p == 1
+}
+
+// reject answers an iDenfy error and counts it as refused by the fake.
+func (s *Server) reject(w http.ResponseWriter, status int, identifier, message string) {
+	s.kit.Counts.Inc("rejected")
+	fakekit.WriteJSON(w, status, idenfy.APIError{Identifier: identifier, Message: message})
+}
+
+// decode reads body into v, answering 400 BAD_VALUE on malformed JSON.
+func (s *Server) decode(w http.ResponseWriter, body []byte, v any) bool {
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return true
+	}
+	msg := "Malformed JSON."
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		msg = te.Field + ": wrong type."
+	}
+	s.reject(w, http.StatusBadRequest, idenfy.CodeBadValue, msg)
+	return false
+}
+
+// invalid answers a failed Validate as iDenfy does: MISSING_VALUE for a
+// required field, BAD_VALUE otherwise, the field named in the message.
+func (s *Server) invalid(w http.ResponseWriter, err error) bool {
+	if err == nil {
+		return false
+	}
+	var ve *providers.ValidationError
+	if !errors.As(err, &ve) {
+		s.reject(w, http.StatusBadRequest, idenfy.CodeValidationError, "Invalid request.")
+		return true
+	}
+	code := idenfy.CodeBadValue
+	if ve.Reason == "is required" {
+		code = idenfy.CodeMissingValue
+	}
+	s.reject(w, http.StatusBadRequest, code, ve.Field+": "+ve.Reason)
+	return true
+}
+
+func errorBody(identifier, message string) []byte {
+	b, _ := json.Marshal(idenfy.APIError{Identifier: identifier, Message: message})
+	return b
+}
