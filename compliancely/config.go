@@ -1,0 +1,90 @@
+package compliancely
+
+import (
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/providers"
+)
+
+// Base URLs.
+const (
+	DefaultBaseURL = "https://app1.compliancely.com"
+	SandboxBaseURL = "https://sandbox.compliancely.com"
+)
+
+// Paths. The guide also names the login path "/api/v2/token/create"
+// ([AltLoginPath]); set Config.LoginPath to use it.
+const (
+	DefaultLoginPath    = "/api/v2/token/"
+	AltLoginPath        = "/api/v2/token/create"
+	DefaultRefreshPath  = "/api/v2/token/refresh/"
+	DefaultValidatePath = "/api/v2/token/validate/"
+	SubmissionsPath     = "/api/v2/submissions/"
+)
+
+// Documented lifetimes and limits.
+const (
+	AccessLifetime  = time.Hour
+	RefreshLifetime = 24 * time.Hour
+	// Penalty is how long Compliancely refuses requests after a 429.
+	Penalty = 10 * time.Minute
+	// RefreshAhead is how long before the access token expires the client
+	// refreshes it; jitter of up to half of it makes that 10 to 15 minutes.
+	RefreshAhead = 10 * time.Minute
+)
+
+// DefaultRate is Compliancely's limit: 10 requests a minute, logins and
+// refreshes included.
+var DefaultRate = rate.Every(6 * time.Second)
+
+// Config is one Compliancely account. Password is an auth.Secret: printing
+// or logging a Config never shows it.
+type Config struct {
+	// BaseURL defaults to DefaultBaseURL; SandboxBaseURL for the sandbox.
+	BaseURL  string
+	Username string
+	Password auth.Secret
+
+	// LoginPath defaults to DefaultLoginPath.
+	LoginPath string
+	// RefreshPath defaults to DefaultRefreshPath.
+	RefreshPath string
+	// ValidatePath defaults to DefaultValidatePath.
+	ValidatePath string
+	// AuthScheme is the Authorization scheme for the access token
+	// (default "Bearer", an assumption: the guide does not say).
+	AuthScheme string
+}
+
+// withDefaults fills empty fields and checks the rest; it names the
+// offending field, never its value.
+func (c Config) withDefaults() (Config, error) {
+	def := func(s *string, d string) {
+		if strings.TrimSpace(*s) == "" {
+			*s = d
+		}
+	}
+	def(&c.BaseURL, DefaultBaseURL)
+	def(&c.LoginPath, DefaultLoginPath)
+	def(&c.RefreshPath, DefaultRefreshPath)
+	def(&c.ValidatePath, DefaultValidatePath)
+	def(&c.AuthScheme, "Bearer")
+	switch {
+	case strings.TrimSpace(c.Username) == "":
+		return c, providers.Invalid("Username", "is required")
+	case c.Password == "":
+		return c, providers.Invalid("Password", "is required")
+	}
+	for _, p := range []struct{ field, path string }{
+		{"LoginPath", c.LoginPath}, {"RefreshPath", c.RefreshPath}, {"ValidatePath", c.ValidatePath},
+	} {
+		if !strings.HasPrefix(p.path, "/") || strings.ContainsAny(p.path, "?#") {
+			return c, providers.Invalid(p.field, "must be an absolute path without query or fragment")
+		}
+	}
+	return c, nil
+}

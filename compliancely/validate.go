@@ -1,0 +1,69 @@
+package compliancely
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/unikyc/unikyc/providers"
+)
+
+// TokenStatus is what Compliancely says about the client's access token.
+type TokenStatus struct {
+	Valid     bool
+	Status    string        // as sent: "valid", "expired", "invalid", …
+	TokenType string        // "access"
+	Remaining time.Duration // lifetime left; 0 when invalid or not said
+	ExpiresAt time.Time     // zero when not said
+}
+
+type validateRequest struct {
+	Token string `json:"token"`
+}
+
+// validateAnswer is an assumption: the guide names the endpoint and says it
+// reports status and remaining lifetime, not the field names.
+type validateAnswer struct {
+	Valid            *bool     `json:"valid"`
+	Status           string    `json:"status"`
+	TokenType        string    `json:"token_type"`
+	RemainingSeconds seconds   `json:"remaining_seconds"`
+	ExpiresIn        seconds   `json:"expires_in"`
+	ExpiresAt        time.Time `json:"expires_at"`
+}
+
+// ValidateToken asks Compliancely whether the access token the client holds
+// is valid and how long it has left (POST Config.ValidatePath, body
+// {"token"}). It logs in first when the client has no token yet. The guide
+// suggests it before large batches and for monitoring; the client does not
+// need it, as it refreshes ahead of expiry on its own. It counts against
+// the 10 requests a minute.
+//
+// A token the provider refuses with 401 "token_not_valid" gives a status
+// with Valid false and no error.
+func (c *Client) ValidateToken(ctx context.Context) (*TokenStatus, error) {
+	tok, err := c.TokenSource().Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var a validateAnswer
+	err = c.do(ctx, http.MethodPost, c.validatePath, "validate", validateRequest{Token: tok.AccessToken}, &a)
+	var pe *providers.Error
+	if errors.As(err, &pe) && pe.StatusCode == http.StatusUnauthorized && pe.Code == CodeTokenNotValid {
+		return &TokenStatus{Status: "invalid"}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := &TokenStatus{Status: a.Status, TokenType: a.TokenType, ExpiresAt: a.ExpiresAt,
+		Remaining: max(a.RemainingSeconds.duration(), a.ExpiresIn.duration())}
+	st.Valid = a.Status == "valid"
+	if a.Valid != nil {
+		st.Valid = *a.Valid
+	}
+	if st.Remaining == 0 && st.Valid && !a.ExpiresAt.IsZero() {
+		st.Remaining = max(a.ExpiresAt.Sub(c.Now()), 0)
+	}
+	return st, nil
+}
