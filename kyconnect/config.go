@@ -1,0 +1,133 @@
+package kyconnect
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/providers"
+)
+
+// Name is the provider's short name, used in errors, logs and store keys.
+const Name = "kyconnect"
+
+// DevelopmentBaseURL is the base URL KYConnect's documentation shows. It
+// points at a local development server; production deployments have their
+// own, so Config.BaseURL has no default.
+const DevelopmentBaseURL = "http://localhost:3000/api/v1"
+
+// DefaultAPIKeyHeader carries the API key when Config.APIKeyHeader is
+// empty. (I): KYConnect does not publish the header name.
+const DefaultAPIKeyHeader = "X-API-Key"
+
+// AccessTokenLifetime is the documented lifetime of an access token, used
+// when neither the login answer nor the JWT says otherwise.
+const AccessTokenLifetime = 15 * time.Minute
+
+// Paths, relative to the base URL.
+const (
+	LoginPath   = "/auth/login"
+	RefreshPath = "/auth/refresh"
+	MePath      = "/auth/me"
+)
+
+// Documented limits, applied as client defaults: 100 requests a minute and
+// 10 logins an hour, each spaced evenly (burst 1).
+var (
+	requestRate = rate.Every(600 * time.Millisecond)
+	loginRate   = rate.Every(6 * time.Minute)
+)
+
+// Config is one KYConnect account. Set Email and Password (and MFACode when
+// the account has MFA) to log in, or APIKey for machine-to-machine access;
+// not both. Secrets are auth.Secret values: printing, logging or marshalling
+// a Config never shows them.
+type Config struct {
+	// BaseURL is the API root including its version prefix, e.g.
+	// "https://kyc.example.com/api/v1". Required.
+	BaseURL string
+
+	// Email and Password are the user's login.
+	Email    string
+	Password auth.Secret
+	// MFACode returns the current MFA (TOTP) code. It is called at each
+	// login, never more than needed; nil means the account has no MFA.
+	// Use TOTP to compute codes from the account's secret.
+	MFACode func(ctx context.Context) (string, error) `json:"-"`
+
+	// APIKey is a static API key; with it no login is made.
+	APIKey auth.Secret
+	// APIKeyHeader is the header that carries APIKey (default X-API-Key).
+	APIKeyHeader string
+}
+
+// validate rejects a Config that cannot work, naming the field.
+func (c Config) validate() error {
+	if strings.TrimSpace(c.BaseURL) == "" {
+		return providers.Invalid("BaseURL", "is required (KYConnect publishes no production URL)")
+	}
+	if c.APIKey != "" {
+		switch {
+		case c.Email != "" || c.Password != "":
+			return providers.Invalid("APIKey", "set either APIKey or Email and Password, not both")
+		case c.MFACode != nil:
+			return providers.Invalid("MFACode", "applies only to Email and Password logins")
+		case c.APIKeyHeader != "" && !validHeaderName(c.APIKeyHeader):
+			return providers.Invalid("APIKeyHeader", "is not a valid header name")
+		}
+		return nil
+	}
+	switch {
+	case c.Email == "" && c.Password == "":
+		return providers.Invalid("Email", "set Email and Password, or APIKey")
+	case !plausibleEmail(c.Email):
+		return providers.Invalid("Email", "must be an email address")
+	case c.Password == "":
+		return providers.Invalid("Password", "is required")
+	}
+	return nil
+}
+
+// spec describes the account to providers.Build.
+func (c Config) spec() providers.Spec {
+	s := providers.Spec{
+		Name:        Name,
+		BaseURL:     c.BaseURL,
+		DecodeError: decodeError,
+		Rate:        requestRate,
+		Burst:       1,
+		LoginRate:   loginRate,
+		LoginBurst:  1,
+	}
+	if c.APIKey != "" {
+		header := c.APIKeyHeader
+		if header == "" {
+			header = DefaultAPIKeyHeader
+		}
+		s.Credential = auth.APIKey(header, string(c.APIKey))
+		return s
+	}
+	l := &login{email: c.Email, password: string(c.Password), mfa: c.MFACode}
+	s.Account = c.Email
+	s.Login = l.login
+	s.Refresh = refresh
+	return s
+}
+
+func plausibleEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n")
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	for _, r := range s {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return s != ""
+}
