@@ -1,0 +1,175 @@
+package icomply
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"mime/multipart"
+	"net/http"
+	"time"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/providers"
+)
+
+const (
+	// Name is the provider's short name in errors and logs.
+	Name = "icomply"
+	// DefaultBaseURL is iComply's production API.
+	DefaultBaseURL = "https://api.icomplykyc.com"
+	// DefaultAPIKeyHeader carries the API key unless Config.APIKeyHeader
+	// says otherwise. iComply does not publish the name: an assumption.
+	DefaultAPIKeyHeader = "X-API-Key"
+	// TokenLifetime is the documented lifetime of a login token; the JWT's
+	// own "exp" is preferred when present.
+	TokenLifetime = 20 * time.Minute
+
+	// TokenPath is the login endpoint.
+	TokenPath = "/api/gettoken"
+	// TokenValidPath is the token check endpoint.
+	TokenValidPath = "/api/tokenvalid"
+)
+
+// ErrNoToken is returned by CheckToken for a client that uses an API key:
+// there is no token to check.
+var ErrNoToken = errors.New("unikyc: icomply: no token to check: the client uses an API key")
+
+// Config configures a Client. Set Username (and Password), or APIKey: not
+// both. Secrets are auth.Secret, so printing or logging a Config is safe.
+type Config struct {
+	// BaseURL defaults to DefaultBaseURL.
+	BaseURL string
+
+	// Username and Password log in for 20-minute tokens.
+	Username string
+	Password auth.Secret
+
+	// APIKey is a long-lived server-to-server key, sent on every request
+	// in APIKeyHeader (default DefaultAPIKeyHeader).
+	APIKey       auth.Secret
+	APIKeyHeader string
+}
+
+// Client calls the iComply API. It is safe for concurrent use; Close it
+// when done to stop background token refreshes.
+type Client struct {
+	*providers.Conn
+	apiKey bool
+}
+
+// New returns a Client for cfg. A bad cfg returns a *providers.ValidationError
+// naming the field; nothing is sent before the first call.
+func New(cfg Config, opts ...providers.Option) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	apiKey := cfg.APIKey != ""
+	spec := providers.Spec{Name: Name, BaseURL: cfg.BaseURL, DecodeError: decoder(apiKey)}
+	switch {
+	case apiKey && (cfg.Username != "" || cfg.Password != ""):
+		return nil, providers.Invalid("APIKey", "set either APIKey or Username and Password, not both")
+	case apiKey:
+		header := cfg.APIKeyHeader
+		if header == "" {
+			header = DefaultAPIKeyHeader
+		}
+		if !validHeaderName(header) {
+			return nil, providers.Invalid("APIKeyHeader", "is not a valid HTTP header name")
+		}
+		spec.Credential = auth.APIKey(header, string(cfg.APIKey))
+	case cfg.Username == "":
+		return nil, providers.Invalid("Username", "is required (or set APIKey)")
+	default:
+		spec.Account = cfg.Username
+		spec.Login = login(cfg.Username, cfg.Password)
+	}
+	conn, err := providers.Build(spec, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Conn: conn, apiKey: apiKey}, nil
+}
+
+// login returns the Spec.Login for a username and password.
+func login(username string, password auth.Secret) func(context.Context, *providers.Sender) (*auth.Token, error) {
+	return func(ctx context.Context, s *providers.Sender) (*auth.Token, error) {
+		body, err := loginForm(username, string(password))
+		if err != nil {
+			return nil, err
+		}
+		req, err := s.NewRequest(ctx, http.MethodPost, TokenPath, body)
+		if err != nil {
+			return nil, err
+		}
+		var ans struct {
+			Token string `json:"token"`
+		}
+		if err := s.Do(req, "login", &ans); err != nil {
+			return nil, classify(err, false)
+		}
+		if ans.Token == "" {
+			return nil, errors.New("unikyc: icomply login: answer without a token")
+		}
+		return &auth.Token{AccessToken: ans.Token, TokenType: "Bearer",
+			Expiry: s.Expiry(ans.Token, 0, TokenLifetime)}, nil
+	}
+}
+
+// loginForm encodes the gettoken body: the endpoint takes only
+// multipart/form-data.
+func loginForm(username, password string) (providers.RawBody, error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, f := range [][2]string{{"Username", username}, {"Password", password}} {
+		if err := w.WriteField(f[0], f[1]); err != nil {
+			return providers.RawBody{}, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return providers.RawBody{}, err
+	}
+	return providers.RawBody{ContentType: w.FormDataContentType(), Data: buf.Bytes()}, nil
+}
+
+// CheckToken reports whether iComply accepts the client's current token
+// (GET /api/tokenvalid). The client logs in first if it holds no token.
+// It returns false, nil when the provider says the token is not valid,
+// and ErrNoToken for a client that uses an API key.
+func (c *Client) CheckToken(ctx context.Context) (bool, error) {
+	if c.apiKey {
+		return false, ErrNoToken
+	}
+	req, err := c.NewRequest(ctx, http.MethodGet, TokenValidPath, nil)
+	if err != nil {
+		return false, err
+	}
+	var ans struct {
+		IsTokenValid bool `json:"isTokenValid"`
+	}
+	err = c.Do(req, "tokenvalid", &ans)
+	var pe *providers.Error
+	if errors.As(err, &pe) && pe.Operation == "tokenvalid" && pe.StatusCode == http.StatusUnauthorized {
+		return false, nil // the check itself was refused, not the login
+	}
+	if err != nil {
+		return false, classify(err, false)
+	}
+	return ans.IsTokenValid, nil
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

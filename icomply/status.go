@@ -1,0 +1,64 @@
+package icomply
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+)
+
+// KYCStatus is an entity's KYC status. The set is open: iComply documents
+// the constants below and answers "Approved" in samples; any other value
+// is kept as received.
+type KYCStatus string
+
+// Known KYC statuses.
+const (
+	KYCStatusNew       KYCStatus = "New"
+	KYCStatusPending   KYCStatus = "Pending"
+	KYCStatusReview    KYCStatus = "Review"
+	KYCStatusEscalated KYCStatus = "Escalated"
+	KYCStatusAccepted  KYCStatus = "Accepted"
+	KYCStatusRejected  KYCStatus = "Rejected"
+	KYCStatusExpired   KYCStatus = "Expired"
+	KYCStatusApproved  KYCStatus = "Approved" // seen in samples, not in the documented list
+)
+
+// Known reports whether s is one of the statuses this package names.
+func (s KYCStatus) Known() bool {
+	switch s {
+	case KYCStatusNew, KYCStatusPending, KYCStatusReview, KYCStatusEscalated,
+		KYCStatusAccepted, KYCStatusRejected, KYCStatusExpired, KYCStatusApproved:
+		return true
+	}
+	return false
+}
+
+// ID is an identifier that iComply sends as a JSON string in some answers
+// and as a number in others (an AML search is "591" when created, 591 when
+// read). It decodes both and encodes as a string.
+type ID string
+
+// UnmarshalJSON accepts a string, a number or null.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*id = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*id = ID(s)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*id = ID(n.String())
+	}
+	return nil
+}
+
+// Int returns the ID as a number, for IDs that are numeric.
+func (id ID) Int() (int64, error) { return strconv.ParseInt(string(id), 10, 64) }
