@@ -1,0 +1,47 @@
+// Package kyconnecttest is a fake KYConnect API on net/http/httptest, for
+// testing code that uses package kyconnect without the network.
+//
+//	clk := clock.NewFake(start)
+//	srv := kyconnecttest.NewServer(kyconnecttest.WithClock(clk))
+//	defer srv.Close()
+//	c, _ := kyconnect.New(srv.Config(), providers.WithClock(clk))
+//	defer c.Close()
+//
+// It serves, under /api/v1 like the real API:
+//
+//	POST /auth/login            {"email","password","mfa_code"} → 201 tokens
+//	POST /auth/refresh          {"refresh_token"} → 201 tokens, old refresh token revoked
+//	GET  /auth/me               Bearer access token or API key → the user
+//	POST /auth/forgot-password  {"email"} → 201 (never says whether the user exists)
+//	GET  /health                public
+//
+// and enforces what KYConnect documents, on the injected clock:
+//
+//   - access tokens are HS256 JWTs living 15 minutes (WithAccessLifetime);
+//     an expired, revoked or unknown token gets 401;
+//   - refresh tokens rotate: each refresh revokes the one it used. (I) They
+//     live 7 days (WithRefreshLifetime) counted from the login: a rotated
+//     token keeps its session's end, unless WithSlidingRefresh;
+//   - accounts with MFA (WithMFA) need "mfa_code", a TOTP code checked with
+//     github.com/pquerna/otp against the server's clock (one 30 s step of
+//     skew). (I) A missing code gets 401 "MFA code required", a wrong one 401
+//     "Invalid MFA code", bad credentials 401 "Invalid credentials";
+//   - per client IP: 10 login attempts an hour, 10 forgot-password calls an
+//     hour and 100 requests a minute on every other route (a route with its
+//     own limit is not counted in the general one, as NestJS's @Throttle
+//     override does), 429 with Retry-After when over;
+//   - NestJS validation: JSON bodies only (any other content type reads as
+//     an empty body), class-validator messages for missing or wrong fields
+//     and for unknown properties, 400 in NestJS's error shape;
+//   - API keys (APIKey, APIKeyConfig) in the X-API-Key header
+//     (WithAPIKeyHeader).
+//
+// (I) Login and refresh answer with access_token, refresh_token and
+// expires_in; WithTokenFields switches to the other spellings the client
+// accepts. Answers to POST are 201, NestJS's default.
+//
+// Knobs (ExpireAccessTokens, RevokeTokens, FailNext, RateLimitNext,
+// DelayNext, Delay) inject faults; counters (Logins, LoginAttempts,
+// Refreshes, Calls, Rejected, RateLimited, Requests, LoginAttemptTimes)
+// let tests assert on what the server saw rather than on logs.
+package kyconnecttest

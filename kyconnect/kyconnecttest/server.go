@@ -1,0 +1,194 @@
+package kyconnecttest
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/kyconnect"
+)
+
+// Prefix is the path of the API root on the fake, like the real one's.
+const Prefix = "/api/v1"
+
+// DefaultRefreshLifetime is how long a refresh session lives unless
+// WithRefreshLifetime says otherwise. (I): KYConnect does not publish it.
+const DefaultRefreshLifetime = 7 * 24 * time.Hour
+
+// TokenFields names the spelling of the token answer's fields.
+type TokenFields int
+
+const (
+	// SnakeCase: access_token, refresh_token, expires_in (the default).
+	SnakeCase TokenFields = iota
+	// CamelCase: accessToken, refreshToken, no lifetime field.
+	CamelCase
+	// TokenField: token, refreshToken, no lifetime field.
+	TokenField
+)
+
+// Option configures a Server.
+type Option func(*settings)
+
+type settings struct {
+	clk             clock.Clock
+	accessLifetime  time.Duration
+	refreshLifetime time.Duration
+	sliding         bool
+	fields          TokenFields
+	apiKeyHeader    string
+	email           string
+	password        string
+	mfaSecret       string
+	mfa             bool
+}
+
+// WithClock runs token lifetimes, MFA codes and rate limits on clk.
+func WithClock(clk clock.Clock) Option { return func(s *settings) { s.clk = clk } }
+
+// WithAccessLifetime sets the access tokens' lifetime (default 15 minutes).
+func WithAccessLifetime(d time.Duration) Option { return func(s *settings) { s.accessLifetime = d } }
+
+// WithRefreshLifetime sets how long a login's refresh session lasts
+// (default 7 days).
+func WithRefreshLifetime(d time.Duration) Option { return func(s *settings) { s.refreshLifetime = d } }
+
+// WithSlidingRefresh gives each rotated refresh token a full lifetime,
+// instead of the end of the session it continues.
+func WithSlidingRefresh() Option { return func(s *settings) { s.sliding = true } }
+
+// WithTokenFields sets the spelling of the login and refresh answers.
+func WithTokenFields(f TokenFields) Option { return func(s *settings) { s.fields = f } }
+
+// WithAPIKeyHeader sets the header the server reads API keys from
+// (default X-API-Key).
+func WithAPIKeyHeader(name string) Option { return func(s *settings) { s.apiKeyHeader = name } }
+
+// WithAccount sets the account's email and password (default: a fixed
+// email and a random password).
+func WithAccount(email string, password auth.Secret) Option {
+	return func(s *settings) { s.email, s.password = email, string(password) }
+}
+
+// WithMFA turns MFA on for the account, with the given base32 TOTP secret
+// ("" for a random one; see Server.TOTPSecret).
+func WithMFA(secret auth.Secret) Option {
+	return func(s *settings) { s.mfa, s.mfaSecret = true, string(secret) }
+}
+
+// Server is a fake KYConnect API. Create it with NewServer and Close it.
+type Server struct {
+	// URL is the server's root, like httptest.Server.URL; the API is under
+	// URL + Prefix.
+	URL string
+
+	set  settings
+	kit  *fakekit.Kit
+	http *httptest.Server
+	user kyconnect.User
+	key  string // the account's API key
+
+	general, logins, forgot *fakekit.Window
+
+	mu       sync.Mutex
+	sessions map[string]time.Time // live refresh token → end of its session
+	attempts []time.Time          // login attempts that reached the handler
+}
+
+// NewServer starts a fake KYConnect with one account.
+func NewServer(opts ...Option) *Server {
+	set := settings{accessLifetime: kyconnect.AccessTokenLifetime, refreshLifetime: DefaultRefreshLifetime,
+		apiKeyHeader: kyconnect.DefaultAPIKeyHeader, email: "admin@yourfirm.com", password: "pw-" + randomHex(12)}
+	for _, o := range opts {
+		o(&set)
+	}
+	if set.mfa && set.mfaSecret == "" {
+		b := make([]byte, 20)
+		_, _ = rand.Read(b)
+		set.mfaSecret = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+	}
+	kit := fakekit.New(set.clk)
+	s := &Server{
+		set: set,
+		kit: kit,
+		key: "kyc_" + randomHex(16),
+		user: kyconnect.User{ID: "usr_1", Email: set.email, FirstName: "Ada", LastName: "Admin",
+			Role: "admin", FirmID: "firm_1", MFAEnabled: set.mfa},
+		general:  fakekit.NewWindow(kit.Clock, 100, time.Minute, 0),
+		logins:   fakekit.NewWindow(kit.Clock, 10, time.Hour, 0),
+		forgot:   fakekit.NewWindow(kit.Clock, 10, time.Hour, 0),
+		sessions: map[string]time.Time{},
+	}
+	s.http = kit.Start(s.routes())
+	s.URL = s.http.URL
+	return s
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.http.Close() }
+
+// BaseURL is the API root to give a client: URL + Prefix.
+func (s *Server) BaseURL() string { return s.URL + Prefix }
+
+// Config returns a login Config for the account, pointed at the server.
+// With MFA on, MFACode computes TOTP codes on the server's clock.
+func (s *Server) Config() kyconnect.Config {
+	c := kyconnect.Config{BaseURL: s.BaseURL(), Email: s.set.email, Password: auth.Secret(s.set.password)}
+	if s.set.mfa {
+		c.MFACode = kyconnect.TOTP(s.TOTPSecret(), s.kit.Clock)
+	}
+	return c
+}
+
+// APIKeyConfig returns an API-key Config for the account.
+func (s *Server) APIKeyConfig() kyconnect.Config {
+	c := kyconnect.Config{BaseURL: s.BaseURL(), APIKey: auth.Secret(s.key)}
+	if s.set.apiKeyHeader != kyconnect.DefaultAPIKeyHeader {
+		c.APIKeyHeader = s.set.apiKeyHeader
+	}
+	return c
+}
+
+// Email returns the account's email.
+func (s *Server) Email() string { return s.set.email }
+
+// Password returns the account's password.
+func (s *Server) Password() auth.Secret { return auth.Secret(s.set.password) }
+
+// APIKey returns the account's API key.
+func (s *Server) APIKey() auth.Secret { return auth.Secret(s.key) }
+
+// TOTPSecret returns the account's base32 TOTP secret ("" without MFA).
+func (s *Server) TOTPSecret() auth.Secret { return auth.Secret(s.set.mfaSecret) }
+
+// User returns the account's user, as GET /auth/me answers it.
+func (s *Server) User() kyconnect.User { return s.user }
+
+// Clock returns the server's clock.
+func (s *Server) Clock() clock.Clock { return s.kit.Clock }
+
+// String describes the server without its secrets.
+func (s *Server) String() string { return fmt.Sprintf("kyconnecttest.Server{URL:%s}", s.URL) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// api turns a path relative to the API root ("/auth/login") into the
+// server path; "" (every path) and absolute server paths stay as they are.
+func api(path string) string {
+	if path == "" || strings.HasPrefix(path, Prefix+"/") {
+		return path
+	}
+	return Prefix + "/" + strings.TrimPrefix(path, "/")
+}
