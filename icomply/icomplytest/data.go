@@ -42,7 +42,7 @@ func person(id, first, last, dob, country string, status icomply.KYCStatus) (ico
 		PersonalInformation: info, IdentityVerification: iv, DocumentAuthentication: da,
 	}
 	e := icomply.Entity{ID: id, Type: icomply.KindNaturalPerson, PersonalInformation: &info,
-		KYCMetaData: &icomply.KYCMetaData{DateCreated: "2024-01-15 09:30:00", Status: status, LastUpdated: "2024-02-01 10:00:00"},
+		KYCMetaData:          &icomply.KYCMetaData{DateCreated: "2024-01-15 09:30:00", Status: status, LastUpdated: "2024-02-01 10:00:00"},
 		IdentityVerification: iv, DocumentAuthentication: da}
 	return e, np
 }
