@@ -156,6 +156,12 @@ func (s *Server) FailNextPath(path string, n, status int) {
 	s.kit.Faults.FailNext(path, n, status, errorBody("INJECTED_FAULT", "injected fault"))
 }
 
+// FailNextWith answers the next n requests with status and the iDenfy
+// error {identifier, message}, e.g. 400 VALIDATION_ERROR.
+func (s *Server) FailNextWith(n, status int, identifier, message string) {
+	s.kit.Faults.FailNext("", n, status, errorBody(identifier, message))
+}
+
 // RateLimitNext answers the next n requests with 429 TOO_MANY_REQUESTS and
 // the given Retry-After value ("" for none).
 func (s *Server) RateLimitNext(n int, retryAfter string) {

@@ -1,0 +1,137 @@
+package idenfy_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/unikyc/unikyc/idenfy"
+	"github.com/unikyc/unikyc/providers"
+)
+
+func TestVerificationLifecycle(t *testing.T) {
+	srv, c, _ := setup(t, nil)
+	tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{
+		ClientID: "user-123", FirstName: "John", LastName: "Doe", DateOfBirth: "1990-05-15",
+		GenerateDigitString: true, ExternalRef: "order-7",
+	})
+	require.NoError(t, err)
+	assert.NotEmpty(t, tok.AuthToken)
+	assert.NotEmpty(t, tok.ScanRef)
+	assert.Equal(t, "JOHN", tok.FirstName)
+	assert.Len(t, tok.DigitString, 8)
+	assert.Equal(t, 3600, tok.ExpiryTime)
+	assert.Equal(t, c.RedirectURL(tok.AuthToken), tok.RedirectURL, "RedirectURL builds what iDenfy returns")
+	assert.Equal(t, 1, srv.Calls("/api/v2/token"))
+
+	v, err := c.Status(ctx(t), tok.ScanRef)
+	require.NoError(t, err)
+	assert.Equal(t, idenfy.StatusActive, v.Status)
+	assert.Equal(t, "user-123", v.ClientID)
+
+	require.True(t, srv.SetStatus(tok.ScanRef, idenfy.StatusApproved))
+	v, err = c.Status(ctx(t), tok.ScanRef)
+	require.NoError(t, err)
+	assert.Equal(t, idenfy.StatusApproved, v.Status)
+	assert.Equal(t, "FACE_MATCH", v.AutoFace)
+
+	require.NoError(t, c.DeleteVerification(ctx(t), tok.ScanRef))
+	v, err = c.Status(ctx(t), tok.ScanRef)
+	require.NoError(t, err)
+	assert.Equal(t, idenfy.StatusDeleted, v.Status)
+}
+
+func TestVerificationExpiresOnTheClock(t *testing.T) {
+	_, c, clk := setup(t, nil)
+	tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u", ExpiryTime: 60})
+	require.NoError(t, err)
+	clk.Advance(59 * time.Second)
+	v, err := c.Status(ctx(t), tok.ScanRef)
+	require.NoError(t, err)
+	assert.Equal(t, idenfy.StatusActive, v.Status)
+	clk.Advance(time.Second)
+	v, err = c.Status(ctx(t), tok.ScanRef)
+	require.NoError(t, err)
+	assert.Equal(t, idenfy.StatusExpired, v.Status)
+}
+
+func TestUnknownScanRefIsNotFound(t *testing.T) {
+	_, c, _ := setup(t, nil)
+	_, err := c.Status(ctx(t), "no-such-scan")
+	assert.ErrorIs(t, err, providers.ErrNotFound)
+	assert.ErrorIs(t, c.DeleteVerification(ctx(t), "no-such-scan"), providers.ErrNotFound)
+}
+
+func TestCreateVerificationTokenRejectsBeforeSending(t *testing.T) {
+	srv, c, _ := setup(t, nil)
+	for _, tt := range []struct {
+		edit  func(*idenfy.CreateVerificationTokenParams)
+		field string
+	}{
+		{func(p *idenfy.CreateVerificationTokenParams) { p.ClientID = "" }, "clientId"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.ClientID = strings.Repeat("c", 101) }, "clientId"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.FirstName = strings.Repeat("f", 101) }, "firstName"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.LastName = strings.Repeat("l", 101) }, "lastName"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.DateOfBirth = "15.05.1990" }, "dateOfBirth"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.ExpiryTime = idenfy.MaxExpiryTime + 1 }, "expiryTime"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.ExpiryTime = -1 }, "expiryTime"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.SessionLength = -1 }, "sessionLength"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.ExternalRef = strings.Repeat("e", 41) }, "externalRef"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.CallbackURL = "/relative" }, "callbackUrl"},
+		{func(p *idenfy.CreateVerificationTokenParams) { p.SuccessURL = "ftp://x" }, "successUrl"},
+	} {
+		p := idenfy.CreateVerificationTokenParams{ClientID: "u"}
+		tt.edit(&p)
+		_, err := c.CreateVerificationToken(ctx(t), p)
+		var ve *providers.ValidationError
+		require.ErrorAs(t, err, &ve, tt.field)
+		assert.Equal(t, tt.field, ve.Field)
+	}
+	_, err := c.Status(ctx(t), "")
+	assert.ErrorIs(t, err, providers.ErrValidation)
+	assert.ErrorIs(t, c.DeleteVerification(ctx(t), ""), providers.ErrValidation)
+	assert.Zero(t, srv.Requests())
+}
+
+func TestRedirectURL(t *testing.T) {
+	c, err := idenfy.New(idenfy.Config{APIKey: "k", APISecret: "s"})
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, "https://ivs.idenfy.com/api/v2/redirect?authToken=abc", c.RedirectURL("abc"))
+	got := c.RedirectURL("a&b=c d+/")
+	u, err := url.Parse(got)
+	require.NoError(t, err)
+	assert.Equal(t, "a&b=c d+/", u.Query().Get("authToken"), "query-escaped")
+
+	c2, err := idenfy.New(idenfy.Config{BaseURL: "https://proxy.example.com/idenfy/", APIKey: "k", APISecret: "s"})
+	require.NoError(t, err)
+	defer c2.Close()
+	assert.Equal(t, "https://proxy.example.com/idenfy/api/v2/redirect?authToken=abc", c2.RedirectURL("abc"))
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, tt := range []struct {
+		cfg   idenfy.Config
+		field string
+	}{
+		{idenfy.Config{APISecret: "s"}, "APIKey"},
+		{idenfy.Config{APIKey: "k:x", APISecret: "s"}, "APIKey"},
+		{idenfy.Config{APIKey: "k"}, "APISecret"},
+		{idenfy.Config{BaseURL: "ftp://x", APIKey: "k", APISecret: "s"}, "BaseURL"},
+		{idenfy.Config{BaseURL: "https://u:p@x", APIKey: "k", APISecret: "s"}, "BaseURL"},
+	} {
+		c, err := idenfy.New(tt.cfg)
+		assert.Nil(t, c)
+		var ve *providers.ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.Equal(t, tt.field, ve.Field)
+	}
+	c, err := idenfy.New(idenfy.Config{APIKey: "k", APISecret: "s"})
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, idenfy.DefaultBaseURL, c.BaseURL().String())
+}
