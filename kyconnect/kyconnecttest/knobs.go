@@ -42,7 +42,9 @@ func (s *Server) RateLimitNext(path string, n int, retryAfter string) {
 
 // DelayNext holds the next n answers to path for d of real time, or until
 // the client gives up.
-func (s *Server) DelayNext(path string, n int, d time.Duration) { s.kit.Faults.DelayNext(api(path), n, d) }
+func (s *Server) DelayNext(path string, n int, d time.Duration) {
+	s.kit.Faults.DelayNext(api(path), n, d)
+}
 
 // Delay holds every answer for d of real time (0 turns it off).
 func (s *Server) Delay(d time.Duration) { s.kit.Faults.Delay(d) }
