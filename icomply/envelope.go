@@ -10,27 +10,39 @@ import (
 	"github.com/unikyc/unikyc/providers"
 )
 
-// envelope is the v2 answer, for success and failure alike. Its "code" is
-// not read: the HTTP status decides (iComply answers 200 with code 201).
+// envelope is the v2 answer, for success and failure alike. Its "code"
+// and "status" are not read: the HTTP status decides (iComply answers 200
+// with code 201), and problem details put a number in "status".
 type envelope[T any] struct {
-	Status   string          `json:"status"` // "success" | "failure"
-	Message  string          `json:"message"`
-	Messsage string          `json:"messsage"` // sic: one documented 400 spells it so
+	Message  text            `json:"message"`
+	Messsage text            `json:"messsage"` // sic: one documented 400 spells it so
 	Data     T               `json:"data"`
 	Errors   json.RawMessage `json:"errors"`
 	// ASP.NET problem details, answered outside the v2 envelope (e.g. 415).
-	Title  string `json:"title"`
-	Detail string `json:"detail"`
+	Title  text `json:"title"`
+	Detail text `json:"detail"`
 }
 
 func (e *envelope[T]) message() string {
-	for _, m := range []string{e.Message, e.Messsage, e.Detail, e.Title} {
+	for _, m := range []text{e.Message, e.Messsage, e.Detail, e.Title} {
 		if m != "" {
-			return m
+			return string(m)
 		}
 	}
 	_, msg := errorDetails(e.Errors)
 	return msg
+}
+
+// text is a JSON string; any other JSON value reads as "" instead of
+// failing the whole answer.
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*t = text(s)
+	}
+	return nil
 }
 
 // errorDetails reads "errors", whatever its shape: a list of strings, a
