@@ -25,6 +25,11 @@
 //     token answers 400 TOKEN_NOT_VALID (I); an unknown one 404 NOT_FOUND (I).
 //   - Status and delete of an unknown scanRef answer 404 NOT_FOUND (I).
 //
+// With a fake clock (WithClock), give the client the same clock
+// (providers.WithClock) and either advance it or pass
+// providers.WithLimiter(nil): the client's default pacing (burst 5, then
+// one request per 360 ms) waits on that clock.
+//
 // State lives in memory. Knobs inject faults (FailNext, RateLimitNext,
 // DelayNext, Delay), expire or deactivate tokens, and set verification
 // results; counters report what the fake saw. SendWebhook posts a signed
