@@ -40,9 +40,9 @@ func TestListEntities(t *testing.T) {
 	assert.Equal(t, "John", all[0].PersonalInformation.FirstName)
 	assert.Nil(t, all[0].KYCMetaData, "sections come only when asked for")
 
-	max, err := e.c.ListEntities(ctx, icomply.ListEntitiesParams{Limit: icomply.MaxListLimit})
+	full, err := e.c.ListEntities(ctx, icomply.ListEntitiesParams{Limit: icomply.MaxListLimit})
 	require.NoError(t, err, "the limit's upper bound is allowed")
-	assert.Len(t, max, 5)
+	assert.Len(t, full, 5)
 
 	page, err := e.c.ListEntities(ctx, icomply.ListEntitiesParams{
 		Limit: 2, Start: 1, Descending: true, Type: icomply.EntityTypeNaturalPersons, KYCMetaData: true})
