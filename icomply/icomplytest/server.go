@@ -16,7 +16,7 @@
 //     /api/v2/entities/natural-persons/{id}, POST /api/v2/aml, GET
 //     /api/v2/aml/{id}) accept a live bearer token or the API key in the
 //     API key header, and answer the v2 envelope over a small in-memory
-//     data set (see EntityIDs). A bad key or token gets 401 with
+//     data set (IDs: PersonApproved … CompanyOK). A bad key or token gets 401 with
 //     WWW-Authenticate and no body; bad query values 400; an unknown ID 404;
 //     an AML search without a name the documented 400 whose message key is
 //     spelled "messsage"; creation answers HTTP 200 with "code":201.
