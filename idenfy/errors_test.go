@@ -1,6 +1,7 @@
 package idenfy_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -172,4 +173,22 @@ func TestBasicAuthOnTheWire(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, "the-key", user)
 	assert.Equal(t, "the-secret", pass)
+}
+
+// A slow answer ends with the caller's deadline; the error names no secret.
+func TestSlowAnswerHonoursContext(t *testing.T) {
+	srv, c, _ := setup(t, nil)
+	// Short: fakekit delays before reading the body, so the server does not
+	// see the hang-up and Close waits the delay out.
+	srv.DelayNext(1, 300*time.Millisecond)
+	cx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Status(cx, "x")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	leakcheck.NoSecrets(t, secrets, err)
+
+	srv.Delay(10 * time.Millisecond)
+	_, err = c.Status(ctx(t), "x")
+	assert.ErrorIs(t, err, providers.ErrNotFound, "answered, late")
+	srv.Delay(0)
 }

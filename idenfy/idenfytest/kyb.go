@@ -16,7 +16,7 @@ type kybRecord struct {
 	deactivated   bool
 }
 
-// view returns the token as iDenfy would show it now.
+// kybView returns the token as iDenfy would show it now.
 func (s *Server) kybView(rec *kybRecord) idenfy.KYBToken {
 	t := rec.tok
 	t.Tags, t.ScanRefs = slices.Clone(t.Tags), slices.Clone(t.ScanRefs)

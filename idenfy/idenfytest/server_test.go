@@ -253,3 +253,14 @@ func TestSignWebhook(t *testing.T) {
 	assert.Equal(t, "c3a92ff9e274cdcce27a58c15a78ec6dcbbdbd0038a87e7a11baef2028fd8bff", srv.SignWebhook(body))
 	assert.NoError(t, idenfy.VerifyWebhook(body, srv.SignWebhook(body), srv.WebhookKey()))
 }
+
+func TestOptionsAndAccessors(t *testing.T) {
+	hc := &http.Client{Timeout: time.Second}
+	srv, clk := newServer(t, idenfytest.WithWebhookClient(hc), idenfytest.WithRateLimit(0, 0))
+	assert.Equal(t, clk.Now(), srv.Clock().Now())
+	assert.Equal(t, srv.URL, srv.Config().BaseURL)
+	for range 20 {
+		status, _, _ := raw(t, srv, "POST", "/api/v2/status", "application/json", `{"scanRef":"x"}`)
+		require.Equal(t, http.StatusNotFound, status, "no rate limit")
+	}
+}
