@@ -35,10 +35,15 @@ const (
 )
 
 // Documented limits, applied as client defaults: 100 requests a minute and
-// 10 logins an hour, each spaced evenly (burst 1).
+// 10 logins an hour, spaced evenly (burst 1), with a 1 % margin. Spacing
+// exactly at the limit (600 ms, 6 min) is not safe against a strict sliding
+// window: x/time/rate truncates its delays to the nanosecond below, so
+// request k+100 can leave 1 ns less than a minute after request k, and a
+// timer that fires late on one request but not on the other does the same
+// by milliseconds. Either puts 101 requests in one window and earns a 429.
 var (
-	requestRate = rate.Every(600 * time.Millisecond)
-	loginRate   = rate.Every(6 * time.Minute)
+	requestRate = rate.Every(606 * time.Millisecond)
+	loginRate   = rate.Every(6*time.Minute + 3600*time.Millisecond)
 )
 
 // Config is one KYConnect account. Set Email and Password (and MFACode when

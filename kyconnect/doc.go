@@ -28,8 +28,10 @@
 // 10 login attempts an hour, 10 forgot-password calls an hour and 5
 // individual onboarding submissions per 2 hours per email, answering 429
 // with Retry-After when over. The client therefore paces all requests at
-// one every 600 ms (burst 1) and logins at one every 6 minutes (burst 1),
-// with a login cool-down of its own after a login 429 so that a refused
+// one every 606 ms (burst 1) and logins at one every 6 min 3.6 s (burst 1)
+// — the documented limits with a 1 % margin, because pacing exactly at a
+// sliding window's limit lets timer jitter (and x/time/rate's rounding)
+// put a 101st request in some minute — with a login cool-down of its own after a login 429 so that a refused
 // login does not pause the other calls. One Client shares one token
 // between all its goroutines (200 concurrent first calls cost one login),
 // refreshes instead of logging in, and never retries refused credentials:

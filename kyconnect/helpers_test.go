@@ -7,10 +7,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -20,9 +22,10 @@ var fastRetry = providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Mi
 
 // env is a fake server and a client sharing one fake clock.
 type env struct {
-	clk *clock.Fake
-	srv *kyconnecttest.Server
-	c   *kyconnect.Client
+	clk      *clock.Fake
+	srv      *kyconnecttest.Server
+	c        *kyconnect.Client
+	obtained chan struct{} // a token came from the provider (login or refresh)
 }
 
 func newEnv(t *testing.T, srvOpts []kyconnecttest.Option, edit func(*kyconnect.Config), opts ...providers.Option) *env {
@@ -34,10 +37,45 @@ func newEnv(t *testing.T, srvOpts []kyconnecttest.Option, edit func(*kyconnect.C
 	if edit != nil {
 		edit(&cfg)
 	}
-	c, err := kyconnect.New(cfg, append([]providers.Option{providers.WithClock(clk), fastRetry}, opts...)...)
+	obtained := make(chan struct{}, 1<<12)
+	notify := providers.WithTokenCacheOptions(tokencache.OnRefresh(func(*auth.Token) { obtained <- struct{}{} }))
+	c, err := kyconnect.New(cfg, append([]providers.Option{providers.WithClock(clk), fastRetry, notify}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	return &env{clk: clk, srv: srv, c: c}
+	return &env{clk: clk, srv: srv, c: c, obtained: obtained}
+}
+
+// awaitToken drives the clock until the client obtains a token, for a
+// background refresh that waits on the limiter after the call that
+// started it returned.
+func (e *env) awaitToken(t *testing.T) {
+	t.Helper()
+	done, got := make(chan struct{}), false
+	go func() {
+		defer close(done)
+		select {
+		case <-e.obtained:
+			got = true
+		case <-time.After(10 * time.Second):
+		}
+	}()
+	for e.clk.WaitForTimers(1, done) {
+		if next, ok := e.clk.NextTimer(); ok && next.After(e.clk.Now()) {
+			e.clk.Set(next)
+		}
+	}
+	require.True(t, got, "no token obtained")
+}
+
+// drain forgets earlier token notifications.
+func (e *env) drain() {
+	for {
+		select {
+		case <-e.obtained:
+		default:
+			return
+		}
+	}
 }
 
 // drive runs fn and moves the fake clock from timer to timer (limiter
@@ -51,8 +89,6 @@ func drive(clk *clock.Fake, fn func()) {
 	for clk.WaitForTimers(1, done) {
 		if next, ok := clk.NextTimer(); ok && next.After(clk.Now()) {
 			clk.Set(next)
-		} else if ok {
-			clk.Advance(0)
 		}
 	}
 }
