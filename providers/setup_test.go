@@ -1,0 +1,127 @@
+package providers_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/providers"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// fake is a scripted provider: a login endpoint and an API whose answers
+// the test queues. It counts what it saw.
+type fake struct {
+	srv    *httptest.Server
+	logins atomic.Int64
+	calls  atomic.Int64
+
+	mu      sync.Mutex
+	script  []func(w http.ResponseWriter) // next answers of /api; empty: 200
+	methods []string
+	keys    []string
+}
+
+func (f *fake) handle(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/login":
+		n := f.logins.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"token": "tok-" + string(rune('0'+n))})
+		return
+	}
+	f.calls.Add(1)
+	f.mu.Lock()
+	f.methods = append(f.methods, r.Method)
+	f.keys = append(f.keys, r.Header.Get(providers.IdempotencyKeyHeader))
+	var next func(http.ResponseWriter)
+	if len(f.script) > 0 {
+		next, f.script = f.script[0], f.script[1:]
+	}
+	f.mu.Unlock()
+	if next != nil {
+		next(w)
+		return
+	}
+	_, _ = w.Write([]byte(`{"ok":true}`))
+}
+
+func (f *fake) then(answers ...func(w http.ResponseWriter)) {
+	f.mu.Lock()
+	f.script = append(f.script, answers...)
+	f.mu.Unlock()
+}
+
+func status(code int, header ...string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.WriteHeader(code)
+		_, _ = w.Write([]byte(`{"detail":"personal data of jane@example.com"}`))
+	}
+}
+
+type env struct {
+	fake *fake
+	conn *providers.Conn
+	clk  *clock.Fake
+}
+
+// setup starts a fake provider and a client for it, in the style of
+// go-github's setup(t): everything is torn down by t.Cleanup.
+func setup(t *testing.T, opts ...providers.Option) *env {
+	t.Helper()
+	f := &fake{}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.handle))
+	t.Cleanup(f.srv.Close)
+	clk := clock.NewFake(t0)
+	base := []providers.Option{
+		providers.WithClock(clk),
+		providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}),
+	}
+	conn, err := providers.Build(providers.Spec{
+		Name: "fake", BaseURL: f.srv.URL, Account: "alice",
+		Login: func(ctx context.Context, s *providers.Sender) (*auth.Token, error) {
+			req, err := s.NewRequest(ctx, http.MethodPost, "/login", map[string]string{"user": "alice"})
+			if err != nil {
+				return nil, err
+			}
+			var out struct{ Token string }
+			if err := s.Do(req, "login", &out); err != nil {
+				return nil, err
+			}
+			return &auth.Token{AccessToken: out.Token, Expiry: s.Now().Add(time.Hour)}, nil
+		},
+	}, append(base, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	return &env{fake: f, conn: conn, clk: clk}
+}
+
+func (e *env) get(ctx context.Context, t *testing.T) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.fake.srv.URL+"/api", nil)
+	require.NoError(t, err)
+	return e.conn.HTTPClient().Do(req)
+}
+
+func (e *env) post(ctx context.Context, t *testing.T, key string) (*http.Response, error) {
+	t.Helper()
+	req, err := e.conn.NewRequest(ctx, http.MethodPost, "/api", map[string]int{"n": 1})
+	require.NoError(t, err)
+	if key != "" {
+		req.Header.Set(providers.IdempotencyKeyHeader, key)
+	}
+	return e.conn.HTTPClient().Do(req)
+}
