@@ -280,6 +280,8 @@ func (s *Sender) NewRequest(ctx context.Context, method, path string, body any) 
 	}
 	u := *s.base
 	u.Path = s.base.Path + "/" + strings.TrimPrefix(ref.Path, "/")
+	// Keep escapes such as %2F inside a segment.
+	u.RawPath = s.base.EscapedPath() + "/" + strings.TrimPrefix(ref.EscapedPath(), "/")
 	u.RawQuery = ref.RawQuery
 
 	var (

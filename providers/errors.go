@@ -1,8 +1,11 @@
 package providers
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,7 +39,9 @@ const maxErrorBody = 64 << 10
 
 // Error is a non-2xx answer from a provider. Its Error method names the
 // provider, operation, status and provider code only: never the body,
-// which may hold personal data, nor any credential.
+// which may hold personal data, nor any credential; fmt, slog and JSON
+// show the same. An *Error may be shared by every caller that waited on
+// one login: treat it as read-only.
 type Error struct {
 	Provider   string // "icomply", "idenfy", …
 	Operation  string // "login", "refresh", or the endpoint's name
@@ -76,6 +81,31 @@ func (e *Error) Error() string {
 		b.WriteString(strings.Join(e.Fields, ", "))
 	}
 	return b.String()
+}
+
+// Format prints Error() for every verb, so that %+v and %#v cannot spill
+// the body or message, which may hold personal data.
+func (e *Error) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// LogValue implements slog.LogValuer with the fields that hold no body.
+func (e *Error) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("provider", e.Provider), slog.String("operation", e.Operation),
+		slog.Int("status", e.StatusCode), slog.String("code", e.Code),
+		slog.String("request_id", e.RequestID))
+}
+
+// MarshalJSON writes the fields that hold no body, message or headers.
+func (e *Error) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Provider   string   `json:"provider"`
+		Operation  string   `json:"operation,omitempty"`
+		StatusCode int      `json:"status"`
+		Code       string   `json:"code,omitempty"`
+		Fields     []string `json:"fields,omitempty"`
+		RequestID  string   `json:"request_id,omitempty"`
+		Error      string   `json:"error"`
+	}{e.Provider, e.Operation, e.StatusCode, e.Code, e.Fields, e.RequestID, e.Error()})
 }
 
 // Unwrap returns the sentinel the provider's decoder set, if any.
@@ -119,8 +149,8 @@ func NewError(provider, operation string, resp *http.Response, decode ErrorDecod
 		e.Body, _ = httpbody.Read(resp.Body, maxErrorBody)
 		httpbody.Drain(resp.Body, maxErrorBody)
 	}
-	if decode != nil && len(e.Body) > 0 {
-		decode(e)
+	if decode != nil {
+		decode(e) // also for empty bodies: some providers answer 401 with none
 	}
 	return e
 }

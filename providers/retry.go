@@ -131,7 +131,15 @@ func isIdempotent(req *http.Request) bool {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
 		return true
 	}
-	return req.Header.Get(IdempotencyKeyHeader) != ""
+	return req.Header.Get(IdempotencyKeyHeader) != "" || req.Context().Value(idempotentKey{}) != nil
+}
+
+type idempotentKey struct{}
+
+// MarkIdempotent returns req marked as safe to retry, without sending any
+// header: for provider calls that use POST to read (iDenfy's status).
+func MarkIdempotent(req *http.Request) *http.Request {
+	return req.WithContext(context.WithValue(req.Context(), idempotentKey{}, true))
 }
 
 // checkRetry returns the retry decision for one attempt.

@@ -5,8 +5,10 @@
 package fakekit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -38,6 +40,10 @@ func (k *Kit) Wrap(h http.Handler) http.Handler {
 		k.Counts.Inc("requests")
 		if f, ok := k.Faults.take(r.URL.Path); ok {
 			if f.delay > 0 {
+				// Read the body first, so that a client hanging up cancels
+				// r.Context() and ends the delay.
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
 				t := time.NewTimer(f.delay)
 				select {
 				case <-t.C:
@@ -252,4 +258,6 @@ func RetryAfterSeconds(d time.Duration) string {
 }
 
 // Sleep is clock.Sleep, re-exported for fakes that delay on their clock.
-func Sleep(ctx context.Context, clk clock.Clock, d time.Duration) error { return clock.Sleep(ctx, clk, d) }
+func Sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
+	return clock.Sleep(ctx, clk, d)
+}
