@@ -1,8 +1,11 @@
 package genericjwt_test
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -190,4 +193,45 @@ func TestDocumentedLifetimeForTokensWithoutExp(t *testing.T) {
 	require.NoError(t, c.CheckAuth(context.Background()))
 	assert.Equal(t, 2, srv.Logins())
 	assert.Zero(t, srv.Unauthorized())
+}
+
+// recorder keeps the login requests the client sends.
+type recorder struct {
+	mu    sync.Mutex
+	forms []url.Values
+	types []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Path == genericjwt.DefaultLoginPath {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.forms = append(r.forms, form)
+		r.types = append(r.types, req.Header.Get("Content-Type"))
+		r.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestLoginWireFormat(t *testing.T) {
+	rec := &recorder{}
+	_, srv, c := setup(t, nil, providers.WithTransport(rec))
+	require.NoError(t, c.CheckAuth(context.Background()))
+
+	require.Len(t, rec.forms, 1)
+	assert.Equal(t, "application/x-www-form-urlencoded", rec.types[0])
+	assert.Equal(t, url.Values{
+		"username":   {genericjwttest.DefaultUsername},
+		"password":   {genericjwttest.DefaultPassword},
+		"grant_type": {"password"},
+	}, rec.forms[0])
+	assert.Equal(t, 1, srv.Logins())
 }
