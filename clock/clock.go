@@ -18,6 +18,9 @@ type Clock interface {
 	Now() time.Time
 	// NewTimer returns a Timer that fires once after d.
 	NewTimer(d time.Duration) Timer
+	// AfterFunc calls f once after d, in its own goroutine for the system
+	// clock. The returned Timer's C is nil.
+	AfterFunc(d time.Duration, f func()) Timer
 }
 
 // Timer is the part of *time.Timer that unikyc uses.
@@ -36,6 +39,10 @@ type systemClock struct{}
 func (systemClock) Now() time.Time { return time.Now() }
 
 func (systemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
+
+func (systemClock) AfterFunc(d time.Duration, f func()) Timer {
+	return systemTimer{time.AfterFunc(d, f)}
+}
 
 type systemTimer struct{ t *time.Timer }
 

@@ -40,55 +40,100 @@ func (f *Fake) NewTimer(d time.Duration) Timer {
 	return t
 }
 
+// AfterFunc calls f when the fake time reaches Now()+d. f runs on the
+// goroutine that advances the clock, before Advance or Set returns, so a
+// test sees its effect at once.
+func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
+	f.mu.Lock()
+	t := &fakeTimer{f: f, at: f.now.Add(d), fn: fn}
+	if d > 0 {
+		f.timers = append(f.timers, t)
+		f.notifyLocked()
+	}
+	f.mu.Unlock()
+	if d <= 0 {
+		fn()
+	}
+	return t
+}
+
 // Advance moves the time forward by d and fires every timer that is due.
 func (f *Fake) Advance(d time.Duration) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.setLocked(f.now.Add(d))
+	fns := f.setLocked(f.now.Add(d))
+	f.mu.Unlock()
+	run(fns)
 }
 
 // Set moves the time to t (forward or back) and fires every timer that is due.
 func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.setLocked(t)
+	fns := f.setLocked(t)
+	f.mu.Unlock()
+	run(fns)
 }
 
-func (f *Fake) setLocked(t time.Time) {
+func run(fns []func()) {
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// setLocked fires due channel timers and returns the due AfterFunc
+// callbacks, which run once the lock is released.
+func (f *Fake) setLocked(t time.Time) []func() {
 	f.now = t
+	var fns []func()
 	kept := f.timers[:0]
 	for _, tm := range f.timers {
 		if tm.at.After(t) {
 			kept = append(kept, tm)
 			continue
 		}
-		tm.c <- t
+		if tm.fn != nil {
+			fns = append(fns, tm.fn)
+		} else {
+			tm.c <- t
+		}
 	}
 	clear(f.timers[len(kept):])
 	f.timers = kept
 	f.notifyLocked()
+	return fns
 }
 
-// Timers reports how many timers are waiting to fire. Tests use it to know
-// that goroutines are parked on the clock before advancing it.
+// Timers reports how many channel timers are waiting to fire (AfterFunc
+// timers are not counted). Tests use it to know that goroutines are parked
+// on the clock before advancing it.
 func (f *Fake) Timers() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.timers)
+	return f.waitingLocked()
 }
 
-// NextTimer returns when the earliest waiting timer fires, and false when no
-// timer waits.
+func (f *Fake) waitingLocked() int {
+	n := 0
+	for _, t := range f.timers {
+		if t.fn == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// NextTimer returns when the earliest waiting channel timer fires, and
+// false when none waits.
 func (f *Fake) NextTimer() (time.Time, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var next time.Time
-	for i, t := range f.timers {
-		if i == 0 || t.at.Before(next) {
-			next = t.at
+	found := false
+	for _, t := range f.timers {
+		if t.fn == nil && (!found || t.at.Before(next)) {
+			next, found = t.at, true
 		}
 	}
-	return next, len(f.timers) > 0
+	return next, found
 }
 
 // WaitForTimers blocks until at least n timers are waiting, or until done
@@ -96,7 +141,7 @@ func (f *Fake) NextTimer() (time.Time, bool) {
 func (f *Fake) WaitForTimers(n int, done <-chan struct{}) bool {
 	for {
 		f.mu.Lock()
-		enough, changed := len(f.timers) >= n, f.changed
+		enough, changed := f.waitingLocked() >= n, f.changed
 		f.mu.Unlock()
 		if enough {
 			return true
@@ -117,7 +162,8 @@ func (f *Fake) notifyLocked() {
 type fakeTimer struct {
 	f  *Fake
 	at time.Time
-	c  chan time.Time
+	c  chan time.Time // nil for AfterFunc timers
+	fn func()
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }

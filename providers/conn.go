@@ -366,13 +366,22 @@ func (s *Sender) Now() time.Time { return s.clk.Now() }
 // verification, for scheduling only), and the provider's documented
 // lifetime (documented > 0). The zero time means unknown: the token is used
 // until the provider rejects it.
+//
+// When "exp" is already past on our clock (ours runs ahead of the
+// provider's), the JWT's own lifetime, exp minus iat, counts from now
+// instead; otherwise every request would log in again.
 func (s *Sender) Expiry(accessToken string, lifetime, documented time.Duration) time.Time {
 	now := s.clk.Now()
 	if lifetime > 0 {
 		return now.Add(lifetime)
 	}
 	if exp, ok := jwtexp.Expiry(accessToken); ok {
-		return exp
+		if exp.After(now) {
+			return exp
+		}
+		if life, ok := jwtexp.Lifetime(accessToken); ok {
+			return now.Add(life)
+		}
 	}
 	if documented > 0 {
 		return now.Add(documented)

@@ -6,8 +6,9 @@
 // provider has refresh tokens, refresh ([RefreshFunc]) — and [New] turns them
 // into an auth.TokenSource with:
 //
-//   - a hot path of one atomic load and one time comparison: no lock, no
-//     allocation while the token is fresh;
+//   - a hot path of two atomic loads: no lock, no allocation and no clock
+//     read while the token is fresh (a timer on the clock marks the token
+//     stale when its soft window opens);
 //   - a soft window before expiry (default: the larger of 60 s and 10 % of
 //     the lifetime, plus jitter) in which one background refresh starts and
 //     every caller keeps the current token without waiting;
@@ -17,6 +18,8 @@
 //     waiter leaves when its own context ends;
 //   - backoff after a failed background refresh, serving the still-valid
 //     token meanwhile; the error reaches callers only once the token expired;
+//     after a failure with no valid token, callers get that error at once
+//     until the backoff ends, so an outage does not burn the login budget;
 //   - refresh token first, then login when the refresh token is expired or
 //     refused with a 4xx; invalid credentials are final (no further logins);
 //   - compare-and-swap [Cache.Invalidate] for 401s, keeping the refresh token;
@@ -87,7 +90,11 @@ type Cache struct {
 // Times are derived from the clock's Now so that, with the system clock,
 // they carry a monotonic reading and ignore wall-clock jumps.
 type entry struct {
-	tok        *auth.Token
+	stale atomic.Bool // set by timer at quietUntil: the hot path's only check
+	timer clock.Timer // nil when nothing is scheduled
+	tok   *auth.Token // nil after a failed first login
+	err   error       // the last failure, served to callers during backoff
+
 	quietUntil time.Time // before it: serve tok, nothing else to do
 	hardAt     time.Time // from it: callers wait for a refresh
 	expiresAt  time.Time // zero: no known expiry
@@ -117,7 +124,7 @@ func New(login LoginFunc, opts ...Option) *Cache {
 	}
 	c.closeCtx, c.cancel = context.WithCancel(context.Background())
 	if c.cfg.initial != nil {
-		c.cur.Store(c.newEntry(c.cfg.initial, c.cfg.clock.Now()))
+		c.replace(c.newEntry(c.cfg.initial, c.cfg.clock.Now()))
 	}
 	return c
 }
@@ -125,7 +132,7 @@ func New(login LoginFunc, opts ...Option) *Cache {
 // Token returns a valid token, logging in or refreshing only when needed.
 // The returned token is shared: do not modify it.
 func (c *Cache) Token(ctx context.Context) (*auth.Token, error) {
-	if e := c.cur.Load(); e != nil && c.cfg.clock.Now().Before(e.quietUntil) {
+	if e := c.cur.Load(); e != nil && !e.stale.Load() {
 		return e.tok, nil
 	}
 	return c.slowToken(ctx)
@@ -135,10 +142,21 @@ func (c *Cache) slowToken(ctx context.Context) (*auth.Token, error) {
 	if errp := c.final.Load(); errp != nil {
 		return nil, *errp
 	}
+	select {
+	case <-c.closed:
+		if e := c.cur.Load(); e != nil && e.usable(c.cfg.clock.Now()) {
+			return e.tok, nil
+		}
+		return nil, ErrClosed
+	default:
+	}
 	for {
 		now := c.cfg.clock.Now()
 		e := c.cur.Load()
 		usable := e != nil && e.usable(now)
+		if !usable && e != nil && e.err != nil && now.Before(e.retryAt) {
+			return nil, e.err // failed moments ago: do not ask the provider again yet
+		}
 		if usable {
 			if now.Before(e.quietUntil) || now.Before(e.retryAt) {
 				return e.tok, nil
@@ -205,10 +223,10 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	now := c.cfg.clock.Now()
 	c.mu.Lock()
 	if err == nil {
-		c.cur.Store(c.newEntry(tok, now))
+		c.replace(c.newEntry(tok, now))
 	} else {
 		c.failures.Add(1)
-		c.cur.Store(prev.failed(now, c.cfg))
+		c.replace(c.failedEntry(prev, err, now))
 	}
 	c.flight = nil
 	c.mu.Unlock()
@@ -236,7 +254,7 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (*auth.Token, error) {
 	}
 
 	var prevTok *auth.Token
-	if prev != nil {
+	if prev != nil && prev.tok != nil {
 		prevTok = prev.tok
 	}
 	tok, err := c.fromProvider(ctx, prevTok)
@@ -263,7 +281,7 @@ func (c *Cache) fromStore(ctx context.Context, prev *entry) *auth.Token {
 	if tok == nil || tok.AccessToken == "" {
 		return nil
 	}
-	if prev != nil && prev.tok.AccessToken == tok.AccessToken {
+	if prev != nil && prev.tok != nil && prev.tok.AccessToken == tok.AccessToken {
 		return nil // the one we are replacing (or that was rejected)
 	}
 	now := c.cfg.clock.Now()
@@ -338,10 +356,13 @@ func (c *Cache) Invalidate(t *auth.Token) {
 	}
 	for {
 		e := c.cur.Load()
-		if e == nil || e.rejected || e.tok.AccessToken != t.AccessToken {
+		if e == nil || e.rejected || e.tok == nil || e.tok.AccessToken != t.AccessToken {
 			return
 		}
-		if c.cur.CompareAndSwap(e, &entry{tok: e.tok, rejected: true}) {
+		n := &entry{tok: e.tok, rejected: true}
+		n.stale.Store(true)
+		if c.cur.CompareAndSwap(e, n) {
+			e.stop()
 			c.invalidations.Add(1)
 			return
 		}
@@ -370,7 +391,38 @@ func (c *Cache) Close() error {
 		c.cancel()
 	})
 	c.wg.Wait()
+	if e := c.cur.Load(); e != nil {
+		e.stop()
+	}
+	c.wg.Wait()
 	return nil
+}
+
+// replace makes e current and stops the timer of the entry it replaces.
+func (c *Cache) replace(e *entry) {
+	if old := c.cur.Swap(e); old != nil {
+		old.stop()
+	}
+}
+
+// schedule arms e's stale flag for quietUntil.
+func (c *Cache) schedule(e *entry, now time.Time) *entry {
+	if e.quietUntil.Equal(farFuture) {
+		return e
+	}
+	d := e.quietUntil.Sub(now)
+	if d <= 0 {
+		e.stale.Store(true)
+		return e
+	}
+	e.timer = c.cfg.clock.AfterFunc(d, func() { e.stale.Store(true) })
+	return e
+}
+
+func (e *entry) stop() {
+	if e.timer != nil {
+		e.timer.Stop()
+	}
 }
 
 func (c *Cache) newEntry(tok *auth.Token, now time.Time) *entry {
@@ -388,29 +440,41 @@ func (c *Cache) newEntry(tok *auth.Token, now time.Time) *entry {
 	hard = min(hard, soft, life/4)
 	e.quietUntil = e.expiresAt.Add(-soft)
 	e.hardAt = e.expiresAt.Add(-hard)
-	return e
+	return c.schedule(e, now)
 }
 
 // usable reports whether e's access token may still be sent at now.
 func (e *entry) usable(now time.Time) bool {
-	return !e.rejected && (e.expiresAt.IsZero() || now.Before(e.expiresAt))
+	return e.tok != nil && !e.rejected && (e.expiresAt.IsZero() || now.Before(e.expiresAt))
 }
 
-// failed returns e after a failed refresh: same token, next attempt later.
-func (e *entry) failed(now time.Time, cfg config) *entry {
-	if e == nil {
-		return nil
+// failedEntry returns prev after a failed refresh: same token (if any),
+// the error, and no new attempt before the backoff ends.
+func (c *Cache) failedEntry(prev *entry, err error, now time.Time) *entry {
+	n := &entry{}
+	if prev != nil {
+		n.tok, n.quietUntil, n.hardAt, n.expiresAt = prev.tok, prev.quietUntil, prev.hardAt, prev.expiresAt
+		n.failures, n.rejected = prev.failures, prev.rejected
 	}
-	n := *e
+	n.err = err
 	n.failures++
-	n.retryAt = now.Add(cfg.backoff(n.failures))
-	if n.quietUntil.Before(n.retryAt) {
-		n.quietUntil = n.retryAt
+	n.retryAt = now.Add(c.cfg.backoff(n.failures))
+	if !n.usable(now) {
+		n.stale.Store(true)
+		return n
 	}
+	n.quietUntil = maxTime(n.quietUntil, n.retryAt)
 	if !n.expiresAt.IsZero() && n.quietUntil.After(n.expiresAt) {
 		n.quietUntil = n.expiresAt
 	}
-	return &n
+	return c.schedule(n, now)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (cfg config) jittered(d time.Duration) time.Duration {

@@ -250,12 +250,40 @@ func TestPassingRefreshFailureDoesNotLogIn(t *testing.T) {
 			clk.Advance(time.Hour)
 			_, e = c.Token(context.Background())
 			require.ErrorIs(t, e, err)
+			_, e = c.Token(context.Background())
+			require.ErrorIs(t, e, err, "inside the backoff the error is served without asking again")
+			assert.EqualValues(t, 1, p.refreshes.Load())
+			clk.Advance(time.Second)                // backoff over
 			tok, e := c.Token(context.Background()) // the refresh token is kept and used again
 			require.NoError(t, e)
 			assert.Equal(t, "access-refresh-2", tok.AccessToken)
 			assert.EqualValues(t, 1, p.logins.Load())
 		})
 	}
+}
+
+func TestColdLoginFailureBacksOff(t *testing.T) {
+	clk := clock.NewFake(t0)
+	p := newProvider(clk, time.Hour)
+	p.loginErrs = []error{statusErr(503), statusErr(503)}
+	c := newCache(t, p, tokencache.WithBackoff(time.Second, 4*time.Second))
+	for i := 0; i < 100; i++ {
+		_, err := c.Token(context.Background())
+		require.ErrorIs(t, err, statusErr(503))
+	}
+	assert.EqualValues(t, 1, p.logins.Load(), "an outage costs one login attempt per backoff, not one per call")
+	clk.Advance(time.Second)
+	_, err := c.Token(context.Background())
+	require.Error(t, err)
+	assert.EqualValues(t, 2, p.logins.Load())
+	clk.Advance(time.Second) // the second failure doubled the backoff
+	_, err = c.Token(context.Background())
+	require.Error(t, err)
+	assert.EqualValues(t, 2, p.logins.Load())
+	clk.Advance(time.Second)
+	_, err = c.Token(context.Background())
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, p.logins.Load())
 }
 
 func TestInvalidCredentialsAreFinal(t *testing.T) {
