@@ -138,8 +138,15 @@ func (t *Transport) authorized(req *http.Request, body ioReadCloser) (*http.Requ
 		}
 		value = t.headerFor(tok)
 	}
-	req2 := req.Clone(req.Context())
+	// A shallow copy with its own header map is all the clone needs: only
+	// the header changes, and nothing below writes to the rest.
+	req2 := new(http.Request)
+	*req2 = *req
 	req2.Body = body
+	req2.Header = make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		req2.Header[k] = v
+	}
 	if value != nil {
 		req2.Header["Authorization"] = value[:1:1]
 	} else {

@@ -2,8 +2,6 @@ package providers
 
 import (
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -13,6 +11,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/httpbody"
 	"github.com/unikyc/unikyc/internal/retryafter"
 )
 
@@ -68,62 +67,73 @@ func (p RetryPolicy) withDefaults(providerPenalty time.Duration) RetryPolicy {
 // is sent on every attempt of one request.
 const IdempotencyKeyHeader = "Idempotency-Key"
 
-// retrier is the retry layer: go-retryablehttp with unikyc's policy.
+// retrier is the retry layer. It runs at the RoundTripper level, so the
+// happy path costs no allocation; what to retry and how long to back off
+// come from go-retryablehttp (DefaultRetryPolicy, DefaultBackoff) under
+// unikyc's policy. (retryablehttp's own Client.Do sends through an inner
+// http.Client, which costs about ten allocations per request.)
 type retrier struct {
-	idempotent *retryablehttp.Client // retries errors, 5xx and 429
-	unsafe     *retryablehttp.Client // retries only 429
-	direct     http.RoundTripper     // the throttle layer, for bodies that cannot be replayed
-	tokenCalls bool                  // every request is a login or refresh
+	next       *throttle
+	policy     RetryPolicy
+	tokenCalls bool // every request is a login or refresh
 }
 
 func newRetrier(next *throttle, p RetryPolicy, tokenCalls bool) *retrier {
-	mk := func(safe bool) *retryablehttp.Client {
-		return &retryablehttp.Client{
-			HTTPClient: &http.Client{
-				Transport: next,
-				// Redirects go back to the caller's client, whose auth layer
-				// decides per hop whether credentials may follow.
-				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			},
-			RetryMax:     p.MaxRetries,
-			RetryWaitMin: p.MinWait,
-			RetryWaitMax: p.MaxWait,
-			CheckRetry:   next.checkRetry(safe, p),
-			Backoff:      backoff,
-			ErrorHandler: giveUp,
-			PrepareRetry: func(*http.Request) error { next.stats.retries.Add(1); return nil },
-		}
-	}
-	return &retrier{idempotent: mk(true), unsafe: mk(false), direct: next, tokenCalls: tokenCalls}
+	return &retrier{next: next, policy: p, tokenCalls: tokenCalls}
 }
 
 func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
-	var rr *retryablehttp.Request
-	switch {
-	case req.Body == nil || req.Body == http.NoBody:
-		rr = &retryablehttp.Request{Request: req}
-	case req.GetBody != nil:
-		// Replay from GetBody rather than buffering the body; work on a
-		// shallow copy because SetBody writes to the request.
-		_ = req.Body.Close()
-		cp := *req
-		rr = &retryablehttp.Request{Request: &cp}
-		if err := rr.SetBody(retryablehttp.ReaderFunc(func() (io.Reader, error) { return req.GetBody() })); err != nil {
+	ctx := req.Context()
+	safe := r.tokenCalls || isIdempotent(req)
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	replayable := !hasBody || req.GetBody != nil
+	for attempt := 0; ; attempt++ {
+		areq := req
+		if attempt > 0 && hasBody {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			cp := *req
+			cp.Body = body
+			areq = &cp
+		}
+		resp, err := r.next.RoundTrip(areq)
+		retry, cerr := r.next.checkRetry(ctx, safe, r.policy, resp, err)
+		if !retry || !replayable || attempt >= r.policy.MaxRetries {
+			if cerr != nil {
+				if resp != nil && resp.Body != nil {
+					_ = resp.Body.Close()
+				}
+				return nil, cerr
+			}
+			return resp, err // the final answer is the caller's, retries or not
+		}
+		if resp != nil {
+			httpbody.Drain(resp.Body, 64<<10) // reuse the connection
+		}
+		r.next.stats.retries.Add(1)
+		if err := sleep(ctx, backoff(r.policy.MinWait, r.policy.MaxWait, attempt, resp)); err != nil {
 			return nil, err
 		}
-	default:
-		return r.direct.RoundTrip(req) // one attempt: the body cannot be sent twice
 	}
-	c := r.unsafe
-	if r.tokenCalls || isIdempotent(req) {
-		c = r.idempotent
+}
+
+// sleep waits d of real time: backoff after errors is short and needs no
+// injected clock; long waits (429 cool-downs) run on the clock in the
+// throttle layer.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
 	}
-	resp, err := c.Do(rr)
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // the caller's client adds its own
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return resp, err
 }
 
 func isIdempotent(req *http.Request) bool {
@@ -142,38 +152,38 @@ func MarkIdempotent(req *http.Request) *http.Request {
 	return req.WithContext(context.WithValue(req.Context(), idempotentKey{}, true))
 }
 
-// checkRetry returns the retry decision for one attempt.
-func (t *throttle) checkRetry(safe bool, p RetryPolicy) retryablehttp.CheckRetry {
-	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		if err != nil {
-			if isLocal(err) || !safe {
-				return false, err
-			}
-			retry, rerr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
-			t.noteRetry(retry, resp, err)
-			return retry, rerr
-		}
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests:
-			wait := t.cool.Until(ctx).Sub(t.clk.Now())
-			if wait > p.MaxRetryWait || pastDeadline(ctx, wait) {
-				return false, &RateLimitError{Provider: t.provider, RetryAfter: max(wait, 0),
-					Response: NewError(t.provider, "", resp, t.decode)}
-			}
-			t.noteRetry(true, resp, nil)
-			return true, nil
-		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			t.noteRetry(safe, resp, nil)
-			return safe, nil
-		case http.StatusInternalServerError:
-			t.noteRetry(safe, resp, nil)
-			return safe, nil
-		}
-		return false, nil
+// checkRetry returns the retry decision for one attempt, and the error to
+// return instead of the answer when it stops for a reason of its own.
+func (t *throttle) checkRetry(ctx context.Context, safe bool, p RetryPolicy, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
 	}
+	if err != nil {
+		if isLocal(err) || !safe {
+			return false, err
+		}
+		// retryablehttp classifies errors as http.Client returns them.
+		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, resp, &url.Error{Op: "Do", URL: "", Err: err})
+		t.noteRetry(retry, resp, err)
+		return retry, err
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		wait := t.cool.Until(ctx).Sub(t.clk.Now())
+		if wait > p.MaxRetryWait || pastDeadline(ctx, wait) {
+			return false, &RateLimitError{Provider: t.provider, RetryAfter: max(wait, 0),
+				Response: NewError(t.provider, "", resp, t.decode)}
+		}
+		t.noteRetry(true, resp, nil)
+		return true, nil
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		t.noteRetry(safe, resp, nil)
+		return safe, nil
+	case http.StatusInternalServerError:
+		t.noteRetry(safe, resp, nil)
+		return safe, nil
+	}
+	return false, nil
 }
 
 func (t *throttle) noteRetry(retry bool, resp *http.Response, err error) {
@@ -206,18 +216,6 @@ func backoff(min, max time.Duration, attempt int, resp *http.Response) time.Dura
 		return d
 	}
 	return d/2 + rand.N(d/2)
-}
-
-// giveUp keeps the final answer: when retries ran out on a status, the
-// caller gets that response; otherwise the error.
-func giveUp(resp *http.Response, err error, _ int) (*http.Response, error) {
-	if err == nil {
-		return resp, nil
-	}
-	if resp != nil && resp.Body != nil {
-		_ = resp.Body.Close()
-	}
-	return nil, err
 }
 
 // throttle is the layer under retry: cool-down gate, then limiters, then
