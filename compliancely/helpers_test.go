@@ -3,6 +3,7 @@ package compliancely_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,12 +24,23 @@ type env struct {
 	srv *compliancelytest.Server
 	c   *compliancely.Client
 	rt  *countingTransport
+	lim *gatedLimiter // nil unless setup was given one
 }
 
 // setup starts a fake and a client on a fake clock. The client keeps the
 // documented 10-a-minute limiter unless opts replace it.
 func setup(t *testing.T, srvOpts []compliancelytest.Option, opts ...providers.Option) *env {
 	t.Helper()
+	return setupWith(t, srvOpts, false, opts...)
+}
+
+// setupPaced is setup with the documented limiter behind a gate, for pump.
+func setupPaced(t *testing.T) *env {
+	t.Helper()
+	return setupWith(t, nil, true)
+}
+
+func setupWith(t *testing.T, srvOpts []compliancelytest.Option, gated bool, opts ...providers.Option) *env {
 	clk := clock.NewFake(start)
 	srv := compliancelytest.NewServer(append([]compliancelytest.Option{compliancelytest.WithClock(clk)}, srvOpts...)...)
 	t.Cleanup(srv.Close)
@@ -39,10 +51,16 @@ func setup(t *testing.T, srvOpts []compliancelytest.Option, opts ...providers.Op
 		providers.WithTransport(rt),
 		providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}),
 	}, opts...)
+	e := &env{clk: clk, srv: srv, rt: rt}
+	if gated {
+		e.lim = newGatedLimiter(clk)
+		opts = append(opts, providers.WithLimiter(e.lim))
+	}
 	c, err := compliancely.New(srv.Config(), opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	return &env{clk: clk, srv: srv, c: c, rt: rt}
+	e.c = c
+	return e
 }
 
 // countingTransport counts answered round trips and signals each one.
@@ -97,7 +115,8 @@ func (e *env) call(f func(ctx context.Context) error) error {
 // pump moves the clock one limiter slot at a time until stop says so:
 // each slot releases one goroutine, which sends one request, and the clock
 // moves on only once that request was answered, so the fake sees every
-// request at its slot's time. Only for goroutines parked on the limiter.
+// request at its slot's time. Only for goroutines parked on the limiter of
+// an env made by setupPaced.
 func (e *env) pump(t *testing.T, stop func() bool) {
 	t.Helper()
 	for !stop() {
@@ -111,7 +130,9 @@ func (e *env) pump(t *testing.T, stop func() bool) {
 			continue
 		}
 		want := e.rt.n.Load() + 1
+		e.lim.gate.Lock() // no goroutine between reading the time and parking
 		e.clk.Set(next)
+		e.lim.gate.Unlock()
 		e.rt.waitCount(t, want)
 	}
 }
@@ -151,3 +172,47 @@ type calls struct{ Logins, Refreshes, API int }
 func (e *env) calls() calls {
 	return calls{e.srv.Calls(loginPath), e.srv.Calls(refreshPath), e.srv.Calls(apiPath)}
 }
+
+// gatedLimiter is the client's documented limiter (providers.NewLimiter at
+// compliancely.DefaultRate, burst 1) with a gate the pump takes to move the
+// clock. RateLimiter.Wait reads the time, then reserves a slot and parks on
+// a timer; a clock moved in between makes x/time/rate see time go
+// backwards and hand out an extra slot (with the system clock the gap is
+// nanoseconds; with a fake clock it is a whole slot). The gate is held from
+// the start of Wait until the waiter parks (NewTimer) or returns.
+type gatedLimiter struct {
+	clk   *clock.Fake
+	lim   *providers.RateLimiter
+	gate  sync.Mutex
+	owner atomic.Pointer[int]
+}
+
+func newGatedLimiter(clk *clock.Fake) *gatedLimiter {
+	g := &gatedLimiter{clk: clk}
+	g.lim = providers.NewLimiter(compliancely.DefaultRate, 1, g)
+	return g
+}
+
+func (g *gatedLimiter) Wait(ctx context.Context) error {
+	g.gate.Lock()
+	me := new(int)
+	g.owner.Store(me)
+	err := g.lim.Wait(ctx)
+	if g.owner.CompareAndSwap(me, nil) {
+		g.gate.Unlock() // returned without parking
+	}
+	return err
+}
+
+func (g *gatedLimiter) Now() time.Time { return g.clk.Now() }
+
+// NewTimer is called only by the gate's holder, as it parks.
+func (g *gatedLimiter) NewTimer(d time.Duration) clock.Timer {
+	t := g.clk.NewTimer(d)
+	if g.owner.Swap(nil) != nil {
+		g.gate.Unlock()
+	}
+	return t
+}
+
+func (g *gatedLimiter) AfterFunc(d time.Duration, f func()) clock.Timer { return g.clk.AfterFunc(d, f) }
