@@ -1,0 +1,167 @@
+package compliancely_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/compliancely"
+	"github.com/unikyc/unikyc/compliancely/compliancelytest"
+	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
+)
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	good := compliancely.Config{Username: "u", Password: "p"}
+	for _, tc := range []struct {
+		field string
+		edit  func(*compliancely.Config)
+	}{
+		{"Username", func(c *compliancely.Config) { c.Username = " " }},
+		{"Password", func(c *compliancely.Config) { c.Password = "" }},
+		{"LoginPath", func(c *compliancely.Config) { c.LoginPath = "api/v2/token/" }},
+		{"RefreshPath", func(c *compliancely.Config) { c.RefreshPath = "/x?y=1" }},
+		{"BaseURL", func(c *compliancely.Config) { c.BaseURL = "ftp://example.com" }},
+	} {
+		cfg := good
+		tc.edit(&cfg)
+		_, err := compliancely.New(cfg)
+		var ve *providers.ValidationError
+		require.ErrorAs(t, err, &ve, tc.field)
+		assert.Equal(t, tc.field, ve.Field)
+		assert.ErrorIs(t, err, providers.ErrValidation)
+	}
+	c, err := compliancely.New(good)
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, compliancely.DefaultBaseURL, c.BaseURL().String())
+}
+
+func TestLoginPathCreate(t *testing.T) {
+	e := setup(t, nil)
+	cfg := e.srv.Config()
+	cfg.LoginPath = compliancely.AltLoginPath
+	c, err := compliancely.New(cfg, providers.WithClock(e.clk), providers.WithTransport(e.rt))
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, e.call(createSub(c)))
+	assert.Equal(t, 1, e.srv.Calls(compliancely.AltLoginPath))
+	assert.Equal(t, 1, e.srv.Logins())
+}
+
+// Both refresh answer spellings decode, with or without lifetimes; the
+// lifetime then comes from the JWT "exp".
+func TestRefreshAnswerShapes(t *testing.T) {
+	for name, a := range map[string]compliancelytest.RefreshAnswer{
+		"new_*":                      compliancelytest.NewTokens,
+		"new_* with expiry":          compliancelytest.NewTokensWithExpiry,
+		"access/refresh":             compliancelytest.AccessRefresh,
+		"access/refresh with expiry": compliancelytest.AccessRefreshWithExpiry,
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := loggedIn(t, compliancelytest.WithRefreshAnswer(a), compliancelytest.WithLifetimes(30*time.Minute, 2*time.Hour))
+			e.clk.Advance(31 * time.Minute)
+			require.NoError(t, e.call(createSub(e.c)))
+			assert.Equal(t, calls{Logins: 1, Refreshes: 1, API: 2}, e.calls())
+			tok, err := e.c.TokenSource().Token(context.Background())
+			require.NoError(t, err)
+			refreshedAt := e.srv.Hits()[2].At
+			assert.WithinDuration(t, refreshedAt.Add(30*time.Minute), tok.Expiry, time.Second)
+			assert.WithinDuration(t, refreshedAt.Add(2*time.Hour), tok.RefreshExpiry, time.Second)
+		})
+	}
+}
+
+func TestValidateToken(t *testing.T) {
+	e := setup(t, nil)
+	var st *compliancely.TokenStatus
+	require.NoError(t, e.call(func(ctx context.Context) (err error) { st, err = e.c.ValidateToken(ctx); return }))
+	assert.True(t, st.Valid)
+	assert.Equal(t, "valid", st.Status)
+	assert.Equal(t, "access", st.TokenType)
+	assert.Equal(t, time.Hour-6*time.Second, st.Remaining, "validated one slot after login")
+	assert.Equal(t, start.Add(time.Hour), st.ExpiresAt)
+
+	e.srv.RevokeAccessTokens()
+	require.NoError(t, e.call(func(ctx context.Context) (err error) { st, err = e.c.ValidateToken(ctx); return }))
+	assert.False(t, st.Valid)
+	assert.Equal(t, "revoked", st.Status)
+	assert.Zero(t, st.Remaining)
+	assert.Equal(t, 2, e.srv.Calls(compliancely.DefaultValidatePath))
+}
+
+func TestSubmissions(t *testing.T) {
+	e := setup(t, nil)
+	var got *compliancely.Submission
+	require.NoError(t, e.call(func(ctx context.Context) error {
+		s, err := e.c.CreateSubmission(ctx, &compliancely.SubmissionRequest{TIN: "111232312", Name: "Zenwork"})
+		if err != nil {
+			return err
+		}
+		got, err = e.c.GetSubmission(ctx, s.ID)
+		return err
+	}))
+	assert.Equal(t, compliancely.StatusNotMatched, got.Status)
+	assert.Equal(t, 2, got.IRSCode)
+
+	// Bad input is refused before anything is sent.
+	before := e.srv.Requests()
+	for _, r := range []compliancely.SubmissionRequest{
+		{TIN: "12-3456789", Name: "x"}, {TIN: "123456789"}, {TIN: "123456789", Name: "Acme, Inc."},
+	} {
+		_, err := e.c.CreateSubmission(context.Background(), &r)
+		assert.ErrorIs(t, err, providers.ErrValidation)
+	}
+	assert.Equal(t, before, e.srv.Requests())
+}
+
+// Secrets never show: not in the Config, the Client, any error, nor the
+// debug log of a run through every failure path.
+func TestNoSecretsLeak(t *testing.T) {
+	var log leakcheck.Log
+	var tokens []string
+	e := setup(t, nil, providers.WithLogger(log.Logger()),
+		providers.WithTokenCacheOptions(tokencache.OnRefresh(func(t *auth.Token) { tokens = append(tokens, t.AccessToken, t.RefreshToken) })))
+	var errs []any
+
+	require.NoError(t, e.call(createSub(e.c)))
+	e.srv.RevokeAccessTokens() // 401, refresh
+	require.NoError(t, e.call(createSub(e.c)))
+	e.srv.FailNext(apiPath, 2, http.StatusUnauthorized, tokenNotValid) // 401 twice
+	errs = append(errs, e.call(createSub(e.c)))
+	e.srv.RateLimitNext(apiPath, 1, "") // 429, caller cannot wait
+	short, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	errs = append(errs, e.call(func(context.Context) error { return createSub(e.c)(short) }))
+	e.clk.Advance(11 * time.Minute)
+	e.srv.RevokeAllTokens() // refused refresh, login again
+	require.NoError(t, e.call(createSub(e.c)))
+	e.srv.RevokeAllTokens()
+	e.srv.SetPassword(compliancelytest.Username, "changed") // login refused
+	errs = append(errs, e.call(createSub(e.c)))
+	_, verr := e.c.CreateSubmission(context.Background(), &compliancely.SubmissionRequest{TIN: "123456789", Name: "a,b"})
+	errs = append(errs, verr)
+
+	for _, err := range errs {
+		require.Error(t, err.(error))
+	}
+	require.GreaterOrEqual(t, len(tokens), 6)
+	secrets := append([]string{compliancelytest.Password}, tokens...)
+	leakcheck.NoSecrets(t, secrets, e.srv.Config(), e.c, *e.c, e.c.Stats())
+	leakcheck.NoSecrets(t, secrets, errs...)
+	for _, err := range errs {
+		for u := errors.Unwrap(err.(error)); u != nil; u = errors.Unwrap(u) {
+			leakcheck.NoSecrets(t, secrets, u)
+		}
+	}
+	logged := log.String()
+	require.Contains(t, logged, "refresh")
+	leakcheck.NoSecrets(t, secrets, logged)
+}
