@@ -1,0 +1,188 @@
+package compliancelytest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/compliancely/compliancelytest"
+)
+
+// The fake's rules, checked with plain HTTP.
+
+type fake struct {
+	t   *testing.T
+	clk *clock.Fake
+	srv *compliancelytest.Server
+	hc  *http.Client
+}
+
+func newFake(t *testing.T, opts ...compliancelytest.Option) *fake {
+	clk := clock.NewFake(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	srv := compliancelytest.NewServer(append([]compliancelytest.Option{compliancelytest.WithClock(clk)}, opts...)...)
+	tr := &http.Transport{}
+	t.Cleanup(func() { srv.Close(); tr.CloseIdleConnections() })
+	return &fake{t: t, clk: clk, srv: srv, hc: &http.Client{Transport: tr}}
+}
+
+// do sends body as JSON (a string is sent as is, with contentType) and
+// returns the status, decoded answer and headers.
+func (f *fake) do(method, path, contentType string, body any, bearer string) (int, map[string]any, http.Header) {
+	f.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	default:
+		data, _ := json.Marshal(b)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, rd)
+	require.NoError(f.t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := f.hc.Do(req)
+	require.NoError(f.t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out, resp.Header
+}
+
+func (f *fake) post(path string, body any) (int, map[string]any) {
+	st, out, _ := f.do(http.MethodPost, path, "application/json", body, "")
+	return st, out
+}
+
+func (f *fake) login() (access, refresh string) {
+	st, out := f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password})
+	require.Equal(f.t, http.StatusOK, st)
+	assert.EqualValues(f.t, 3600, out["access_expiry_seconds"])
+	assert.EqualValues(f.t, 86400, out["refresh_expiry_seconds"])
+	return out["access"].(string), out["refresh"].(string)
+}
+
+func TestLoginRules(t *testing.T) {
+	f := newFake(t)
+	f.login()
+	st, out := f.post("/api/v2/token/create", map[string]string{"username": compliancelytest.Username, "password": "nope"})
+	assert.Equal(t, http.StatusUnauthorized, st)
+	assert.Equal(t, "no_active_account", out["code"])
+	st, out = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username})
+	assert.Equal(t, http.StatusBadRequest, st)
+	assert.Equal(t, []any{"This field is required."}, out["password"])
+	st, _, _ = f.do(http.MethodPost, "/api/v2/token/", "application/x-www-form-urlencoded", "username=a&password=b", "")
+	assert.Equal(t, http.StatusUnsupportedMediaType, st)
+	st, _, _ = f.do(http.MethodGet, "/api/v2/token/", "", nil, "")
+	assert.Equal(t, http.StatusMethodNotAllowed, st)
+	st, _, _ = f.do(http.MethodGet, "/api/v1/submissions/", "", nil, "")
+	assert.Equal(t, http.StatusGone, st)
+	assert.Equal(t, 1, f.srv.Logins())
+	assert.Equal(t, 4, f.srv.Calls("/api/v2/token/"))
+	assert.Equal(t, 1, f.srv.Calls("/api/v2/token/create"))
+	assert.Equal(t, 5, f.srv.Rejected())
+}
+
+func TestTokenLifetimesAndRotation(t *testing.T) {
+	f := newFake(t)
+	access, refresh := f.login()
+	api := func(tok string) int {
+		st, _, _ := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, tok)
+		return st
+	}
+	assert.Equal(t, http.StatusNotFound, api(access), "authenticated; no such submission")
+	assert.Equal(t, http.StatusUnauthorized, api(""))
+	assert.Equal(t, http.StatusUnauthorized, api(refresh), "a refresh token is not an access token")
+
+	st, out := f.post("/api/v2/token/refresh/", map[string]string{"refresh": refresh})
+	require.Equal(t, http.StatusOK, st)
+	newRefresh := out["new_refresh_token"].(string)
+	require.NotEmpty(t, out["new_access_token"])
+	st, out = f.post("/api/v2/token/refresh/", map[string]string{"refresh": refresh})
+	assert.Equal(t, http.StatusUnauthorized, st, "the rotated refresh token is refused")
+	assert.Equal(t, "token_not_valid", out["code"])
+
+	f.clk.Advance(time.Hour)
+	assert.Equal(t, http.StatusUnauthorized, api(access), "access tokens live 1 hour")
+	f.clk.Advance(23*time.Hour - time.Second)
+	st, _ = f.post("/api/v2/token/refresh/", map[string]string{"refresh": newRefresh})
+	assert.Equal(t, http.StatusOK, st, "refresh tokens live 24 hours")
+	assert.Equal(t, 2, f.srv.Refreshes())
+}
+
+func TestValidateEndpoint(t *testing.T) {
+	f := newFake(t)
+	access, _ := f.login()
+	f.clk.Advance(10 * time.Minute)
+	st, out := f.post("/api/v2/token/validate/", map[string]string{"token": access})
+	require.Equal(t, http.StatusOK, st)
+	assert.Equal(t, true, out["valid"])
+	assert.EqualValues(t, 50*60, out["remaining_seconds"])
+	f.srv.ExpireAccessTokens()
+	_, out = f.post("/api/v2/token/validate/", map[string]string{"token": access})
+	assert.Equal(t, "expired", out["status"])
+	_, out = f.post("/api/v2/token/validate/", map[string]string{"token": "garbage"})
+	assert.Equal(t, "invalid", out["status"])
+}
+
+// 10 requests a minute per account, then 429 with the seed's body for 10
+// minutes; login and refresh count.
+func TestRateLimitWindow(t *testing.T) {
+	f := newFake(t)
+	access, refresh := f.login()
+	st, _ := f.post("/api/v2/token/refresh/", map[string]string{"refresh": refresh})
+	require.Equal(t, http.StatusOK, st)
+	for i := range 8 {
+		f.clk.Advance(time.Second)
+		st, _, _ := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
+		require.Equal(t, http.StatusNotFound, st, "request %d", i+3)
+	}
+	st, out, h := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
+	assert.Equal(t, http.StatusTooManyRequests, st)
+	assert.Equal(t, map[string]any{"detail": compliancelytest.ThrottledDetail}, out)
+	assert.Empty(t, h.Get("Retry-After"))
+
+	f.clk.Advance(9*time.Minute + 59*time.Second)
+	st, _, _ = f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
+	assert.Equal(t, http.StatusTooManyRequests, st, "still inside the 10 minutes")
+	f.clk.Advance(time.Second)
+	st, _, _ = f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
+	assert.Equal(t, http.StatusNotFound, st, "10 minutes later")
+	assert.Equal(t, 2, f.srv.RateLimited())
+
+	// Another account has its own window.
+	g := newFake(t, compliancelytest.WithAccount("a", "pa"), compliancelytest.WithAccount("b", "pb"))
+	for range 10 {
+		st, _ := g.post("/api/v2/token/", map[string]string{"username": "a", "password": "pa"})
+		require.Equal(t, http.StatusOK, st)
+	}
+	st, _ = g.post("/api/v2/token/", map[string]string{"username": "a", "password": "pa"})
+	assert.Equal(t, http.StatusTooManyRequests, st)
+	st, _ = g.post("/api/v2/token/", map[string]string{"username": "b", "password": "pb"})
+	assert.Equal(t, http.StatusOK, st)
+	assert.Equal(t, "a", g.srv.Config().Username)
+}
+
+func TestSubmissionRules(t *testing.T) {
+	f := newFake(t)
+	access, _ := f.login()
+	st, out, _ := f.do(http.MethodPost, "/api/v2/submissions/", "application/json", map[string]string{"tin": "111232319", "name": "Zenwork"}, access)
+	require.Equal(t, http.StatusCreated, st)
+	assert.Equal(t, "TIN Matched", out["status"])
+	assert.EqualValues(t, 0, out["irs_code"])
+	st, out, _ = f.do(http.MethodPost, "/api/v2/submissions/", "application/json", map[string]string{"tin": "1112", "name": "Zenwork"}, access)
+	assert.Equal(t, http.StatusBadRequest, st)
+	assert.Contains(t, out, "tin")
+}
