@@ -18,10 +18,7 @@ import (
 // The seed's "Handling Failures" rules, one test each, asserting what the
 // fake saw.
 
-var (
-	tokenNotValid = []byte(`{"detail":"Token is invalid or expired","code":"token_not_valid"}`)
-	noAccount     = []byte(`{"detail":"No active account found with the given credentials","code":"no_active_account"}`)
-)
+var tokenNotValid = []byte(`{"detail":"Token is invalid or expired","code":"token_not_valid"}`)
 
 // loggedIn returns an env whose client has logged in and made one call.
 func loggedIn(t *testing.T, srvOpts ...compliancelytest.Option) *env {

@@ -1,0 +1,38 @@
+package compliancelytest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/unikyc/unikyc/compliancely"
+	"github.com/unikyc/unikyc/compliancely/compliancelytest"
+	"github.com/unikyc/unikyc/providers"
+)
+
+// Point a client at the fake, break something, and assert what the client
+// did about it.
+func ExampleNewServer() {
+	srv := compliancelytest.NewServer()
+	defer srv.Close()
+	c, err := compliancely.New(srv.Config(), providers.WithLimiter(nil))
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	sub := &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme"}
+
+	_, _ = c.CreateSubmission(ctx, sub)
+	srv.RevokeAccessTokens() // the next call gets 401: the client refreshes once
+	_, err = c.CreateSubmission(ctx, sub)
+	fmt.Println(err, srv.Logins(), srv.Refreshes(), srv.Calls(compliancely.SubmissionsPath))
+
+	srv.FailNext(compliancely.SubmissionsPath, 1, http.StatusNotFound, nil)
+	_, err = c.CreateSubmission(ctx, sub)
+	fmt.Println(errors.Is(err, providers.ErrNotFound))
+	// Output:
+	// <nil> 1 1 3
+	// true
+}
