@@ -119,6 +119,15 @@ func (c *Client) send(ctx context.Context, method, path, operation string, body,
 	return c.Do(req, operation, out)
 }
 
+// read is a POST that only reads (status): safe to retry after a 5xx.
+func (c *Client) read(ctx context.Context, path, operation string, body, out any) error {
+	req, err := c.NewRequest(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return err
+	}
+	return c.Do(providers.MarkIdempotent(req), operation, out)
+}
+
 // post is send with POST.
 func (c *Client) post(ctx context.Context, path, operation string, body, out any) error {
 	return c.send(ctx, http.MethodPost, path, operation, body, out)

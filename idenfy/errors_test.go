@@ -95,6 +95,18 @@ func TestServerErrorIsNotRetriedForPOST(t *testing.T) {
 	assert.Equal(t, 1, srv.Requests(), "a token call is not idempotent: no blind retry")
 }
 
+func TestStatusIsAReadAndRetriedAfter5xx(t *testing.T) {
+	srv, c, _ := setup(t, nil)
+	tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u"})
+	require.NoError(t, err)
+	before := srv.Requests()
+	srv.FailNext(1, http.StatusBadGateway)
+	v, err := c.Status(ctx(t), tok.ScanRef)
+	require.NoError(t, err)
+	assert.Equal(t, tok.ScanRef, v.ScanRef)
+	assert.Equal(t, before+2, srv.Requests(), "the status POST only reads, so it is retried")
+}
+
 // A 429 with a short Retry-After pauses on the injected clock, then the
 // call goes through.
 func TestRateLimitPausesThenSucceeds(t *testing.T) {

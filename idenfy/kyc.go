@@ -175,7 +175,7 @@ func (c *Client) Status(ctx context.Context, scanRef string) (*Verification, err
 		return nil, err
 	}
 	var out Verification
-	if err := c.post(ctx, statusPath, "status", ScanRefRequest{ScanRef: scanRef}, &out); err != nil {
+	if err := c.read(ctx, statusPath, "status", ScanRefRequest{ScanRef: scanRef}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
