@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,10 @@ var errThrottleDeadline = errors.New("unikyc: throttle wait would outlast the co
 type RateLimiter struct {
 	lim *rate.Limiter
 	clk clock.Clock
+	// mu makes reading the clock and reserving one step: x/time/rate
+	// treats a time older than its last as a step back and can hand out
+	// an extra slot when two waiters read the clock out of order.
+	mu sync.Mutex
 }
 
 // NewLimiter returns a RateLimiter allowing r requests a second with the
@@ -41,24 +46,34 @@ func NewLimiter(r rate.Limit, burst int, clk clock.Clock) *RateLimiter {
 
 // Wait blocks until a request may be sent; see Limiter.
 func (l *RateLimiter) Wait(ctx context.Context) error {
+	l.mu.Lock()
 	now := l.clk.Now()
 	if l.lim.AllowN(now, 1) {
+		l.mu.Unlock()
 		return nil
 	}
 	r := l.lim.ReserveN(now, 1)
+	l.mu.Unlock()
 	if !r.OK() {
 		return fmt.Errorf("unikyc: limiter allows no requests (burst %d)", l.lim.Burst())
 	}
 	d := r.DelayFrom(now)
 	if dl, ok := ctx.Deadline(); ok && d > time.Until(dl) {
-		r.CancelAt(now)
+		l.cancel(r)
 		return fmt.Errorf("%w (%s): %w", errThrottleDeadline, d, context.DeadlineExceeded)
 	}
 	if err := clock.Sleep(ctx, l.clk, d); err != nil {
-		r.CancelAt(l.clk.Now())
+		l.cancel(r)
 		return err
 	}
 	return nil
+}
+
+// cancel gives an unused reservation back.
+func (l *RateLimiter) cancel(r *rate.Reservation) {
+	l.mu.Lock()
+	r.CancelAt(l.clk.Now())
+	l.mu.Unlock()
 }
 
 // CoolDown is the pause after a 429, shared by every goroutine of a client

@@ -216,9 +216,17 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, c.cfg.refreshTimeout)
 	stop := context.AfterFunc(c.closeCtx, cancel)
-	tok, err := c.obtain(ctx, prev)
+	tok, refused, err := c.obtain(ctx, prev)
 	stop()
 	cancel()
+	if err != nil && refused && prev != nil && prev.tok != nil {
+		// The refresh token was refused and the login after it failed too:
+		// never send that refresh token again.
+		cp := *prev.tok
+		cp.RefreshToken, cp.RefreshExpiry = "", time.Time{}
+		prev = &entry{tok: &cp, quietUntil: prev.quietUntil, hardAt: prev.hardAt,
+			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected}
+	}
 
 	now := c.cfg.clock.Now()
 	c.mu.Lock()
@@ -235,8 +243,9 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 }
 
 // obtain gets a new token: from the store when another cache already did
-// the work, else by refresh token, else by logging in.
-func (c *Cache) obtain(ctx context.Context, prev *entry) (*auth.Token, error) {
+// the work, else by refresh token, else by logging in. refused reports that
+// the provider refused the refresh token on the way.
+func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refused bool, err error) {
 	log := c.cfg.logger
 	if c.cfg.store != nil {
 		if l, ok := c.cfg.store.(Locker); ok {
@@ -249,7 +258,7 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (*auth.Token, error) {
 		}
 		if tok := c.fromStore(ctx, prev); tok != nil {
 			c.storeHits.Add(1)
-			return tok, nil
+			return tok, false, nil
 		}
 	}
 
@@ -257,9 +266,9 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (*auth.Token, error) {
 	if prev != nil && prev.tok != nil {
 		prevTok = prev.tok
 	}
-	tok, err := c.fromProvider(ctx, prevTok)
+	tok, refused, err = c.fromProvider(ctx, prevTok)
 	if err != nil {
-		return nil, err
+		return nil, refused, err
 	}
 	if c.cfg.store != nil {
 		if err := c.cfg.store.Save(ctx, c.cfg.key, tok); err != nil {
@@ -269,7 +278,7 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (*auth.Token, error) {
 	for _, f := range c.cfg.onRefresh {
 		f(tok)
 	}
-	return tok, nil
+	return tok, refused, nil
 }
 
 func (c *Cache) fromStore(ctx context.Context, prev *entry) *auth.Token {
@@ -291,14 +300,14 @@ func (c *Cache) fromStore(ctx context.Context, prev *entry) *auth.Token {
 	return nil
 }
 
-func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (*auth.Token, error) {
+func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Token, refusedRT bool, _ error) {
 	log := c.cfg.logger
 	now := c.cfg.clock.Now()
 	if c.refresh != nil && prev != nil && prev.RefreshUsable(now) {
 		tok, err := c.refresh(ctx, prev.RefreshToken)
 		if err == nil {
 			if err := checkToken(tok); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			if tok.RefreshToken == "" {
 				cp := *tok
@@ -307,11 +316,12 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (*auth.Token
 			}
 			c.refreshes.Add(1)
 			log.Debug("unikyc: token refreshed", "token", tok)
-			return tok, nil
+			return tok, false, nil
 		}
 		if !refused(err) {
-			return nil, err // transient: keep the refresh token for the next try
+			return nil, false, err // transient: keep the refresh token for the next try
 		}
+		refusedRT = true
 		log.Info("unikyc: refresh token refused; logging in again", "status", errs.Status(err))
 	}
 	tok, err := c.login(ctx)
@@ -320,14 +330,14 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (*auth.Token
 			c.final.CompareAndSwap(nil, &err)
 			log.Error("unikyc: credentials refused; no further logins", "err", err)
 		}
-		return nil, err
+		return nil, refusedRT, err
 	}
 	if err := checkToken(tok); err != nil {
-		return nil, err
+		return nil, refusedRT, err
 	}
 	c.logins.Add(1)
 	log.Debug("unikyc: logged in", "token", tok)
-	return tok, nil
+	return tok, refusedRT, nil
 }
 
 func checkToken(t *auth.Token) error {

@@ -236,6 +236,26 @@ func TestRefusedRefreshLeadsToOneLogin(t *testing.T) {
 	}
 }
 
+func TestRefusedRefreshTokenIsNeverSentAgain(t *testing.T) {
+	clk := clock.NewFake(t0)
+	p := newProvider(clk, time.Hour)
+	c := newCache(t, p, tokencache.WithRefresh(p.refresh))
+	_, err := c.Token(context.Background())
+	require.NoError(t, err)
+	p.mu.Lock()
+	p.refreshErrs = []error{statusErr(400)}
+	p.loginErrs = []error{statusErr(503)}
+	p.mu.Unlock()
+	clk.Advance(time.Hour)
+	_, err = c.Token(context.Background())
+	require.ErrorIs(t, err, statusErr(503), "refresh refused, login failed: the login's error surfaces")
+	clk.Advance(time.Minute) // past the backoff
+	_, err = c.Token(context.Background())
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, p.refreshes.Load(), "the refused refresh token was not sent again")
+	assert.EqualValues(t, 3, p.logins.Load())
+}
+
 func TestPassingRefreshFailureDoesNotLogIn(t *testing.T) {
 	for _, err := range []error{statusErr(429), statusErr(500), errors.New("connection reset")} {
 		t.Run(err.Error(), func(t *testing.T) {
