@@ -29,7 +29,6 @@ type recorder struct {
 	bodies  []string
 	refuse  map[string]bool
 	srv     *httptest.Server
-	answer  int
 	reached atomic.Int64
 }
 
