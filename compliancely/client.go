@@ -43,6 +43,9 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 		TokenCache: []tokencache.Option{
 			tokencache.WithSoftWindow(RefreshAhead),
 			tokencache.WithJitter(0.5),
+			// At 10 requests a minute a refresh may queue behind minutes of
+			// calls; it has the whole soft window to get its turn.
+			tokencache.WithRefreshTimeout(RefreshAhead),
 		},
 	}, opts...)
 	if err != nil {
