@@ -94,13 +94,8 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// classify sets e.Err from the operation, status and message, unless the
-// decoder already did. It also runs for answers without a body, which the
-// core does not hand to decodeError.
+// classify sets e.Err from the operation, status and message.
 func classify(e *providers.Error) {
-	if e.Err != nil {
-		return
-	}
 	login := e.Operation == opLogin
 	switch s := e.StatusCode; {
 	case login && (s == http.StatusUnauthorized || s == http.StatusBadRequest) && aboutMFA(e.Message):
@@ -142,14 +137,4 @@ func mfaMissing(msg string) bool {
 		}
 	}
 	return false
-}
-
-// do is Sender.Do with KYConnect's status sentinels set on every error.
-func do(s *providers.Sender, req *http.Request, op string, out any) error {
-	err := s.Do(req, op, out)
-	var pe *providers.Error
-	if errors.As(err, &pe) {
-		classify(pe)
-	}
-	return err
 }

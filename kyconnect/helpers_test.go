@@ -25,7 +25,7 @@ type env struct {
 	clk      *clock.Fake
 	srv      *kyconnecttest.Server
 	c        *kyconnect.Client
-	obtained chan struct{} // a token came from the provider (login or refresh)
+	obtained chan *auth.Token // a token came from the provider (login or refresh)
 }
 
 func newEnv(t *testing.T, srvOpts []kyconnecttest.Option, edit func(*kyconnect.Config), opts ...providers.Option) *env {
@@ -37,8 +37,8 @@ func newEnv(t *testing.T, srvOpts []kyconnecttest.Option, edit func(*kyconnect.C
 	if edit != nil {
 		edit(&cfg)
 	}
-	obtained := make(chan struct{}, 1<<12)
-	notify := providers.WithTokenCacheOptions(tokencache.OnRefresh(func(*auth.Token) { obtained <- struct{}{} }))
+	obtained := make(chan *auth.Token, 1<<12)
+	notify := providers.WithTokenCacheOptions(tokencache.OnRefresh(func(tok *auth.Token) { obtained <- tok }))
 	c, err := kyconnect.New(cfg, append([]providers.Option{providers.WithClock(clk), fastRetry, notify}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
@@ -47,15 +47,17 @@ func newEnv(t *testing.T, srvOpts []kyconnecttest.Option, edit func(*kyconnect.C
 
 // awaitToken drives the clock until the client obtains a token, for a
 // background refresh that waits on the limiter after the call that
-// started it returned.
+// started it returned; then it waits (in real time, briefly) until the
+// cache serves that token, so that the clock does not move while the cache
+// schedules its next refresh.
 func (e *env) awaitToken(t *testing.T) {
 	t.Helper()
-	done, got := make(chan struct{}), false
+	var tok *auth.Token
+	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		select {
-		case <-e.obtained:
-			got = true
+		case tok = <-e.obtained:
 		case <-time.After(10 * time.Second):
 		}
 	}()
@@ -64,7 +66,11 @@ func (e *env) awaitToken(t *testing.T) {
 			e.clk.Set(next)
 		}
 	}
-	require.True(t, got, "no token obtained")
+	require.NotNil(t, tok, "no token obtained at %s", e.clk.Now().Sub(start))
+	require.Eventually(t, func() bool {
+		cur, err := e.c.TokenSource().Token(context.Background())
+		return err == nil && cur.AccessToken == tok.AccessToken
+	}, 10*time.Second, 100*time.Microsecond, "the cache never served the new token")
 }
 
 // drain forgets earlier token notifications.

@@ -115,7 +115,7 @@ func refresh(ctx context.Context, s *providers.Sender, refreshToken string) (*au
 // exchange sends a login or refresh and reads the token answer.
 func exchange(s *providers.Sender, req *http.Request, op string) (*auth.Token, error) {
 	var ans tokenAnswer
-	if err := do(s, req, op, &ans); err != nil {
+	if err := s.Do(req, op, &ans); err != nil {
 		return nil, err
 	}
 	access := cmp(ans.AccessToken, ans.AccessTokenCamel, ans.Token)

@@ -50,7 +50,7 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 		return nil, err
 	}
 	var u User
-	if err := do(c.Sender, req, "me", &u); err != nil {
+	if err := c.Do(req, "me", &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
