@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -177,6 +178,15 @@ func (s *Server) Clock() clock.Clock { return s.kit.Clock }
 
 // String describes the server without its secrets.
 func (s *Server) String() string { return fmt.Sprintf("kyconnecttest.Server{URL:%s}", s.URL) }
+
+// GoString is String, for %#v.
+func (s *Server) GoString() string { return s.String() }
+
+// Format prints String for every verb, so no verb walks the secrets.
+func (s *Server) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, s.String()) }
+
+// LogValue implements slog.LogValuer.
+func (s *Server) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
