@@ -1,0 +1,105 @@
+package kyconnect_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/unikyc/unikyc/kyconnect"
+	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
+	"github.com/unikyc/unikyc/providers"
+)
+
+// Log in with email and password, then ask who we are. The first call logs
+// in; later calls share the token and refresh it before it expires.
+func ExampleClient_Me() {
+	srv := kyconnecttest.NewServer()
+	defer srv.Close()
+
+	c, err := kyconnect.New(kyconnect.Config{
+		BaseURL:  srv.BaseURL(), // e.g. "https://kyc.example.com/api/v1"
+		Email:    srv.Email(),
+		Password: srv.Password(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	u, err := c.Me(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u.Email, u.Role, c.Stats().Logins)
+	// Output: admin@yourfirm.com admin 1
+}
+
+// An account with MFA: TOTP computes the authenticator code from the
+// account's secret at each login.
+func ExampleTOTP() {
+	srv := kyconnecttest.NewServer(kyconnecttest.WithMFA("JBSWY3DPEHPK3PXP"))
+	defer srv.Close()
+
+	c, err := kyconnect.New(kyconnect.Config{
+		BaseURL:  srv.BaseURL(),
+		Email:    srv.Email(),
+		Password: srv.Password(),
+		MFACode:  kyconnect.TOTP("JBSWY3DPEHPK3PXP", nil),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	u, err := c.Me(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u.Email, "MFA:", u.MFAEnabled)
+	// Output: admin@yourfirm.com MFA: true
+}
+
+// A wrong MFA code is reported with its own sentinel; unlike a wrong
+// password it is not final.
+func ExampleErrInvalidMFACode() {
+	srv := kyconnecttest.NewServer(kyconnecttest.WithMFA(""))
+	defer srv.Close()
+
+	cfg := srv.Config()
+	cfg.MFACode = func(context.Context) (string, error) { return "12345x", nil }
+	c, err := kyconnect.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	_, err = c.Me(context.Background())
+	fmt.Println(errors.Is(err, kyconnect.ErrInvalidMFACode), errors.Is(err, providers.ErrInvalidCredentials))
+	fmt.Println(err)
+	// Output:
+	// true false
+	// unikyc: kyconnect login: 401 Unauthorized
+}
+
+// Machine-to-machine access with an API key: no login, no token.
+func ExampleNew_apiKey() {
+	srv := kyconnecttest.NewServer()
+	defer srv.Close()
+
+	c, err := kyconnect.New(kyconnect.Config{
+		BaseURL: srv.BaseURL(),
+		APIKey:  srv.APIKey(), // sent in X-API-Key; see APIKeyHeader
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	u, err := c.Me(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u.ID, c.TokenSource() == nil, srv.Logins())
+	// Output: usr_1 true 0
+}
