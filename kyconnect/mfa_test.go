@@ -41,8 +41,7 @@ func wrongCode(clk clock.Clock) string {
 
 func TestMFACodeAskedAtEachLogin(t *testing.T) {
 	var calls atomic.Int32
-	var e *env
-	e = newEnv(t, withMFA, func(c *kyconnect.Config) { c.MFACode = counting(&calls, c.MFACode) })
+	e := newEnv(t, withMFA, func(c *kyconnect.Config) { c.MFACode = counting(&calls, c.MFACode) })
 	_, err := e.me(t)
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), calls.Load(), "one code for the first login")
@@ -130,8 +129,7 @@ func TestMissingMFACode(t *testing.T) {
 
 func TestMFACodeIsFreshAfterALoginWait(t *testing.T) {
 	var calls atomic.Int32
-	var e *env
-	e = newEnv(t, withMFA, func(c *kyconnect.Config) { c.MFACode = counting(&calls, c.MFACode) })
+	e := newEnv(t, withMFA, func(c *kyconnect.Config) { c.MFACode = counting(&calls, c.MFACode) })
 	e.srv.RateLimitNext(kyconnect.LoginPath, 1, "120")
 	_, err := e.me(t)
 	require.NoError(t, err)

@@ -207,6 +207,8 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request, rules map[string]r
 		str, isString := v.(string)
 		switch rl := rules[k]; {
 		case !present && rl == optional:
+		case !present && rl == required:
+			msgs = append(msgs, k+" should not be empty", k+" must be a string")
 		case rl == email && (!isString || !looksLikeEmail(str)):
 			msgs = append(msgs, k+" must be an email")
 		case !isString:
