@@ -58,9 +58,10 @@ type Config struct {
 	// Email and Password are the user's login.
 	Email    string
 	Password auth.Secret
-	// MFACode returns the current MFA (TOTP) code. It is called at each
-	// login, never more than needed; nil means the account has no MFA.
-	// Use TOTP to compute codes from the account's secret.
+	// MFACode returns the current MFA (TOTP) code. It is called once per
+	// login (and once more when the login then waited over 15 s to be
+	// sent, so the code is not stale); never for refreshes. nil means the
+	// account has no MFA. Use TOTP to compute codes from a secret.
 	MFACode func(ctx context.Context) (string, error) `json:"-"`
 
 	// APIKey is a static API key; with it no login is made.

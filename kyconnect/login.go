@@ -118,7 +118,7 @@ func exchange(s *providers.Sender, req *http.Request, op string) (*auth.Token, e
 	if err := s.Do(req, op, &ans); err != nil {
 		return nil, err
 	}
-	access := cmp(ans.AccessToken, ans.AccessTokenCamel, ans.Token)
+	access := first(ans.AccessToken, ans.AccessTokenCamel, ans.Token)
 	if access == "" {
 		return nil, errNoToken
 	}
@@ -126,7 +126,7 @@ func exchange(s *providers.Sender, req *http.Request, op string) (*auth.Token, e
 		AccessToken:  access,
 		TokenType:    "Bearer",
 		Expiry:       s.Expiry(access, time.Duration(ans.ExpiresIn), AccessTokenLifetime),
-		RefreshToken: cmp(ans.RefreshToken, ans.RefreshTokenCamel),
+		RefreshToken: first(ans.RefreshToken, ans.RefreshTokenCamel),
 	}
 	// A JWT refresh token says when it dies; past that the cache logs in
 	// instead of spending a refresh call on a token that will be refused.
@@ -136,8 +136,8 @@ func exchange(s *providers.Sender, req *http.Request, op string) (*auth.Token, e
 	return tok, nil
 }
 
-// cmp returns the first non-empty string.
-func cmp(ss ...string) string {
+// first returns the first non-empty string.
+func first(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {
 			return s

@@ -33,9 +33,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*u = User(w.plain)
-	u.FirstName = cmp(u.FirstName, w.FirstName)
-	u.LastName = cmp(u.LastName, w.LastName)
-	u.FirmID = cmp(u.FirmID, w.FirmID)
+	u.FirstName = first(u.FirstName, w.FirstName)
+	u.LastName = first(u.LastName, w.LastName)
+	u.FirmID = first(u.FirmID, w.FirmID)
 	if w.MFAEnabled != nil {
 		u.MFAEnabled = *w.MFAEnabled
 	}
