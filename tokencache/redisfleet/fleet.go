@@ -1,0 +1,204 @@
+package redisfleet
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bsm/redislock"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+
+	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/providers"
+)
+
+// Fleet connects one replica to the fleet's Redis. Make one per process
+// (per Redis) with New and share it between clients; it is safe for
+// concurrent use and owns nothing that needs closing (the Redis client
+// stays the caller's).
+type Fleet struct {
+	rdb   redis.UniversalClient
+	cfg   config
+	aead  cipher.AEAD // nil: tokens stored in clear
+	h     *health
+	rate  *redis_rate.Limiter
+	locks *redislock.Client
+	store *Store
+}
+
+// Option configures a Fleet.
+type Option func(*config)
+
+type config struct {
+	key      []byte
+	prefix   string
+	lockTTL  time.Duration
+	replicas int
+	timeout  time.Duration
+	probe    time.Duration
+	logger   *slog.Logger
+	clock    clock.Clock
+}
+
+// WithEncryptionKey seals tokens in Redis with AES-256-GCM under key, which
+// must be 32 bytes (e.g. from a secret manager; never hard-coded). Every
+// replica needs the same key. Without it tokens are stored in clear.
+func WithEncryptionKey(key []byte) Option {
+	return func(c *config) { c.key = append([]byte(nil), key...) }
+}
+
+// WithPrefix sets the prefix of every key (default "unikyc:fleet:"), for
+// instance to keep two environments apart in one Redis.
+func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
+
+// WithLockTTL sets the refresh lock's TTL (default 30 s). The holder renews
+// it every third of it while it logs in, so it bounds only how long a
+// crashed holder blocks the others.
+func WithLockTTL(d time.Duration) Option { return func(c *config) { c.lockTTL = d } }
+
+// WithReplicas tells how many replicas share the account (default 1). In
+// local mode each limiter allows 1/n of its limit.
+func WithReplicas(n int) Option { return func(c *config) { c.replicas = n } }
+
+// WithTimeout bounds every Redis call (default 250 ms). A call that takes
+// longer counts as Redis failing.
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithProbeInterval sets how often, in local mode, Redis is tried again
+// (default 5 s).
+func WithProbeInterval(d time.Duration) Option { return func(c *config) { c.probe = d } }
+
+// WithLogger sets where the Fleet reports switching between shared and local
+// mode. Nothing secret is logged. Default: nothing is logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithClock sets the clock for waits, TTLs computed from token expiry and
+// probes (default clock.System). Give it the clients' clock.
+func WithClock(c clock.Clock) Option { return func(cfg *config) { cfg.clock = c } }
+
+// New returns a Fleet on rdb. It fails only on a bad option (a key that is
+// not 32 bytes); it does not contact Redis.
+func New(rdb redis.UniversalClient, opts ...Option) (*Fleet, error) {
+	if rdb == nil {
+		return nil, errors.New("redisfleet: nil Redis client")
+	}
+	cfg := config{prefix: "unikyc:fleet:", lockTTL: 30 * time.Second, replicas: 1,
+		timeout: 250 * time.Millisecond, probe: 5 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.clock = clock.Or(cfg.clock)
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.replicas = max(cfg.replicas, 1)
+	if cfg.lockTTL < 3*time.Millisecond {
+		cfg.lockTTL = 30 * time.Second
+	}
+	f := &Fleet{rdb: rdb, cfg: cfg, rate: redis_rate.NewLimiter(rdb), locks: redislock.New(rdb)}
+	if cfg.key != nil {
+		if len(cfg.key) != 32 {
+			return nil, fmt.Errorf("redisfleet: encryption key must be 32 bytes, got %d", len(cfg.key))
+		}
+		block, err := aes.NewCipher(cfg.key)
+		if err != nil {
+			return nil, fmt.Errorf("redisfleet: %w", err)
+		}
+		if f.aead, err = cipher.NewGCM(block); err != nil {
+			return nil, fmt.Errorf("redisfleet: %w", err)
+		}
+		clear(cfg.key)
+		f.cfg.key = nil
+	} else {
+		cfg.logger.Warn("redisfleet: no encryption key; tokens are stored in Redis in clear text (use WithEncryptionKey)")
+	}
+	f.h = &health{clk: cfg.clock, probe: cfg.probe, log: cfg.logger}
+	f.store = newStore(f)
+	return f, nil
+}
+
+// Store returns the fleet's token store and refresh lock: pass it to
+// providers.WithStore (Options does).
+func (f *Fleet) Store() *Store { return f.store }
+
+// Options returns what a provider's New needs to join the fleet: the store,
+// a shared limiter of limit requests a second with burst, and a shared 429
+// cool-down, both named by account. account names the provider account the
+// fleet shares, e.g. "compliancely:" + username; it is hashed before it is
+// used in a key, but never pass a secret.
+func (f *Fleet) Options(account string, limit rate.Limit, burst int) []providers.Option {
+	return []providers.Option{
+		providers.WithStore(f.store),
+		providers.WithLimiter(f.Limiter(account, limit, burst)),
+		providers.WithCoolDown(f.CoolDown(account)),
+	}
+}
+
+// Stats tells what the Fleet's connection to Redis has been through.
+type Stats struct {
+	Shared       bool  // in shared mode now
+	Degradations int64 // switches to local mode
+	Recoveries   int64 // switches back to shared mode
+	RedisErrors  int64 // Redis calls that failed or timed out, each served locally
+}
+
+// Stats returns the Fleet's counters.
+func (f *Fleet) Stats() Stats {
+	return Stats{Shared: !f.h.down.Load(), Degradations: f.h.degradations.Load(),
+		Recoveries: f.h.recoveries.Load(), RedisErrors: f.h.errors.Load()}
+}
+
+// String describes the Fleet without its key.
+func (f *Fleet) String() string {
+	return fmt.Sprintf("redisfleet.Fleet{prefix:%q encrypted:%t replicas:%d shared:%t}",
+		f.cfg.prefix, f.aead != nil, f.cfg.replicas, !f.h.down.Load())
+}
+
+// GoString is String, for %#v.
+func (f *Fleet) GoString() string { return f.String() }
+
+// Format prints String for every verb, so no verb walks the cipher.
+func (f *Fleet) Format(s fmt.State, _ rune) { _, _ = fmt.Fprint(s, f.String()) }
+
+// LogValue implements slog.LogValuer.
+func (f *Fleet) LogValue() slog.Value { return slog.StringValue(f.String()) }
+
+// call runs op on Redis with the per-call timeout. It reports false when
+// Redis failed (and switches to local mode) or was not tried because the
+// Fleet is in local mode; err is then ctx's error when ctx ended, else nil.
+// ok true means Redis answered; err is op's error for benign answers that
+// op's caller handles (redis.Nil, redislock.ErrNotObtained).
+func (f *Fleet) call(ctx context.Context, op func(ctx context.Context) error) (ok bool, err error) {
+	if !f.h.useRedis() {
+		return false, ctx.Err()
+	}
+	cctx, cancel := context.WithTimeout(ctx, f.cfg.timeout)
+	err = op(cctx)
+	cancel()
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redislock.ErrNotObtained) {
+		f.h.ok()
+		return true, err
+	}
+	if ctx.Err() != nil {
+		f.h.release() // the caller gave up: says nothing about Redis
+		return false, ctx.Err()
+	}
+	f.h.fail(err)
+	return false, nil
+}
+
+func (f *Fleet) key(kind, name string) string { return f.cfg.prefix + kind + ":" + name }
+
+// hashed names a limiter or cool-down without showing the name.
+func hashed(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:16])
+}

@@ -1,0 +1,192 @@
+// Package redisfleettest gives tests (and demos) of fleet mode a Redis:
+// the one at REDIS_ADDR when set, else a real redis-server started from PATH
+// on a free loopback port, and only when there is no redis-server at all an
+// in-process github.com/alicebob/miniredis/v2.
+//
+//	srv, err := redisfleettest.Start()
+//	...
+//	defer srv.Close()
+//	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+//
+// A server this package started can be stopped (killed, as a crash would)
+// and restarted on the same address, to test what clients do without Redis.
+package redisfleettest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+)
+
+// Kinds of server.
+const (
+	External    = "external"     // REDIS_ADDR: not started, cannot be stopped
+	RedisServer = "redis-server" // a redis-server process from PATH
+	Miniredis   = "miniredis"    // in process, when there is no redis-server
+)
+
+// readyTimeout bounds how long a redis-server may take to accept connections.
+const readyTimeout = 10 * time.Second
+
+// Server is a Redis for tests.
+type Server struct {
+	kind string
+	addr string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	out  chan struct{} // closed when the process's output is drained
+	mini *miniredis.Miniredis
+}
+
+// Start returns the Redis at REDIS_ADDR when set, else starts one (see
+// StartOwn).
+func Start() (*Server, error) {
+	if addr := os.Getenv("REDIS_ADDR"); addr != "" {
+		return &Server{kind: External, addr: addr}, nil
+	}
+	return StartOwn()
+}
+
+// StartOwn starts a Redis this package controls, ignoring REDIS_ADDR: a
+// redis-server from PATH on a free loopback port, without persistence, or
+// miniredis when there is no redis-server.
+func StartOwn() (*Server, error) {
+	if path, err := exec.LookPath("redis-server"); err == nil {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := &Server{kind: RedisServer, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+		if err := s.startProcess(path); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	return &Server{kind: Miniredis, addr: m.Addr(), mini: m}, nil
+}
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return s.addr }
+
+// Kind is External, RedisServer or Miniredis.
+func (s *Server) Kind() string { return s.kind }
+
+// Stop kills the server (SIGKILL for redis-server: no goodbye to clients)
+// and waits until it is gone. Its data is lost unless it is miniredis.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.kind {
+	case External:
+		return errors.New("redisfleettest: cannot stop the Redis at REDIS_ADDR")
+	case Miniredis:
+		s.mini.Close()
+		return nil
+	}
+	if s.cmd == nil {
+		return nil
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.out
+	_ = s.cmd.Wait()
+	s.cmd = nil
+	return nil
+}
+
+// Restart starts a stopped server again on the same address.
+func (s *Server) Restart() error {
+	switch s.kind {
+	case External:
+		return errors.New("redisfleettest: cannot restart the Redis at REDIS_ADDR")
+	case Miniredis:
+		return s.mini.Restart()
+	}
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return nil
+	}
+	return s.startProcess(path)
+}
+
+// Close stops a server this package started; it leaves REDIS_ADDR's alone.
+func (s *Server) Close() {
+	if s.kind != External {
+		_ = s.Stop()
+	}
+}
+
+// startProcess runs redis-server on s.addr and returns once it logs that it
+// accepts connections. Called with s.mu held, or before s is shared.
+func (s *Server) startProcess(path string) error {
+	_, port, _ := net.SplitHostPort(s.addr)
+	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--protected-mode", "yes", "--daemonize", "no", "--loglevel", "notice")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("redisfleettest: starting redis-server: %w", err)
+	}
+	ready, out := make(chan struct{}), make(chan struct{})
+	var log strings.Builder
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(stdout)
+		seen := false
+		for sc.Scan() {
+			if !seen {
+				log.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), "Ready to accept connections") {
+					seen = true
+					close(ready)
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	timer := time.NewTimer(readyTimeout)
+	defer timer.Stop()
+	select {
+	case <-ready:
+		s.cmd, s.out = cmd, out
+		return nil
+	case <-out:
+	case <-timer.C:
+	}
+	_ = cmd.Process.Kill()
+	<-out
+	_ = cmd.Wait()
+	return fmt.Errorf("redisfleettest: redis-server on %s did not become ready:\n%s", s.addr, log.String())
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
