@@ -2,7 +2,6 @@ package redisfleet
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -38,11 +37,9 @@ func (f *Fleet) CoolDown(name string) *CoolDown {
 // Until returns when the fleet's pause ends (the zero time: none).
 func (c *CoolDown) Until(ctx context.Context) time.Time {
 	until := c.local.Until(ctx)
-	var v string
-	ok, err := c.f.call(ctx, func(ctx context.Context) (err error) {
-		v, err = c.f.rdb.Get(ctx, c.key).Result()
-		return err
-	})
+	v, ok, err := call(c.f, ctx, func(ctx context.Context) (string, error) {
+		return c.f.rdb.Get(ctx, c.key).Result()
+	}, nil)
 	if ok && err == nil {
 		us, perr := strconv.ParseInt(v, 10, 64)
 		if t := time.UnixMicro(us); perr == nil && t.After(until) {
@@ -62,11 +59,7 @@ func (c *CoolDown) Extend(ctx context.Context, t time.Time) {
 	}
 	// The key outlives the pause by a second, for replicas whose clocks lag.
 	px := (ttl + time.Second).Milliseconds()
-	_, _ = c.f.call(ctx, func(ctx context.Context) error {
-		err := extend.Run(ctx, c.f.rdb, []string{c.key}, t.UnixMicro(), px).Err()
-		if errors.Is(err, redis.Nil) {
-			return nil
-		}
-		return err
-	})
+	_, _, _ = call(c.f, ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, extend.Run(ctx, c.f.rdb, []string{c.key}, t.UnixMicro(), px).Err()
+	}, nil)
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/bsm/redislock"
@@ -171,28 +172,67 @@ func (f *Fleet) Format(s fmt.State, _ rune) { _, _ = fmt.Fprint(s, f.String()) }
 // LogValue implements slog.LogValuer.
 func (f *Fleet) LogValue() slog.Value { return slog.StringValue(f.String()) }
 
-// call runs op on Redis with the per-call timeout. It reports false when
-// Redis failed (and switches to local mode) or was not tried because the
+// result is what one Redis call gave.
+type result[T any] struct {
+	v   T
+	err error
+}
+
+// call runs op on Redis, bounded by the per-call timeout even when the
+// Redis client ignores its context (go-redis does while it dials and
+// greets a server that never answers): op runs on its own goroutine, which
+// is left to finish on its own when time is up; late, its value goes to
+// discard (when not nil), e.g. to release a lock nobody waits for.
+//
+// ok reports that Redis answered; err is then op's error for answers the
+// caller handles (redis.Nil, redislock.ErrNotObtained). ok false means
+// Redis failed (the Fleet is now in local mode) or was not tried because the
 // Fleet is in local mode; err is then ctx's error when ctx ended, else nil.
-// ok true means Redis answered; err is op's error for benign answers that
-// op's caller handles (redis.Nil, redislock.ErrNotObtained).
-func (f *Fleet) call(ctx context.Context, op func(ctx context.Context) error) (ok bool, err error) {
+func call[T any](f *Fleet, ctx context.Context, op func(ctx context.Context) (T, error), discard func(T)) (v T, ok bool, err error) {
 	if !f.h.useRedis() {
-		return false, ctx.Err()
+		return v, false, ctx.Err()
 	}
 	cctx, cancel := context.WithTimeout(ctx, f.cfg.timeout)
-	err = op(cctx)
-	cancel()
-	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redislock.ErrNotObtained) {
+	var (
+		mu        sync.Mutex
+		abandoned bool
+		done      = make(chan result[T], 1)
+	)
+	go func() {
+		defer cancel()
+		v, err := op(cctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if abandoned {
+			if err == nil && discard != nil {
+				discard(v)
+			}
+			return
+		}
+		done <- result[T]{v, err}
+	}()
+	var r result[T]
+	select {
+	case r = <-done:
+	case <-cctx.Done():
+		mu.Lock()
+		select {
+		case r = <-done: // answered just in time
+		default:
+			abandoned, r.err = true, cctx.Err()
+		}
+		mu.Unlock()
+	}
+	if r.err == nil || errors.Is(r.err, redis.Nil) || errors.Is(r.err, redislock.ErrNotObtained) {
 		f.h.ok()
-		return true, err
+		return r.v, true, r.err
 	}
 	if ctx.Err() != nil {
-		f.h.release() // the caller gave up: says nothing about Redis
-		return false, ctx.Err()
+		f.h.release() // the caller gave up: that says nothing about Redis
+		return v, false, ctx.Err()
 	}
-	f.h.fail(err)
-	return false, nil
+	f.h.fail(r.err)
+	return v, false, nil
 }
 
 func (f *Fleet) key(kind, name string) string { return f.cfg.prefix + kind + ":" + name }

@@ -68,11 +68,9 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	for {
-		var res *redis_rate.Result
-		ok, err := l.f.call(ctx, func(ctx context.Context) (err error) {
-			res, err = l.f.rate.Allow(ctx, l.key, l.limit)
-			return err
-		})
+		res, ok, err := call(l.f, ctx, func(ctx context.Context) (*redis_rate.Result, error) {
+			return l.f.rate.Allow(ctx, l.key, l.limit)
+		}, nil)
 		switch {
 		case !ok && err != nil:
 			<-l.gate

@@ -38,11 +38,9 @@ func newStore(f *Fleet) *Store {
 // cache then logs in and overwrites it); Redis failing is not.
 func (s *Store) Load(ctx context.Context, key string) (*auth.Token, error) {
 	rkey := s.f.key("token", key)
-	var b []byte
-	ok, err := s.f.call(ctx, func(ctx context.Context) (err error) {
-		b, err = s.f.rdb.Get(ctx, rkey).Bytes()
-		return err
-	})
+	b, ok, err := call(s.f, ctx, func(ctx context.Context) ([]byte, error) {
+		return s.f.rdb.Get(ctx, rkey).Bytes()
+	}, nil)
 	switch {
 	case !ok && err != nil:
 		return nil, err
@@ -74,9 +72,9 @@ func (s *Store) Save(ctx context.Context, key string, t *auth.Token) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.f.call(ctx, func(ctx context.Context) error {
-		return s.f.rdb.Set(ctx, rkey, val, ttl).Err()
-	})
+	_, _, err = call(s.f, ctx, func(ctx context.Context) (string, error) {
+		return s.f.rdb.Set(ctx, rkey, val, ttl).Result()
+	}, nil)
 	return err
 }
 
@@ -89,11 +87,9 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error)
 	ttl := s.f.cfg.lockTTL
 	wait := 10 * time.Millisecond
 	for {
-		var l *redislock.Lock
-		ok, err := s.f.call(ctx, func(ctx context.Context) (err error) {
-			l, err = s.f.locks.Obtain(ctx, rkey, ttl, nil)
-			return err
-		})
+		l, ok, err := call(s.f, ctx, func(ctx context.Context) (*redislock.Lock, error) {
+			return s.f.locks.Obtain(ctx, rkey, ttl, nil)
+		}, s.release)
 		switch {
 		case !ok && err != nil:
 			return nil, err
@@ -126,9 +122,9 @@ func (s *Store) keepAlive(l *redislock.Lock) (unlock func()) {
 			case <-stop:
 				return
 			case <-tick.C:
-				ok, err := s.f.call(context.Background(), func(ctx context.Context) error {
-					return l.Refresh(ctx, ttl, nil)
-				})
+				_, ok, err := call(s.f, context.Background(), func(ctx context.Context) (struct{}, error) {
+					return struct{}{}, l.Refresh(ctx, ttl, nil)
+				}, nil)
 				if !ok || err != nil {
 					return // Redis is gone or the lock was lost: nothing left to renew
 				}
@@ -140,14 +136,21 @@ func (s *Store) keepAlive(l *redislock.Lock) (unlock func()) {
 		once.Do(func() {
 			close(stop)
 			<-done
-			_, _ = s.f.call(context.Background(), func(ctx context.Context) error {
+			_, _, _ = call(s.f, context.Background(), func(ctx context.Context) (struct{}, error) {
 				if err := l.Release(ctx); !errors.Is(err, redislock.ErrLockNotHeld) {
-					return err
+					return struct{}{}, err
 				}
-				return nil
-			})
+				return struct{}{}, nil
+			}, nil)
 		})
 	}
+}
+
+// release frees a lock obtained after its caller stopped waiting.
+func (s *Store) release(l *redislock.Lock) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.f.cfg.timeout)
+	defer cancel()
+	_ = l.Release(ctx)
 }
 
 // localLock is the lock of local mode: one holder per key in this process.
