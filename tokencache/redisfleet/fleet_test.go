@@ -264,4 +264,3 @@ func TestFleetLeaksNoSecret(t *testing.T) {
 	}
 	assert.Contains(t, log.String(), "Redis unavailable")
 }
-
