@@ -33,6 +33,12 @@
 //   - [Fleet.CoolDown]: the pause after a 429, shared: one replica's 429 pauses
 //     every replica until it ends.
 //
+// Cost: in shared mode each request attempt makes two Redis round trips
+// (the GCRA and the cool-down); each login or refresh adds the lock, a read
+// and a write. The hot path of the token cache does not touch Redis. Slots
+// go to whichever replica asks first, so a fleet shares the rate but not
+// necessarily evenly.
+//
 // [Fleet.Options] bundles the store, the limiter and the cool-down as
 // providers.Options for any provider's New.
 //

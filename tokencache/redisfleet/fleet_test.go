@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -114,6 +115,23 @@ func TestFleetSharesCompliancelyAccount(t *testing.T) {
 	}
 	assert.NotContains(t, log.String(), "clear text")
 	assert.NotContains(t, log.String(), compliancelytest.Password)
+
+	// The token the fleet shares is sealed in Redis: the raw value shows
+	// neither the access nor the refresh token.
+	tok, err := fleet[0].client.TokenSource().Token(context.Background())
+	require.NoError(t, err)
+	rdb := newClient(t, "")
+	var sealed int
+	for _, k := range keys(t, rdb, p) {
+		if strings.HasPrefix(k, p+"token:") {
+			raw, err := rdb.Get(context.Background(), k).Result()
+			require.NoError(t, err)
+			assert.NotContains(t, raw, tok.AccessToken)
+			assert.NotContains(t, raw, tok.RefreshToken)
+			sealed++
+		}
+	}
+	assert.Equal(t, 1, sealed)
 }
 
 // measuredRate is requests a second between the first and last hit.
