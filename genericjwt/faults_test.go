@@ -115,7 +115,7 @@ func TestFaults(t *testing.T) {
 		},
 	)
 	faulttest.Run(t, faulttest.Suite[*genericjwttest.Server, genericjwttest.Option, *genericjwt.Client]{
-		Start: func(clk *clock.Fake, opts ...genericjwttest.Option) (*genericjwttest.Server, string, func()) {
+		Start: func(t *testing.T, clk *clock.Fake, opts ...genericjwttest.Option) (*genericjwttest.Server, string, func()) {
 			srv := genericjwttest.NewServer(append([]genericjwttest.Option{genericjwttest.WithClock(clk)}, opts...)...)
 			return srv, srv.URL, srv.Close
 		},

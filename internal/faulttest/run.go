@@ -29,7 +29,7 @@ type Client interface{ Close() error }
 type Suite[F, O any, C Client] struct {
 	// Start starts the fake on clk and returns it, the base URL a client
 	// is given, and how to stop it.
-	Start func(clk *clock.Fake, opts ...O) (fake F, baseURL string, stop func())
+	Start func(t *testing.T, clk *clock.Fake, opts ...O) (fake F, baseURL string, stop func())
 	// New builds a client for the fake behind baseURL (the front's).
 	New func(fake F, baseURL string, opts ...providers.Option) (C, error)
 	// Call is the caller's request: one authenticated API call.
@@ -158,7 +158,7 @@ func runRow[F, O any, C Client](t *testing.T, s *Suite[F, O, C], r Row[F, O, C])
 	if r.ClientAhead != 0 {
 		e.ClientClock = clock.NewFake(Start.Add(r.ClientAhead))
 	}
-	fake, baseURL, stop := s.Start(e.Clock, r.Server...)
+	fake, baseURL, stop := s.Start(t, e.Clock, r.Server...)
 	e.Fake = fake
 	e.Front = NewFront(baseURL)
 	e.Other = NewOther()
