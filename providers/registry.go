@@ -148,7 +148,7 @@ type ConfigTypeError struct {
 }
 
 func (e *ConfigTypeError) Error() string {
-	return fmt.Sprintf("unikyc: %s: Open wants a %s or *%s, got %s", e.Provider, e.Want, e.Want, e.Got)
+	return fmt.Sprintf("unikyc: %s: Open wants %s or *%s, got %s", e.Provider, e.Want, e.Want, e.Got)
 }
 
 // NewDriver returns the Driver of a provider whose constructor is open
