@@ -53,8 +53,10 @@ type recordingTB struct {
 	failed []string
 }
 
-func (r *recordingTB) Helper()                        {}
-func (r *recordingTB) Errorf(format string, a ...any) { r.failed = append(r.failed, fmt.Sprintf(format, a...)) }
+func (r *recordingTB) Helper() {}
+func (r *recordingTB) Errorf(format string, a ...any) {
+	r.failed = append(r.failed, fmt.Sprintf(format, a...))
+}
 
 func TestChecksFail(t *testing.T) {
 	tb := &recordingTB{TB: t}
