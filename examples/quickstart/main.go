@@ -1,13 +1,23 @@
 // Command quickstart drives every unikyc provider client through a
 // realistic run against its built-in fake, on a fast clock, and prints what
-// each client did: logins, refreshes, requests, retries, throttled waits.
+// each client did: logins, refreshes, requests, retries, throttled waits,
+// errors.
 //
 //	go run ./examples/quickstart
 //
-// Each provider's run logs in, makes calls, refreshes ahead of expiry,
-// recovers from a 401 and waits out a 429; iDenfy also issues a KYB token
-// and verifies a signed webhook. The program exits 0 only when every check
-// held. No credentials or network are needed.
+// Each provider's run logs in, makes calls, renews its token ahead of
+// expiry, recovers from a refused token (401) and waits out a 429.
+// iDenfy also issues a KYB token, refuses a bad one before sending and
+// verifies a signed webhook; Compliancely shows its 10-a-minute throttle
+// and its 10-minute penalty; KYConnect logs in with a TOTP MFA code. Time
+// runs on a fake clock, so hours of token life take milliseconds. No
+// credentials or network are needed, and the program exits 0 only when
+// every check held.
+//
+// With UNIKYC_<PROVIDER>_* variables set for a provider (see the README's
+// configuration table), that provider is checked against the real service
+// instead: its client is built with providers.FromEnv and CheckAuth proves
+// the credentials.
 package main
 
 import (
@@ -30,7 +40,10 @@ var start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 // counters at the end.
 type run struct {
 	provider string
+	mode     string // "fake" or "live"
+	d        *driver
 	stats    providers.Stats
+	errors   int // errors returned to callers, expected ones included
 	checks   []check
 	err      error
 }
@@ -40,12 +53,26 @@ type check struct {
 	ok   bool
 }
 
+func newRun(provider string, clk *clock.Fake) *run {
+	return &run{provider: provider, mode: "fake", d: newDriver(clk)}
+}
+
+// try makes one call with the clock driven, counting its error.
+func (r *run) try(ctx context.Context, call func(ctx context.Context) error) error {
+	var err error
+	r.d.run(func() { err = call(ctx) })
+	if err != nil {
+		r.errors++
+	}
+	return err
+}
+
 func (r *run) expect(ok bool, format string, args ...any) {
 	r.checks = append(r.checks, check{fmt.Sprintf(format, args...), ok})
 }
 
 func (r *run) passed() bool {
-	if r.err != nil {
+	if r.err != nil || len(r.checks) == 0 {
 		return false
 	}
 	for _, c := range r.checks {
@@ -59,32 +86,37 @@ func (r *run) passed() bool {
 type scenario func(ctx context.Context, clk *clock.Fake) *run
 
 func main() {
-	os.Exit(Main(os.Stdout))
+	os.Exit(Main(os.Stdout, os.Getenv))
 }
 
-// Main runs every scenario, prints the report to w and returns the exit
-// code: 0 when every check held.
-func Main(w io.Writer) int {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+// Main runs every scenario (or, for providers configured in getenv's
+// environment, a live CheckAuth), prints the report to w and returns the
+// exit code: 0 when every check held.
+func Main(w io.Writer, getenv func(string) string) int {
+	// No deadline: the scenarios' waits run on fake clocks, and a real
+	// deadline would cut a 10-minute fake pause short.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	began := time.Now()
 	var runs []*run
 	for _, s := range scenarios {
-		runs = append(runs, s(ctx, clock.NewFake(start)))
+		if providers.Configured(s.provider, getenv) {
+			runs = append(runs, live(ctx, s.provider, getenv))
+			continue
+		}
+		runs = append(runs, s.run(ctx, clock.NewFake(start)))
 	}
 	report(w, runs)
 	fmt.Fprintf(w, "\nfinished in %s\n", time.Since(began).Round(time.Millisecond))
-	for _, r := range runs {
-		if !r.passed() {
-			return 1
-		}
+	if !all(runs) {
+		return 1
 	}
 	return 0
 }
 
 func report(w io.Writer, runs []*run) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "provider\tlogins\trefreshes\trequests\tretries\t429s\tthrottled waits\t401 recoveries\tchecks\t")
+	fmt.Fprintln(tw, "provider\tmode\tlogins\trefreshes\trequests\tretries\t429s\tthrottled waits\t401 recoveries\terrors\tclock\tchecks\t")
 	for _, r := range runs {
 		ok := 0
 		for _, c := range r.checks {
@@ -93,12 +125,22 @@ func report(w io.Writer, runs []*run) {
 			}
 		}
 		s := r.stats
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d/%d\t\n", r.provider, s.Logins, s.Refreshes,
-			s.Requests, s.Retries, s.RateLimited, s.CoolDownWaits, s.Invalidations, ok, len(r.checks))
+		elapsed := "real"
+		if r.d != nil {
+			elapsed = r.d.clk.Now().Sub(start).Round(time.Second).String()
+		}
+		waits := s.CoolDownWaits
+		if r.d != nil {
+			waits = int64(r.d.waits)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d/%d\t\n", r.provider, r.mode, s.Logins, s.Refreshes,
+			s.Requests, s.Retries, s.RateLimited, waits, s.Invalidations, r.errors, elapsed, ok, len(r.checks))
 	}
 	_ = tw.Flush()
+	fmt.Fprintln(w, "\nthrottled waits: requests held on the clock by a limiter or a 429 cool-down;")
+	fmt.Fprintln(w, "errors: returned to the caller, expected ones included; clock: fake time the run took")
 	for _, r := range runs {
-		fmt.Fprintf(w, "\n%s\n", r.provider)
+		fmt.Fprintf(w, "\n%s (%s)\n", r.provider, r.mode)
 		for _, c := range r.checks {
 			mark := "ok  "
 			if !c.ok {
@@ -137,33 +179,3 @@ func note(err error) string {
 
 // fastRetries keeps 5xx backoff short; 429 pauses run on the fake clock.
 var fastRetries = providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})
-
-// waitFor polls cond while a background refresh finishes.
-func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return true
-}
-
-// throttled runs call while the client waits out a 429 cool-down of d,
-// advancing the fake clock once the call is parked on it.
-func throttled(clk *clock.Fake, d time.Duration, call func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- call() }()
-	stop := make(chan struct{})
-	defer close(stop)
-	parked := make(chan bool, 1)
-	go func() { parked <- clk.WaitForTimers(1, stop) }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("the call returned before waiting: %v", err)
-	case <-parked:
-	}
-	clk.Advance(d)
-	return <-done
-}

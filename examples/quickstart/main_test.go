@@ -2,25 +2,104 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/unikyc/unikyc/idenfy/idenfytest"
+	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
 )
 
-func TestQuickstartPassesAndReportsEveryProvider(t *testing.T) {
-	defer goleak.VerifyNone(t)
-	var out bytes.Buffer
-	code := Main(&out)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out.String())
-	}
-	for _, p := range []string{"genericjwt", "icomply", "idenfy"} {
-		if !strings.Contains(out.String(), p) {
-			t.Errorf("no row for %s:\n%s", p, out.String())
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var providerNames = []string{"genericjwt", "icomply", "idenfy", "compliancely", "kyconnect"}
+
+func noEnv(string) string { return "" }
+
+// row returns the table row of provider, split into cells.
+func row(t *testing.T, out, provider string) []string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && f[0] == provider {
+			return f
 		}
 	}
-	if strings.Contains(out.String(), "FAIL") || !strings.Contains(out.String(), "every provider behaved as documented") {
-		t.Errorf("report not clean:\n%s", out.String())
+	t.Fatalf("no row for %s:\n%s", provider, out)
+	return nil
+}
+
+func TestQuickstartPassesAndReportsEveryProvider(t *testing.T) {
+	var out bytes.Buffer
+	began := time.Now()
+	code := Main(&out, noEnv)
+	took := time.Since(began)
+	require.Equal(t, 0, code, out.String())
+	assert.Less(t, took, 15*time.Second)
+
+	header := regexp.MustCompile(`provider +mode +logins +refreshes +requests +retries +429s +throttled waits +401 recoveries +errors +clock +checks`)
+	assert.Regexp(t, header, out.String())
+	for _, p := range providerNames {
+		cells := row(t, out.String(), p)
+		require.Len(t, cells, 12, "%s: %v", p, cells) // every column filled
+		assert.Equal(t, "fake", cells[1])
+		n, total, ok := strings.Cut(cells[len(cells)-1], "/")
+		assert.True(t, ok && n == total && n != "0", "%s checks %s", p, cells[len(cells)-1])
 	}
+	// What the scenarios are about shows in the table.
+	assert.Equal(t, "1", row(t, out.String(), "kyconnect")[2], "kyconnect logs in once")
+	assert.NotEqual(t, "0", row(t, out.String(), "compliancely")[3], "compliancely refreshes")
+	assert.NotContains(t, out.String(), "FAIL")
+	assert.Contains(t, out.String(), "every provider behaved as documented")
+	for _, want := range []string{"KYB token generated", "signed webhook verified", "TOTP MFA", "10 a minute", "no Retry-After: waited out, 10m"} {
+		assert.Contains(t, out.String(), want)
+	}
+}
+
+// With UNIKYC_<PROVIDER>_* set, that provider is checked live with
+// CheckAuth; here the "live" providers are fakes on loopback.
+func TestQuickstartChecksConfiguredProvidersLive(t *testing.T) {
+	id := idenfytest.NewServer()
+	defer id.Close()
+	ky := kyconnecttest.NewServer()
+	defer ky.Close()
+	cfg := id.Config()
+	env := map[string]string{
+		"UNIKYC_IDENFY_BASE_URL":      cfg.BaseURL,
+		"UNIKYC_IDENFY_API_KEY":       string(cfg.APIKey),
+		"UNIKYC_IDENFY_API_SECRET":    string(cfg.APISecret),
+		"UNIKYC_KYCONNECT_BASE_URL":   ky.BaseURL(),
+		"UNIKYC_KYCONNECT_EMAIL":      ky.Email(),
+		"UNIKYC_KYCONNECT_PASSWORD":   string(ky.Password()),
+		"UNIKYC_KYCONNECT_API_KEY":    "",
+		"UNIKYC_COMPLIANCELY_API_KEY": "not a variable compliancely reads",
+	}
+	getenv := func(k string) string { return env[k] }
+
+	var out bytes.Buffer
+	require.Equal(t, 0, Main(&out, getenv), out.String())
+	assert.Equal(t, "live", row(t, out.String(), "idenfy")[1])
+	assert.Equal(t, "live", row(t, out.String(), "kyconnect")[1])
+	assert.Equal(t, "fake", row(t, out.String(), "compliancely")[1])
+	assert.Contains(t, out.String(), "CheckAuth against "+strings.TrimPrefix(cfg.BaseURL, "http://")+": the credentials work")
+	assert.Equal(t, 1, id.Calls("/api/v2/status"))
+	assert.Equal(t, 1, ky.Logins())
+
+	env["UNIKYC_IDENFY_API_SECRET"] = "wrong-secret"
+	out.Reset()
+	assert.Equal(t, 1, Main(&out, getenv))
+	assert.Contains(t, out.String(), "FAIL CheckAuth against")
+	assert.Contains(t, out.String(), "SOME CHECKS FAILED")
+	assert.NotContains(t, out.String(), "wrong-secret")
+	assert.NotContains(t, out.String(), string(cfg.APIKey))
+
+	delete(env, "UNIKYC_IDENFY_API_KEY")
+	out.Reset()
+	assert.Equal(t, 1, Main(&out, getenv))
+	assert.Contains(t, out.String(), "FAIL stopped: unikyc: UNIKYC_IDENFY_API_KEY is required")
 }

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/unikyc/unikyc/clock"
@@ -12,145 +9,128 @@ import (
 	"github.com/unikyc/unikyc/genericjwt/genericjwttest"
 	"github.com/unikyc/unikyc/icomply"
 	"github.com/unikyc/unikyc/icomply/icomplytest"
-	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/idenfy/idenfytest"
 	"github.com/unikyc/unikyc/providers"
 )
 
-var scenarios = []scenario{runGenericJWT, runIComply, runIDenfy}
+// scenarios run each provider against its fake, in the table's order.
+var scenarios = []struct {
+	provider string
+	run      scenario
+}{
+	{genericjwt.Name, runGenericJWT},
+	{icomply.Name, runIComply},
+	{"idenfy", runIDenfy},
+	{"compliancely", runCompliancely},
+	{"kyconnect", runKYConnect},
+}
 
 // tokenRun is the common life of a token-based client: first login, calls
-// on the cached token, a refresh ahead of expiry, a revoked token
+// on the cached token, a renewal ahead of expiry, a refused token
 // recovered, a 429 waited out.
 type tokenRun struct {
 	*run
-	clk      *clock.Fake
 	conn     *providers.Conn
-	call     func() error
+	call     func(ctx context.Context) error
 	lifetime time.Duration
-	revoke   func()
-	limit429 func(retryAfter string)
+	// renewsBy is "refresh" for providers with refresh tokens, else "login".
+	renewsBy string
+	// refuse makes the provider refuse the current access token.
+	refuse func()
+	// limit429 answers the next call 429 with Retry-After retryAfter
+	// ("" for none); the client must then wait at least wait429.
+	limit429   func(retryAfter string)
+	retryAfter string
+	wait429    time.Duration
 }
 
-func (t *tokenRun) play() {
+func (t *tokenRun) renewals(s providers.Stats) int64 {
+	if t.renewsBy == "refresh" {
+		return s.Refreshes
+	}
+	return s.Logins
+}
+
+func (t *tokenRun) play(ctx context.Context) bool {
 	for i := 0; i < 5; i++ {
-		if err := t.call(); err != nil {
+		if err := t.try(ctx, t.call); err != nil {
 			t.err = err
-			return
+			return false
 		}
 	}
 	t.expect(t.conn.Stats().Logins == 1, "5 calls, 1 login: the token is shared")
 
-	before := t.conn.Stats()
-	t.clk.Advance(t.lifetime - t.lifetime/20) // inside the soft window, before expiry
-	if err := t.call(); err != nil {
+	tok, err := t.conn.TokenSource().Token(ctx)
+	if err != nil {
 		t.err = err
-		return
+		return false
 	}
-	renewed := waitFor(func() bool {
-		s := t.conn.Stats()
-		return s.Logins+s.Refreshes > before.Logins+before.Refreshes
-	})
-	t.expect(renewed, "token renewed ahead of expiry, in the background")
+	before := t.conn.Stats()
+	ahead := t.lifetime / 20
+	t.d.clk.Set(tok.Expiry.Add(-ahead)) // inside the soft window, outside the hard one
+	err = t.try(ctx, t.call)
+	renewed := err == nil && t.d.until(func() bool { return t.renewals(t.conn.Stats()) > t.renewals(before) })
+	t.expect(renewed, "token renewed by a %s %s before expiry, in the background%s", t.renewsBy, ahead, note(err))
 
-	t.revoke()
-	err := t.call()
-	t.expect(err == nil && t.conn.Stats().Invalidations == 1, "revoked token: one 401, new token, request replayed%s", note(err))
+	before = t.conn.Stats()
+	t.refuse()
+	err = t.try(ctx, t.call)
+	after := t.conn.Stats()
+	t.expect(err == nil && after.Invalidations == before.Invalidations+1 && t.renewals(after) == t.renewals(before)+1,
+		"refused token: one 401, a new token by %s, request replayed%s", t.renewsBy, note(err))
 
-	t.limit429("30")
-	err = throttled(t.clk, 30*time.Second, t.call)
-	t.expect(err == nil && t.conn.Stats().RateLimited == 1, "429 with Retry-After: 30 waited out on the clock%s", note(err))
-	t.stats = t.conn.Stats()
+	before = t.conn.Stats()
+	began := t.d.clk.Now()
+	t.limit429(t.retryAfter)
+	err = t.try(ctx, t.call)
+	waited := t.d.clk.Now().Sub(began)
+	what := "Retry-After: " + t.retryAfter
+	if t.retryAfter == "" {
+		what = "no Retry-After"
+	}
+	t.expect(err == nil && t.conn.Stats().RateLimited == before.RateLimited+1 && waited >= t.wait429,
+		"429 with %s: waited out, %s on the clock%s", what, waited.Round(time.Second), note(err))
+	return true
 }
 
 func runGenericJWT(ctx context.Context, clk *clock.Fake) *run {
-	r := &run{provider: "genericjwt"}
+	r := newRun(genericjwt.Name, clk)
 	srv := genericjwttest.NewServer(genericjwttest.WithClock(clk))
 	defer srv.Close()
-	c, err := genericjwt.New(srv.Config(), providers.WithClock(clk), fastRetries)
+	defer r.d.close()
+	c, err := genericjwt.New(srv.Config(), r.d.options()...)
 	if err != nil {
 		r.err = err
 		return r
 	}
 	defer c.Close()
-	t := &tokenRun{run: r, clk: clk, conn: c.Conn, lifetime: genericjwttest.DefaultTokenLifetime,
-		call:     func() error { _, err := c.Me(ctx); return err },
-		revoke:   srv.RevokeTokens,
-		limit429: func(ra string) { srv.RateLimitNext("", 1, ra) }}
-	t.play()
+	t := &tokenRun{run: r, conn: c.Conn, lifetime: genericjwttest.DefaultTokenLifetime, renewsBy: "login",
+		call:     func(ctx context.Context) error { _, err := c.Me(ctx); return err },
+		refuse:   srv.RevokeTokens,
+		limit429: func(ra string) { srv.RateLimitNext("", 1, ra) }, retryAfter: "30", wait429: 30 * time.Second}
+	t.play(ctx)
+	r.stats = c.Stats()
 	return r
 }
 
 func runIComply(ctx context.Context, clk *clock.Fake) *run {
-	r := &run{provider: "icomply"}
+	r := newRun(icomply.Name, clk)
 	srv := icomplytest.NewServer(icomplytest.WithClock(clk))
 	defer srv.Close()
-	c, err := icomply.New(srv.Config(), providers.WithClock(clk), fastRetries)
+	defer r.d.close()
+	c, err := icomply.New(srv.Config(), r.d.options()...)
 	if err != nil {
 		r.err = err
 		return r
 	}
 	defer c.Close()
-	t := &tokenRun{run: r, clk: clk, conn: c.Conn, lifetime: 20 * time.Minute,
-		call: func() error {
+	t := &tokenRun{run: r, conn: c.Conn, lifetime: icomply.TokenLifetime, renewsBy: "login",
+		call: func(ctx context.Context) error {
 			_, err := c.ListEntities(ctx, icomply.ListEntitiesParams{Limit: 5})
 			return err
 		},
-		revoke:   srv.RevokeTokens,
-		limit429: func(ra string) { srv.RateLimitNext("", 1, ra) }}
-	t.play()
-	return r
-}
-
-func runIDenfy(ctx context.Context, clk *clock.Fake) *run {
-	r := &run{provider: "idenfy"}
-	srv := idenfytest.NewServer(idenfytest.WithClock(clk))
-	defer srv.Close()
-	c, err := idenfy.New(srv.Config(), providers.WithClock(clk), fastRetries)
-	if err != nil {
-		r.err = err
-		return r
-	}
-	defer c.Close()
-
-	kyb, err := c.CreateKYBToken(ctx, idenfy.CreateKYBTokenParams{
-		TokenType: idenfy.KYBTokenForm, ClientID: "company-42", Tags: []string{"onboarding"},
-		Questionnaire: idenfy.Null[string](),
-	})
-	r.expect(err == nil && kyb != nil && kyb.TokenString != "", "KYB token generated (201)%s", note(err))
-
-	before := srv.Requests()
-	_, err = c.CreateKYBToken(ctx, idenfy.CreateKYBTokenParams{TokenType: idenfy.KYBTokenForm, ClientID: "c", Tags: []string{"a,b"}})
-	var ve *providers.ValidationError
-	r.expect(errors.As(err, &ve) && srv.Requests() == before, "a tag with a comma is refused before sending%s", note(err))
-
-	tok, err := c.CreateVerificationToken(ctx, idenfy.CreateVerificationTokenParams{ClientID: "person-7"})
-	if err != nil {
-		r.err = err
-		return r
-	}
-	srv.SetStatus(tok.ScanRef, idenfy.StatusApproved)
-	cb, _ := srv.Callback(tok.ScanRef)
-	verified := make(chan *idenfy.KYCCallback, 1)
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		got, err := idenfy.ParseWebhook(req, srv.WebhookKey())
-		if err != nil {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		verified <- got
-	}))
-	defer hook.Close()
-	err = srv.SendWebhook(ctx, hook.URL, cb)
-	var got *idenfy.KYCCallback
-	if err == nil {
-		got = <-verified
-	}
-	r.expect(got != nil && got.ScanRef == tok.ScanRef, "signed webhook verified%s", note(err))
-
-	srv.RateLimitNext(1, "30")
-	err = throttled(clk, 30*time.Second, func() error { _, err := c.Status(ctx, tok.ScanRef); return err })
-	r.expect(err == nil && c.Stats().RateLimited == 1, "429 with Retry-After: 30 waited out on the clock%s", note(err))
+		refuse:   srv.RevokeTokens,
+		limit429: func(ra string) { srv.RateLimitNext("", 1, ra) }, retryAfter: "30", wait429: 30 * time.Second}
+	t.play(ctx)
 	r.stats = c.Stats()
 	return r
 }
