@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/unikyc/unikyc/compliancely/compliancelytest"
+	"github.com/unikyc/unikyc/genericjwt/genericjwttest"
+	"github.com/unikyc/unikyc/icomply/icomplytest"
+	"github.com/unikyc/unikyc/idenfy"
+	"github.com/unikyc/unikyc/idenfy/idenfytest"
+	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
+	"github.com/unikyc/unikyc/providers"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// result is one invocation of the tool.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) all() string { return r.stdout + r.stderr }
+
+func cli(env map[string]string, stdin string, args ...string) result {
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errOut, func(k string) string { return env[k] })
+	return result{code, out.String(), errOut.String()}
+}
+
+// noLeak fails when any secret shows in the tool's output.
+func noLeak(t *testing.T, r result, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" {
+			assert.NotContains(t, r.all(), s)
+		}
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"help"}, {"check", "--help"}, {"token", "-h"}, {"env", "--help"},
+		{"idenfy", "--help"}, {"idenfy", "kyb-token", "--help"}, {"webhook", "--help"}, {"webhook", "verify", "--help"},
+	} {
+		r := cli(nil, "", args...)
+		assert.Equal(t, exitOK, r.code, "%v", args)
+		assert.Contains(t, r.stdout, "Usage", "%v", args)
+	}
+	r := cli(nil, "", "--help")
+	assert.Contains(t, r.stdout, "0 ok, 1 failure")
+	for _, c := range commands {
+		assert.Contains(t, r.stdout, "unikyc "+c.name)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"check"}, "want one provider"},
+		{[]string{"check", "a", "b"}, "want one provider"},
+		{[]string{"check", "--bogus", "idenfy"}, "flag provided but not defined"},
+		{[]string{"check", "onfido"}, "compliancely, genericjwt, icomply, idenfy, kyconnect"},
+		{[]string{"check", "idenfy"}, "UNIKYC_IDENFY_API_KEY is required"},
+		{[]string{"token", "genericjwt"}, "UNIKYC_GENERICJWT_USERNAME is required"},
+		{[]string{"env", "onfido"}, "unknown provider"},
+		{[]string{"idenfy"}, "kyb-token"},
+		{[]string{"webhook", "sign"}, "verify"},
+	} {
+		r := cli(nil, "", tc.args...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", tc.args, r.all())
+		assert.Contains(t, r.stderr, tc.want, "%v", tc.args)
+	}
+}
+
+func genericJWTEnv(srv *genericjwttest.Server) map[string]string {
+	cfg := srv.Config()
+	return map[string]string{
+		"UNIKYC_GENERICJWT_BASE_URL": cfg.BaseURL,
+		"UNIKYC_GENERICJWT_USERNAME": cfg.Username,
+		"UNIKYC_GENERICJWT_PASSWORD": string(cfg.Password),
+	}
+}
+
+func idenfyEnv(srv *idenfytest.Server) map[string]string {
+	cfg := srv.Config()
+	return map[string]string{
+		"UNIKYC_IDENFY_BASE_URL":   cfg.BaseURL,
+		"UNIKYC_IDENFY_API_KEY":    string(cfg.APIKey),
+		"UNIKYC_IDENFY_API_SECRET": string(cfg.APISecret),
+	}
+}
+
+func TestCheckEveryProvider(t *testing.T) {
+	// Compliancely paces at one request every 6 s; the test lifts it.
+	clientOptions = []providers.Option{providers.WithLimiter(nil)}
+	defer func() { clientOptions = nil }()
+
+	g := genericjwttest.NewServer()
+	defer g.Close()
+	ic := icomplytest.NewServer()
+	defer ic.Close()
+	id := idenfytest.NewServer()
+	defer id.Close()
+	co := compliancelytest.NewServer()
+	defer co.Close()
+	ky := kyconnecttest.NewServer(kyconnecttest.WithMFA(""))
+	defer ky.Close()
+
+	icCfg, coCfg := ic.APIKeyConfig(), co.Config()
+	for _, tc := range []struct {
+		provider string
+		env      map[string]string
+		spoil    string
+		want     []string
+	}{
+		{"genericjwt", genericJWTEnv(g), "UNIKYC_GENERICJWT_PASSWORD", []string{`token expires: 20\S+ \(in (59m5\ds|1h0m0s)\)`}},
+		{"icomply", map[string]string{"UNIKYC_ICOMPLY_BASE_URL": icCfg.BaseURL, "UNIKYC_ICOMPLY_API_KEY": string(icCfg.APIKey)},
+			"UNIKYC_ICOMPLY_API_KEY", []string{`static credentials`}},
+		{"idenfy", idenfyEnv(id), "UNIKYC_IDENFY_API_SECRET", []string{`static credentials`}},
+		{"compliancely", map[string]string{"UNIKYC_COMPLIANCELY_BASE_URL": coCfg.BaseURL,
+			"UNIKYC_COMPLIANCELY_USERNAME": coCfg.Username, "UNIKYC_COMPLIANCELY_PASSWORD": string(coCfg.Password)},
+			"UNIKYC_COMPLIANCELY_PASSWORD", []string{`token expires: 20\S+ \(in (59m5\ds|1h0m0s)\)`, `refresh token expires: 20\S+ \(in (23h59m5\ds|24h0m0s)\)`}},
+		{"kyconnect", map[string]string{"UNIKYC_KYCONNECT_BASE_URL": ky.BaseURL(), "UNIKYC_KYCONNECT_EMAIL": ky.Email(),
+			"UNIKYC_KYCONNECT_PASSWORD": string(ky.Password()), "UNIKYC_KYCONNECT_TOTP_SECRET": string(ky.TOTPSecret())},
+			"UNIKYC_KYCONNECT_PASSWORD", []string{`token expires: 20\S+ \(in (14m5\ds|15m0s)\)`, `refresh token expires: 20`}},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			var secrets []string
+			for k, v := range tc.env {
+				if !strings.HasSuffix(k, "BASE_URL") && !strings.HasSuffix(k, "USERNAME") && !strings.HasSuffix(k, "EMAIL") {
+					secrets = append(secrets, v)
+				}
+			}
+			r := cli(tc.env, "", "check", tc.provider)
+			require.Equal(t, exitOK, r.code, r.all())
+			assert.Contains(t, r.stdout, tc.provider+": credentials accepted by 127.0.0.1:")
+			for _, w := range tc.want {
+				assert.Regexp(t, w, r.stdout)
+			}
+			noLeak(t, r, secrets...)
+
+			bad := map[string]string{}
+			for k, v := range tc.env {
+				bad[k] = v
+			}
+			bad[tc.spoil] = "wrong-" + bad[tc.spoil]
+			r = cli(bad, "", "check", "--timeout", "10s", tc.provider)
+			assert.Equal(t, exitFailure, r.code, r.all())
+			assert.Contains(t, r.stderr, "unikyc check "+tc.provider+": ")
+			noLeak(t, r, append(secrets, bad[tc.spoil])...)
+		})
+	}
+}
+
+func TestTokenShowsClaimsNotTheToken(t *testing.T) {
+	srv := genericjwttest.NewServer()
+	defer srv.Close()
+	env := genericJWTEnv(srv)
+
+	r := cli(env, "", "token", "genericjwt")
+	require.Equal(t, exitOK, r.code, r.all())
+	for _, want := range []string{"provider: genericjwt", "type: Bearer", "token expires: ", "claims (unverified):", "  exp: ", "  sub: "} {
+		assert.Contains(t, r.stdout, want)
+	}
+	assert.NotContains(t, r.stdout, "access token:")
+	noLeak(t, r, env["UNIKYC_GENERICJWT_PASSWORD"])
+	assert.NotRegexp(t, `eyJ[A-Za-z0-9_-]+\.`, r.stdout, "no JWT in the output")
+
+	r = cli(env, "", "token", "genericjwt", "--show-secret")
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.Regexp(t, `access token: eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n`, r.stdout)
+
+	id := idenfytest.NewServer()
+	defer id.Close()
+	r = cli(idenfyEnv(id), "", "token", "idenfy")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "static credentials")
+	assert.Equal(t, 0, id.Requests())
+}
+
+func TestEnvListsVariablesNeverValues(t *testing.T) {
+	r := cli(map[string]string{"UNIKYC_IDENFY_API_KEY": "key-value-1"}, "", "env")
+	require.Equal(t, exitOK, r.code)
+	for _, p := range providers.Drivers() {
+		vars, err := providers.EnvVars(p)
+		require.NoError(t, err)
+		for _, v := range vars {
+			assert.Contains(t, r.stdout, providers.EnvName(p, v.Name))
+		}
+	}
+	assert.Regexp(t, `UNIKYC_IDENFY_API_KEY +yes +yes`, r.stdout)
+	assert.Regexp(t, `UNIKYC_IDENFY_API_SECRET +- +yes`, r.stdout)
+	noLeak(t, r, "key-value-1")
+}
+
+func TestKYBToken(t *testing.T) {
+	srv := idenfytest.NewServer()
+	defer srv.Close()
+	env := idenfyEnv(srv)
+
+	r := cli(env, "", "idenfy", "kyb-token", "--client-id", "company-42", "--tag", "onboarding", "--tag", "eu",
+		"--lifetime", "2h", "--locale", "de", "--external-ref", "ref-1", "--no-questionnaire", "--questionnaire-required=false")
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.Contains(t, r.stdout, "client id: company-42")
+	assert.Contains(t, r.stdout, "tags: onboarding, eu")
+	tokenString := strings.TrimPrefix(strings.SplitN(r.stdout, "\n", 2)[0], "token: ")
+	tok, ok := srv.KYBToken(tokenString)
+	require.True(t, ok, "the printed token is the one iDenfy issued")
+	assert.Equal(t, idenfy.Locale("de"), tok.Locale)
+	assert.Equal(t, "ref-1", tok.ExternalRef)
+	q, _ := srv.KYBQuestionnaire(tokenString)
+	assert.True(t, q.IsNull(), "--no-questionnaire sends null")
+	var sent map[string]any
+	require.NoError(t, json.Unmarshal(srv.LastBody("/kyb/tokens/"), &sent))
+	assert.Equal(t, float64(7200), sent["lifetime"])
+	assert.Equal(t, false, sent["questionnaireRequired"])
+	assert.Equal(t, "FORM", sent["tokenType"])
+	noLeak(t, r, env["UNIKYC_IDENFY_API_KEY"], env["UNIKYC_IDENFY_API_SECRET"])
+
+	r = cli(env, "", "idenfy", "kyb-token", "--client-id", "c", "--questionnaire", "kyb-q", "--json")
+	require.Equal(t, exitOK, r.code, r.all())
+	var out idenfy.KYBToken
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+	q, _ = srv.KYBQuestionnaire(out.TokenString)
+	v, isSet := q.Get()
+	assert.True(t, isSet && v == "kyb-q", "--questionnaire sends the key")
+}
+
+func TestKYBTokenFlagsAreValidatedBeforeSending(t *testing.T) {
+	srv := idenfytest.NewServer()
+	defer srv.Close()
+	env := idenfyEnv(srv)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--client-id is required"},
+		{[]string{"--client-id", strings.Repeat("x", 101)}, "--client-id must be at most 100 characters"},
+		{[]string{"--client-id", "c", "--tag", "ok", "--tag", "a,b"}, "--tag (#2) must not contain a comma"},
+		{[]string{"--client-id", "c", "--tag", "1", "--tag", "2", "--tag", "3", "--tag", "4", "--tag", "5", "--tag", "6"}, "--tag must have at most 5 items"},
+		{[]string{"--client-id", "c", "--scan-ref", "x,y"}, "--scan-ref (#1) must not contain a comma"},
+		{[]string{"--client-id", "c", "--token-type", "GOV9"}, "--token-type must be one of FORM, GOV1, GOV2"},
+		{[]string{"--client-id", "c", "--locale", "xx"}, "--locale must be one of"},
+		{[]string{"--client-id", "c", "--flow", "not-a-uuid"}, "--flow must be a UUID"},
+		{[]string{"--client-id", "c", "--theme", "nope"}, "--theme must be a UUID"},
+		{[]string{"--client-id", "c", "--external-ref", strings.Repeat("r", 41)}, "--external-ref must be at most 40 characters"},
+		{[]string{"--client-id", "c", "--lifetime", "721h"}, "--lifetime must be between 0 and 2592000"},
+		{[]string{"--client-id", "c", "--lifetime", "1.5s"}, "--lifetime must be whole seconds"},
+		{[]string{"--client-id", "c", "--lifetime", "0s"}, "--lifetime 0 would create an expired token"},
+		{[]string{"--client-id", "c", "--questionnaire", ""}, "--questionnaire must be at least 1 characters"},
+		{[]string{"--client-id", "c", "--questionnaire", "q", "--no-questionnaire"}, "exclude each other"},
+		{[]string{"--client-id", "c", "--questionnaire-required=maybe"}, "must be true or false"},
+		{[]string{"--client-id", "c", "stray"}, `unexpected argument "stray"`},
+	} {
+		r := cli(env, "", append([]string{"idenfy", "kyb-token"}, tc.args...)...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", tc.args, r.all())
+		assert.Contains(t, r.stderr, tc.want, "%v", tc.args)
+	}
+	assert.Equal(t, 0, srv.Requests(), "nothing was sent")
+
+	bad := idenfyEnv(srv)
+	bad["UNIKYC_IDENFY_API_SECRET"] = "wrong"
+	r := cli(bad, "", "idenfy", "kyb-token", "--client-id", "c")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "401")
+}
+
+func TestWebhookVerify(t *testing.T) {
+	srv := idenfytest.NewServer()
+	defer srv.Close()
+	key := srv.WebhookKey()
+	body := `{"final":true,"scanRef":"scan-1","clientId":"person-7","status":{"overall":"APPROVED"},"data":{"docFirstName":"JOHN"}}`
+	sig := idenfy.SignWebhook([]byte(body), key)
+
+	r := cli(nil, body, "webhook", "verify", "--provider", "idenfy", "--key", string(key), "--signature", sig)
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.Equal(t, "signature valid\nscanRef: scan-1\nstatus: APPROVED\nfinal: true\n", r.stdout)
+	assert.NotContains(t, r.all(), "JOHN", "no personal data is printed")
+
+	env := map[string]string{webhookKeyVar: string(key)}
+	r = cli(env, body, "webhook", "verify", "--provider", "idenfy", "--signature", sig)
+	assert.Equal(t, exitOK, r.code, "the key from the environment")
+
+	for _, tc := range []struct {
+		body, sig string
+	}{
+		{body + " ", sig}, // one byte more
+		{body, "00" + sig[2:]},
+		{body, ""},
+	} {
+		r = cli(env, tc.body, "webhook", "verify", "--provider", "idenfy", "--signature", tc.sig)
+		assert.Equal(t, exitFailure, r.code, "sig %q: %s", tc.sig, r.all())
+		assert.Contains(t, r.stderr, "bad webhook signature")
+		assert.Empty(t, r.stdout, "no payload on a bad signature")
+		noLeak(t, r, string(key))
+	}
+
+	r = cli(nil, body, "webhook", "verify", "--provider", "idenfy", "--signature", sig)
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "no key")
+	r = cli(env, body, "webhook", "verify", "--provider", "kyconnect", "--signature", sig)
+	assert.Equal(t, exitUsage, r.code)
+
+	big := strings.Repeat("x", idenfy.MaxWebhookBody+1)
+	r = cli(env, big, "webhook", "verify", "--provider", "idenfy", "--signature", idenfy.SignWebhook([]byte(big), key))
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "larger than")
+}

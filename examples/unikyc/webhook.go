@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/idenfy"
+)
+
+// webhookKeyVar holds the iDenfy webhook signing key when --key is not given.
+const webhookKeyVar = "UNIKYC_IDENFY_WEBHOOK_KEY"
+
+func webhook(e *env, args []string) int {
+	if len(args) == 0 || args[0] != "verify" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fmt.Fprintln(e.stdout, "Usage: unikyc webhook verify --provider idenfy --signature SIG [--key KEY] < body\n\nRun 'unikyc webhook verify --help' for the flags.")
+			return exitOK
+		}
+		fmt.Fprintln(e.stderr, "unikyc webhook: want a subcommand: verify")
+		return exitUsage
+	}
+	fs := newFlags(e, "webhook verify", "--provider idenfy --signature SIG [--key KEY] < body",
+		"Reads a webhook body on stdin, byte for byte as received, and checks its signature in constant time.\n"+
+			"The key comes from --key or, better (command lines are visible to other users), "+webhookKeyVar+".\n"+
+			"On success it prints what the webhook is about, never the personal data in it.\n"+
+			"Exit 0: signature valid; 1: signature missing or wrong; 2: usage (no key, unknown provider).")
+	provider := fs.String("provider", "", "who sent the webhook (only idenfy documents signed webhooks)")
+	signature := fs.String("signature", "", "the "+idenfy.SignatureHeader+" header value")
+	key := fs.String("key", "", "the webhook signing key (default $"+webhookKeyVar+")")
+	pos, done, code := parse(e, fs, args[1:])
+	if done {
+		return code
+	}
+	switch {
+	case len(pos) > 0:
+		return usageError(e, fs, "unexpected argument %q: the body is read from stdin", pos[0])
+	case *provider != idenfy.Name:
+		return usageError(e, fs, "--provider must be idenfy (the only provider that signs webhooks)")
+	}
+	k := auth.Secret(*key)
+	if k == "" {
+		k = auth.Secret(e.getenv(webhookKeyVar))
+	}
+	if k == "" {
+		return usageError(e, fs, "no key: set --key or %s", webhookKeyVar)
+	}
+	body, err := io.ReadAll(io.LimitReader(e.stdin, idenfy.MaxWebhookBody+1))
+	switch {
+	case err != nil:
+		return fail(e, "webhook verify", err)
+	case len(body) > idenfy.MaxWebhookBody:
+		return fail(e, "webhook verify", fmt.Errorf("body larger than %d bytes", idenfy.MaxWebhookBody))
+	}
+	if err := idenfy.VerifyWebhook(body, *signature, k); err != nil {
+		if errors.Is(err, idenfy.ErrBadSignature) {
+			return fail(e, "webhook verify", err)
+		}
+		return usageError(e, fs, "%v", err)
+	}
+	fmt.Fprintln(e.stdout, "signature valid")
+	var cb idenfy.KYCCallback
+	if json.Unmarshal(body, &cb) == nil && cb.ScanRef != "" {
+		fmt.Fprintf(e.stdout, "scanRef: %s\nstatus: %s\nfinal: %t\n", cb.ScanRef, cb.Status.Overall, cb.Final)
+	}
+	return exitOK
+}
