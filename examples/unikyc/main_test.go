@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -317,4 +319,22 @@ func TestWebhookVerify(t *testing.T) {
 	r = cli(env, big, "webhook", "verify", "--provider", "idenfy", "--signature", idenfy.SignWebhook([]byte(big), key))
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "larger than")
+}
+
+// The README's configuration table lists every variable the drivers read.
+func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	for _, p := range providers.Drivers() {
+		vars, err := providers.EnvVars(p)
+		require.NoError(t, err)
+		for _, v := range vars {
+			row := fmt.Sprintf("| `%s` | |", providers.EnvName(p, v.Name))
+			if v.Secret {
+				row = fmt.Sprintf("| `%s` | yes |", providers.EnvName(p, v.Name))
+			}
+			assert.True(t, strings.Contains(string(readme), row), "README has no row %s", row)
+		}
+	}
+	assert.True(t, strings.Contains(string(readme), "| `"+webhookKeyVar+"` | yes |"), "README has no row for "+webhookKeyVar)
 }
