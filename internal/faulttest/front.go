@@ -32,6 +32,7 @@ type Front struct {
 	rules    []rule
 	counts   map[string]int
 	statuses map[string]int // "path status" → answers
+	pick     func(*http.Request) Behavior
 }
 
 type rule struct {
@@ -113,7 +114,11 @@ func (f *Front) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		break
 	}
+	pick := f.pick
 	f.mu.Unlock()
+	if b == nil && pick != nil {
+		b = pick(r)
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	if b == nil {
 		f.proxy.ServeHTTP(sw, r)
@@ -269,3 +274,5 @@ func readAll(r *http.Request) ([]byte, error) {
 	_, err := b.ReadFrom(r.Body)
 	return b.Bytes(), err
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
