@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/unikyc/unikyc/internal/errs"
 	"github.com/unikyc/unikyc/internal/httpbody"
@@ -73,14 +75,44 @@ func (e *Error) Error() string {
 	}
 	if e.Code != "" {
 		b.WriteString(" (")
-		b.WriteString(e.Code)
+		writeText(&b, e.Code)
 		b.WriteString(")")
 	}
-	if len(e.Fields) > 0 {
-		b.WriteString(" fields: ")
-		b.WriteString(strings.Join(e.Fields, ", "))
+	for i, f := range e.Fields {
+		if i == maxErrorFields {
+			b.WriteString(", …")
+			break
+		}
+		if i == 0 {
+			b.WriteString(" fields: ")
+		} else {
+			b.WriteString(", ")
+		}
+		writeText(&b, f)
 	}
 	return b.String()
+}
+
+// Code and Fields come from the provider's answer. Error() keeps them to
+// one printable line of bounded length, so that a broken or hostile answer
+// can neither forge log lines nor flood them.
+const (
+	maxErrorText   = 64 // bytes of a code or field name
+	maxErrorFields = 8
+)
+
+func writeText(b *strings.Builder, s string) {
+	n := 0
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = '?'
+		}
+		if n += utf8.RuneLen(r); n > maxErrorText {
+			b.WriteString("…")
+			return
+		}
+		b.WriteRune(r)
+	}
 }
 
 // Format prints Error() for every verb, so that %+v and %#v cannot spill
