@@ -37,7 +37,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 var NoRetries = providers.WithRetryPolicy(providers.RetryPolicy{MaxRetries: -1})
 
 // maxErrorText bounds Error() whatever the answer held.
-const maxErrorText = 512
+const maxErrorText = 1024
 
 // CheckErrorText fails t unless msg is one printable line of bounded
 // length: an error string must not carry a body, nor a line break a
