@@ -8,8 +8,27 @@ PKGS          := ./...
 BENCHTIME     ?= 1s
 BENCHCOUNT    ?= 6
 FUZZTIME      ?= 10s
+SOAKREQUESTS  ?= 20000
 
-.PHONY: test lint bench cover fuzz vet fmt quickstart
+# Every fuzz target, as package:Target. Their seed corpora
+# (testdata/fuzz/<Target>/) run in every `make test`.
+FUZZ_TARGETS := \
+	./internal/retryafter:FuzzParse \
+	./internal/jwtexp:FuzzExpiry \
+	./internal/jwtexp:FuzzLifetime \
+	./genericjwt:FuzzDecodeError \
+	./genericjwt:FuzzTokenAnswer \
+	./icomply:FuzzDecodeError \
+	./icomply:FuzzTokenAnswer \
+	./idenfy:FuzzDecodeError \
+	./idenfy:FuzzKYBValidate \
+	./idenfy:FuzzVerifyWebhook \
+	./compliancely:FuzzDecodeError \
+	./compliancely:FuzzTokenAnswer \
+	./kyconnect:FuzzDecodeError \
+	./kyconnect:FuzzTokenAnswer
+
+.PHONY: test lint bench cover fuzz soak vet fmt quickstart
 
 ## test: every test, examples included, under the race detector
 test:
@@ -26,19 +45,27 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-## bench: every benchmark, BENCHCOUNT runs each, in bench.txt
+## bench: every benchmark, BENCHCOUNT interleaved rounds, raw output in
+## bench.txt, the report (ratios against the baselines) in BENCHMARKS.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $(PKGS) | tee bench.txt
+	$(GO) run ./internal/benchreport -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -raw bench.txt -out BENCHMARKS.md
 
 ## cover: coverage profile and per-function summary
 cover:
 	$(GO) test -race -coverprofile=cover.out $(PKGS)
 	$(GO) tool cover -func=cover.out | tail -1
 
-## fuzz: each fuzz target for FUZZTIME
+## fuzz: each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m)
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/retryafter
-	$(GO) test -run '^$$' -fuzz '^FuzzExpiry$$' -fuzztime $(FUZZTIME) ./internal/jwtexp
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## soak: the soak test at full size (SOAKREQUESTS per provider); `make
+## test` runs it small
+soak:
+	$(GO) test -race -count=1 -timeout 60m -run '^TestSoak$$' -v ./internal/soak -soak.requests=$(SOAKREQUESTS)
 
 ## quickstart: the main job, against the built-in fake providers
 quickstart:
