@@ -15,6 +15,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -41,7 +42,7 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 
-	run := Run{Count: *count, Benchtime: *benchtime, Started: time.Now()}
+	var run Run
 	var data []byte
 	if *in != "" {
 		var err error
@@ -49,7 +50,9 @@ func main() {
 			log.Fatal(err)
 		}
 		run.FromFile = *in
+		readMeta(data, &run)
 	} else {
+		run = Run{Count: *count, Benchtime: *benchtime, Started: time.Now()}
 		data = runRounds(&run, *pkgs, *bench)
 		if err := os.WriteFile(*raw, data, 0o644); err != nil {
 			log.Fatal(err)
@@ -77,10 +80,10 @@ type Run struct {
 	Benchtime string
 	Started   time.Time
 	Took      time.Duration
-	FromFile  string
+	FromFile  string   `json:"-"`
 	Load      []string // load average before, between rounds, after
 	Commit    string
-	Machine   [][2]string
+	Machine   [][2]string `json:"-"`
 }
 
 // runRounds compiles each package that has benchmarks once, then runs
@@ -125,7 +128,19 @@ func runRounds(run *Run, pkgs, bench string) []byte {
 		run.Load = append(run.Load, loadavg())
 	}
 	run.Took = time.Since(run.Started)
-	return all.Bytes()
+	meta, _ := json.Marshal(run)
+	return append([]byte(metaPrefix+string(meta)+"\n"), all.Bytes()...)
+}
+
+// metaPrefix starts the line of the raw output that records how it was
+// obtained, so that a report made again from it (-in) says the same.
+const metaPrefix = "# benchreport: "
+
+func readMeta(data []byte, run *Run) {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	if m, ok := bytes.CutPrefix(line, []byte(metaPrefix)); ok {
+		_ = json.Unmarshal(m, run)
+	}
 }
 
 type pkg struct{ importPath, dir string }

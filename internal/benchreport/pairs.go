@@ -12,11 +12,19 @@ type Pair struct {
 	Candidate, Baseline *Bench
 }
 
-// Pairs finds every benchmark that has a baseline, by naming convention:
-// among the sub-benchmarks of one parent, one named "unikyc" is measured
+// Baselines names the sub-benchmarks that are baselines by themselves:
+// what unikyc is measured against (a bare http.Client, oauth2), and the
+// local side of fleet mode's local-against-Redis pairs.
+var Baselines = map[string]bool{
+	"bare": true, "oauth2.Transport": true, "oauth2.ReuseTokenSource": true,
+	"local": true, "memory": true,
+}
+
+// Pairs finds every benchmark that has a baseline, by naming convention,
+// among the sub-benchmarks of one parent: one named "unikyc" is measured
 // against each sibling (its baselines: "bare", "oauth2.Transport", …);
-// or one named "baseline=…" is the baseline of each sibling (fleet mode:
-// "baseline=local" against "store=redis").
+// otherwise one named "baseline=…" or listed in Baselines ("local",
+// "memory") is the baseline of each sibling ("shared", "redis").
 func Pairs(r *Results) []Pair {
 	groups := map[string][]*Bench{}
 	var parents []string
@@ -37,7 +45,7 @@ func Pairs(r *Results) []Pair {
 			switch {
 			case leaf == "unikyc":
 				cand = b
-			case strings.HasPrefix(leaf, "baseline="):
+			case base == nil && (strings.HasPrefix(leaf, "baseline=") || Baselines[leaf]):
 				base = b
 			}
 		}

@@ -51,7 +51,24 @@ func TestReport(t *testing.T) {
 	md := out.String()
 	assert.Contains(t, md, "| tokencache.BenchmarkCachedToken | unikyc | oauth2.ReuseTokenSource | 2.50 ± 20% | 20.0 ± 0% | **0.125×** ± 20% | 0 B, 0 allocs | 0 B, 0 allocs |")
 	assert.Contains(t, md, "| 64 | 2.00 ± 0% | 0.500× | – B, – allocs |")
-	assert.Contains(t, md, "benchmarks from `tokencache/redisfleet`")
+	assert.Contains(t, md, "Local against Redis (`tokencache/redisfleet`), in the first table: `BenchmarkStore/store=redis`.")
+	assert.Contains(t, md, "No fleet benchmark with a `replicas=N` element")
+}
+
+func TestKnownBaselines(t *testing.T) {
+	r, err := Parse(strings.NewReader("pkg: "+module+"/tokencache/redisfleet\n"+
+		"BenchmarkLimiterWait/local-2 10 100 ns/op\nBenchmarkLimiterWait/shared-2 10 50000 ns/op\n"+
+		"BenchmarkStoreRoundTrip/memory-2 10 500 ns/op\nBenchmarkStoreRoundTrip/redis-2 10 90000 ns/op\n"+
+		"BenchmarkStoreRoundTrip/redis-encrypted-2 10 95000 ns/op\n"), module)
+	require.NoError(t, err)
+	pairs := Pairs(r)
+	require.Len(t, pairs, 3)
+	for _, p := range pairs {
+		_, base := split(p.Baseline.Name)
+		assert.Contains(t, []string{"local", "memory"}, base)
+	}
+	ratio, _ := pairs[0].Ratio()
+	assert.Equal(t, 500.0, ratio)
 }
 
 func TestMedian(t *testing.T) {
