@@ -68,12 +68,3 @@ func Kind(err error) string {
 	}
 	return ""
 }
-
-// Status returns the HTTP status of the answer behind err, or 0.
-func Status(err error) int {
-	var pe *providers.Error
-	if errors.As(err, &pe) {
-		return pe.StatusCode
-	}
-	return 0
-}
