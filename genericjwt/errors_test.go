@@ -83,7 +83,7 @@ func TestUnverifiedUserIsFinal(t *testing.T) {
 }
 
 func TestLoginValidationError(t *testing.T) {
-	_, srv, c := setup(t, nil)
+	clk, srv, c := setup(t, nil)
 	body := `{"detail":[{"type":"missing","loc":["body","username"],"msg":"Field required","input":"echoed-secret-99"}]}`
 	srv.FailNext(genericjwt.DefaultLoginPath, 1, http.StatusUnprocessableEntity, []byte(body))
 
@@ -95,7 +95,8 @@ func TestLoginValidationError(t *testing.T) {
 	assert.Equal(t, "Field required", pe.Message)
 	assert.Contains(t, err.Error(), "body.username")
 
-	// Not final: the next call logs in.
+	// Not final: the next call after the token cache's backoff logs in.
+	clk.Advance(time.Second)
 	require.NoError(t, c.CheckAuth(context.Background()))
 	assert.Equal(t, 1, srv.Logins())
 }
@@ -153,12 +154,13 @@ func TestServerErrorAfterRetries(t *testing.T) {
 }
 
 func TestLoginAnswerWithoutToken(t *testing.T) {
-	_, srv, c := setup(t, nil)
+	clk, srv, c := setup(t, nil)
 	srv.FailNext(genericjwt.DefaultLoginPath, 1, http.StatusOK, []byte(`{"token_type":"bearer"}`))
 	_, err := c.Me(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no access_token")
 	assert.False(t, errors.Is(err, providers.ErrInvalidCredentials))
+	clk.Advance(time.Second) // the token cache's backoff after a failed login
 	require.NoError(t, c.CheckAuth(context.Background()), "not final")
 }
 
