@@ -107,14 +107,15 @@ func (f *Front) Use(pick func(*http.Request) Behavior) {
 	f.mu.Unlock()
 }
 
-// Pump advances clk to its next timer whenever a goroutine waits on it
-// (a 429 pause, a limiter), until stop is closed. It returns when it has
-// stopped.
-func Pump(clk *clock.Fake, stop <-chan struct{}) <-chan struct{} {
+// Pump runs clk flow times faster than real time, and moves it at once to
+// its next timer whenever a goroutine waits on it (a 429 pause, a
+// limiter), until stop is closed. It returns when it has stopped.
+func Pump(clk *clock.Fake, flow float64, stop <-chan struct{}) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(200 * time.Microsecond)
+		const every = time.Millisecond
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
@@ -123,8 +124,8 @@ func Pump(clk *clock.Fake, stop <-chan struct{}) <-chan struct{} {
 			case <-t.C:
 				if next, ok := clk.NextTimer(); ok && next.After(clk.Now()) {
 					clk.Set(next)
-				} else if ok {
-					clk.Advance(0)
+				} else {
+					clk.Advance(time.Duration(flow * float64(every)))
 				}
 			}
 		}

@@ -24,11 +24,15 @@ import (
 var (
 	requests = flag.Int("soak.requests", 0, "requests per provider (default 300; 150 with -short)")
 	seed     = flag.Uint64("soak.seed", 7, "seed of the random faults")
+	rate     = flag.Float64("soak.faults", 0.05, "share of the requests answered with a fault")
 )
 
 const (
-	workers   = 64
-	faultRate = 0.05
+	workers = 64
+	// flow is how much faster than real time the fake clock runs besides
+	// the ticks: a client that fails fast during a backoff sends nothing,
+	// and its backoff must still end.
+	flow = 50
 	// deadline is each request's; one that takes it all has hung.
 	deadline = 10 * time.Second
 )
@@ -83,7 +87,7 @@ func soak(t *testing.T, newRig func(*testing.T, *clock.Fake) *rig, n int) {
 	if r.tick == 0 {
 		r.tick = time.Second
 	}
-	chaos := faulttest.NewChaos(*seed, faultRate, clk, r.tick, r.token)
+	chaos := faulttest.NewChaos(*seed, *rate, clk, r.tick, r.token)
 	front.Use(chaos.Pick)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = workers
@@ -92,7 +96,7 @@ func soak(t *testing.T, newRig func(*testing.T, *clock.Fake) *rig, n int) {
 		providers.WithLogger(logs.logger()), faulttest.FastRetries)
 	require.NoError(t, err)
 	stopPump := make(chan struct{})
-	pumped := faulttest.Pump(clk, stopPump)
+	pumped := faulttest.Pump(clk, flow, stopPump)
 
 	warm := run(call, max(n/10, workers))
 	heapWarm := heap()
@@ -109,6 +113,9 @@ func soak(t *testing.T, newRig func(*testing.T, *clock.Fake) *rig, n int) {
 
 	t.Logf("%d requests in %s (%s of fake time); results: %s; faults: %s", n, res.took.Round(time.Millisecond),
 		elapsed, res.kinds(), chaos)
+	for kind, err := range res.examples {
+		t.Logf("a %s error: %v", kind, err)
+	}
 	assert.Equal(t, n, res.done, "every request ended: none lost")
 	assert.Zero(t, res.panics, "no request panicked")
 	assert.Zero(t, res.hung, "no request took its whole deadline")
@@ -129,7 +136,8 @@ func soak(t *testing.T, newRig func(*testing.T, *clock.Fake) *rig, n int) {
 type result struct {
 	done, panics, hung, untyped int
 	byKind                      map[string]int
-	example                     error
+	example                     error            // an untyped error
+	examples                    map[string]error // one error of each kind
 	took                        time.Duration
 }
 
@@ -150,7 +158,7 @@ func run(call func(context.Context) error, n int) *result {
 		next atomic.Int64
 		mu   sync.Mutex
 		wg   sync.WaitGroup
-		res  = &result{byKind: map[string]int{}}
+		res  = &result{byKind: map[string]int{}, examples: map[string]error{}}
 	)
 	begin := time.Now()
 	for range workers {
@@ -162,6 +170,10 @@ func run(call func(context.Context) error, n int) *result {
 				mu.Lock()
 				res.done++
 				res.byKind[kind]++
+				if err != nil && res.examples[kind] == nil {
+					res.examples[kind] = err
+				}
+
 				if hung {
 					res.hung++
 				}
