@@ -33,6 +33,9 @@ const (
 	// the ticks: a client that fails fast during a backoff sends nothing,
 	// and its backoff must still end.
 	flow = 50
+	// errorPause is what a caller waits after an error before its next
+	// request.
+	errorPause = time.Millisecond
 	// deadline is each request's; one that takes it all has hung.
 	deadline = 10 * time.Second
 )
@@ -120,7 +123,7 @@ func soak(t *testing.T, newRig func(*testing.T, *clock.Fake) *rig, n int) {
 	assert.Zero(t, res.panics, "no request panicked")
 	assert.Zero(t, res.hung, "no request took its whole deadline")
 	assert.Zero(t, warm.untyped+res.untyped, "every error is typed: %v", res.example)
-	assert.Greater(t, res.byKind[faulttest.KindOK], n/2, "most requests succeed despite the faults")
+	assert.GreaterOrEqual(t, res.byKind[faulttest.KindOK], n*3/4, "most requests succeed despite the faults")
 	assert.Greater(t, chaos.Count(faulttest.Fault5xx)+chaos.Count(faulttest.FaultReset), 0, "faults were injected")
 	assert.Zero(t, logs.leaks.Load(), "a log line held a secret")
 	r.budget(t, elapsed, chaos)
@@ -167,6 +170,12 @@ func run(call func(context.Context) error, n int) *result {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
 				kind, hung, panicked, err := one(call)
+				if err != nil {
+					// A real caller does not retry in a hot loop; without
+					// this pause the requests that fail at once while the
+					// token cache backs off would be most of the run.
+					time.Sleep(errorPause)
+				}
 				mu.Lock()
 				res.done++
 				res.byKind[kind]++
