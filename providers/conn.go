@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -169,6 +170,12 @@ func Build(spec Spec, opts ...Option) (*Conn, error) {
 		loginS := tokenSender(layer(loginCool, loginLimiter, limiter))
 		refreshS := tokenSender(layer(cool, limiter))
 		copts := []tokencache.Option{tokencache.WithClock(clk), tokencache.WithLogger(logger)}
+		if spec.LoginRate > 0 && !math.IsInf(float64(spec.LoginRate), 1) {
+			// A login may wait its turn behind the login limit (KYConnect: one
+			// every 6 minutes); give it two turns before calling it failed.
+			turn := time.Duration(float64(time.Second) / float64(spec.LoginRate))
+			copts = append(copts, tokencache.WithRefreshTimeout(max(30*time.Second, 2*turn)))
+		}
 		if spec.Refresh != nil {
 			copts = append(copts, tokencache.WithRefresh(func(ctx context.Context, rt string) (*auth.Token, error) {
 				return spec.Refresh(ctx, refreshS, rt)

@@ -29,7 +29,9 @@ import (
 // (seconds, HTTP-date or retry-after-ms) has passed, or for the provider's
 // documented Penalty when the header is absent. When that pause would
 // outlast the request's deadline or MaxRetryWait, the request returns at
-// once with a *RateLimitError.
+// once with a *RateLimitError. With an injected clock (WithClock), pauses
+// are measured on that clock but deadlines stay real: a request whose
+// deadline is shorter than a fake 10-minute penalty is refused at once.
 type RetryPolicy struct {
 	MaxRetries   int           // retries after the first attempt (default 3); negative: none
 	MinWait      time.Duration // first backoff after an error or 5xx (default 250 ms)
@@ -241,6 +243,14 @@ func (t *throttle) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	for _, l := range t.limiters {
 		if err := l.Wait(ctx); err != nil {
+			closeBody(req)
+			return nil, err
+		}
+	}
+	// A 429 may have arrived while this request queued on the limiter:
+	// look again, or every queued request would meet its own 429.
+	if len(t.limiters) > 0 {
+		if err := t.waitCoolDown(ctx); err != nil {
 			closeBody(req)
 			return nil, err
 		}

@@ -420,7 +420,9 @@ func (c *Cache) schedule(e *entry, now time.Time) *entry {
 	if e.quietUntil.Equal(farFuture) {
 		return e
 	}
-	d := e.quietUntil.Sub(now)
+	// Measure from the clock's reading now, not from now: the clock may
+	// have moved since, and AfterFunc counts from its own present.
+	d := e.quietUntil.Sub(c.cfg.clock.Now())
 	if d <= 0 {
 		e.stale.Store(true)
 		return e

@@ -1,0 +1,45 @@
+package providers_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/unikyc/unikyc/providers"
+)
+
+// A request queued on the limiter when a 429 arrives must not be sent when
+// its slot comes: it joins the cool-down instead.
+func TestQueuedRequestJoinsCoolDownThatStartedWhileItWaited(t *testing.T) {
+	clk := newClock()
+	e := setup(t, providers.WithClock(clk), providers.WithLimiter(providers.NewLimiter(1.0/6, 1, clk)))
+	e.fake.then(status(429, "Retry-After", "60"))
+	done := make(chan error, 2)
+	get := func() {
+		resp, err := e.get(context.Background(), t)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}
+	go get() // logs in at t0, then queues its call for t0+6
+	require.True(t, clk.WaitForTimers(1, nil))
+	go get() // queues for t0+12
+	require.True(t, clk.WaitForTimers(2, nil))
+
+	clk.Advance(6 * time.Second) // the first call is sent and meets the 429
+	require.True(t, clk.WaitForTimers(2, nil))
+	clk.Advance(6 * time.Second) // the second one's slot: it must see the cool-down
+	require.True(t, clk.WaitForTimers(2, nil))
+	assert.EqualValues(t, 1, e.fake.calls.Load(), "nothing sent into the cool-down")
+
+	clk.Advance(54 * time.Second) // the cool-down ends; the limiter has slots to spare by then
+	for i := 0; i < 2; i++ {
+		require.NoError(t, <-done)
+	}
+	assert.EqualValues(t, 3, e.fake.calls.Load())
+	assert.EqualValues(t, 1, e.conn.Stats().RateLimited)
+}
