@@ -63,15 +63,8 @@ type tokenAnswer struct {
 // errNoToken reports a 2xx token answer without an access token.
 var errNoToken = errors.New("unikyc: " + Name + ": token answer has no access token")
 
-// loginTimeout bounds one login, waits included: the login limiter spaces
-// logins 6 minutes apart and a login 429 may ask for a pause up to the
-// retry policy's MaxRetryWait (15 minutes by default).
-const loginTimeout = 25 * time.Minute
-
 // login posts the credentials (and the MFA code) and returns the token.
 func (l *login) login(ctx context.Context, s *providers.Sender) (*auth.Token, error) {
-	ctx, done := outlive(ctx, loginTimeout)
-	defer done()
 	body := &loginBody{ctx: ctx, l: l, now: s.Now}
 	if err := body.prepare(); err != nil {
 		return nil, err
@@ -87,20 +80,6 @@ func (l *login) login(ctx context.Context, s *providers.Sender) (*auth.Token, er
 	req.GetBody = body.open
 	req.ContentLength = 0
 	return exchange(s, req, opLogin)
-}
-
-// outlive returns a context that ignores parent's deadline (the token
-// cache gives every login and refresh 30 s, shorter than the waits the
-// login budget imposes) for one of its own, but is still cancelled when
-// parent is cancelled (the client is closed).
-func outlive(parent context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), timeout)
-	stop := context.AfterFunc(parent, func() {
-		if !errors.Is(parent.Err(), context.DeadlineExceeded) {
-			cancel()
-		}
-	})
-	return ctx, func() { stop(); cancel() }
 }
 
 // refresh exchanges a refresh token; KYConnect rotates it on every use.

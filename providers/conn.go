@@ -172,9 +172,10 @@ func Build(spec Spec, opts ...Option) (*Conn, error) {
 		copts := []tokencache.Option{tokencache.WithClock(clk), tokencache.WithLogger(logger)}
 		if spec.LoginRate > 0 && !math.IsInf(float64(spec.LoginRate), 1) {
 			// A login may wait its turn behind the login limit (KYConnect: one
-			// every 6 minutes); give it two turns before calling it failed.
+			// every 6 minutes) and then a login 429's pause: allow two turns
+			// and the longest pause the retry policy waits out.
 			turn := time.Duration(float64(time.Second) / float64(spec.LoginRate))
-			copts = append(copts, tokencache.WithRefreshTimeout(max(30*time.Second, 2*turn)))
+			copts = append(copts, tokencache.WithRefreshTimeout(max(30*time.Second, 2*turn+policy.MaxRetryWait)))
 		}
 		if spec.Refresh != nil {
 			copts = append(copts, tokencache.WithRefresh(func(ctx context.Context, rt string) (*auth.Token, error) {
