@@ -58,10 +58,11 @@
 //	429                        providers.ErrRateLimited
 //	5xx                        ErrServer
 //
-// A login may wait minutes for the login budget (limiter, 429 cool-down),
-// so it runs for up to 25 minutes even though the token cache gives each
-// refresh 30 s; closing the client still cancels it. Callers waiting for
-// it leave when their own context ends.
+// A login may wait minutes for the login budget (limiter, 429 cool-down);
+// because LoginRate is set, the core gives each login two limiter turns
+// plus the retry policy's MaxRetryWait (27 minutes by default) instead of
+// 30 s. Closing the client still cancels it; callers waiting for it leave
+// when their own context ends.
 //
 // A wrong MFA code is not final: the next TOTP step may be accepted, so the
 // next call logs in again (paced by the login limiter). An MFACode callback

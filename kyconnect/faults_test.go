@@ -75,7 +75,7 @@ func TestFaults(t *testing.T) {
 			Arrange: func(e *kcEnv) { e.Fake.RateLimitNext(kyconnect.LoginPath, 1, "") },
 			Act: func(e *kcEnv) error {
 				err, waited := e.CallAdvancing(30 * time.Second)
-				assert.True(e.T, waited, "a login may wait: it has 25 minutes")
+				assert.True(e.T, waited, "a login may wait: it has two limiter turns plus MaxRetryWait")
 				return err
 			},
 			Assert: func(t *testing.T, e *kcEnv, err error) {
