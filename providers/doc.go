@@ -16,6 +16,15 @@
 // Logins and refreshes go through the same retry and throttle layers, with
 // a separate login limiter where the provider limits logins.
 //
+// # Registry
+//
+// Each provider package registers a [Driver] in its init, in the style of
+// database/sql. [Open](name, cfg) and [FromEnv](name) return a [Client], so a
+// service picks its provider by configuration; import
+// github.com/unikyc/unikyc/providers/all to register all five.
+// UNIKYC_<PROVIDER>_* variables are listed by [EnvVars]; a missing or
+// malformed one is an [*EnvError] naming the variable, never its value.
+//
 // # Errors
 //
 // A non-2xx answer is an [*Error] carrying status, the provider's code and
