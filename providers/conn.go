@@ -329,7 +329,28 @@ const UserAgent = "unikyc-go/0.1 (+https://github.com/unikyc/unikyc)"
 
 // Do sends req. A 2xx answer is decoded as JSON into out (unless out is
 // nil); any other answer becomes an *Error named by operation.
+//
+// For token calls (login, refresh), an answer whose body breaks off while
+// it is read is asked for once more: the retry layer decided on the status
+// before the body arrived, and a lost login answer is safe to repeat.
 func (s *Sender) Do(req *http.Request, operation string, out any) error {
+	err := s.do(req, operation, out)
+	if s.limit != httpbody.AuthLimit || !errors.Is(err, errReadAnswer) || req.GetBody == nil || req.Context().Err() != nil {
+		return err
+	}
+	body, gerr := req.GetBody()
+	if gerr != nil {
+		return err
+	}
+	again := req.Clone(req.Context())
+	again.Body = body
+	return s.do(again, operation, out)
+}
+
+// errReadAnswer marks a 2xx answer whose body could not be read.
+var errReadAnswer = errors.New("reading answer")
+
+func (s *Sender) do(req *http.Request, operation string, out any) error {
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -357,8 +378,11 @@ func (s *Sender) Do(req *http.Request, operation string, out any) error {
 		return nil
 	}
 	data, err := httpbody.Read(resp.Body, s.limit)
-	if err != nil {
+	if errors.Is(err, httpbody.ErrTooLarge) {
 		return fmt.Errorf("unikyc: %s %s: reading answer: %w", s.provider, operation, err)
+	}
+	if err != nil {
+		return fmt.Errorf("unikyc: %s %s: %w: %w", s.provider, operation, errReadAnswer, err)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("unikyc: %s %s: decoding answer: %w", s.provider, operation, err)
