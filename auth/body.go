@@ -5,8 +5,6 @@ import (
 	"net/http"
 )
 
-type ioReadCloser = io.ReadCloser
-
 // replayBody returns a fresh body for resending req, and whether req can be
 // resent at all.
 func replayBody(req *http.Request) (io.ReadCloser, bool) {

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -122,7 +123,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // authorized returns a clone of req carrying body and the credential.
-func (t *Transport) authorized(req *http.Request, body ioReadCloser) (*http.Request, *Token, error) {
+func (t *Transport) authorized(req *http.Request, body io.ReadCloser) (*http.Request, *Token, error) {
 	var (
 		tok   *Token
 		value []string

@@ -106,7 +106,7 @@ func login(username string, password auth.Secret) func(context.Context, *provide
 			Token string `json:"token"`
 		}
 		if err := s.Do(req, "login", &ans); err != nil {
-			return nil, classify(err, false)
+			return nil, err
 		}
 		if ans.Token == "" {
 			return nil, errors.New("unikyc: icomply login: answer without a token")
@@ -153,7 +153,7 @@ func (c *Client) CheckToken(ctx context.Context) (bool, error) {
 		return false, nil // the check itself was refused, not the login
 	}
 	if err != nil {
-		return false, classify(err, false)
+		return false, err
 	}
 	return ans.IsTokenValid, nil
 }

@@ -3,7 +3,6 @@ package icomply
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sort"
 
@@ -118,20 +117,6 @@ func sentinel(e *providers.Error, apiKey bool) error {
 	return nil
 }
 
-// classify sets the sentinel on an *providers.Error in err. The core calls
-// the decoder only for answers with a body, and iComply's 401s have none.
-// It writes only when a sentinel is due and missing, so errors shared
-// between goroutines (a failed login) are only ever read.
-func classify(err error, apiKey bool) error {
-	var pe *providers.Error
-	if errors.As(err, &pe) && pe.Err == nil {
-		if s := sentinel(pe, apiKey); s != nil {
-			pe.Err = s
-		}
-	}
-	return err
-}
-
 // call sends one v2 request and returns the envelope's data.
 func call[T any](ctx context.Context, c *Client, method, path, op string, body any) (T, error) {
 	var env envelope[T]
@@ -140,7 +125,7 @@ func call[T any](ctx context.Context, c *Client, method, path, op string, body a
 		return env.Data, err
 	}
 	if err := c.Do(req, op, &env); err != nil {
-		return env.Data, classify(err, c.apiKey)
+		return env.Data, err
 	}
 	return env.Data, nil
 }
