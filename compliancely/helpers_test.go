@@ -173,46 +173,20 @@ func (e *env) calls() calls {
 	return calls{e.srv.Calls(loginPath), e.srv.Calls(refreshPath), e.srv.Calls(apiPath)}
 }
 
-// gatedLimiter is the client's documented limiter (providers.NewLimiter at
-// compliancely.DefaultRate, burst 1) with a gate the pump takes to move the
-// clock. RateLimiter.Wait reads the time, then reserves a slot and parks on
-// a timer; a clock moved in between makes x/time/rate see time go
-// backwards and hand out an extra slot (with the system clock the gap is
-// nanoseconds; with a fake clock it is a whole slot). The gate is held from
-// the start of Wait until the waiter parks (NewTimer) or returns.
+// gatedLimiter is the client's documented limiter (a WindowLimiter on
+// compliancely.DefaultBudget) with a gate the pump holds while it moves the
+// clock, so that no waiter is between reading the time and parking.
 type gatedLimiter struct {
-	clk   *clock.Fake
-	lim   *providers.RateLimiter
-	gate  sync.Mutex
-	owner atomic.Pointer[int]
+	lim  *providers.WindowLimiter
+	gate sync.Mutex
 }
 
 func newGatedLimiter(clk *clock.Fake) *gatedLimiter {
-	g := &gatedLimiter{clk: clk}
-	g.lim = providers.NewLimiter(compliancely.DefaultRate, 1, g)
-	return g
+	return &gatedLimiter{lim: providers.NewWindowLimiter(compliancely.DefaultBudget, clk)}
 }
 
-func (g *gatedLimiter) Wait(ctx context.Context) error {
+func (g *gatedLimiter) Wait(ctx context.Context, p providers.Priority) error {
 	g.gate.Lock()
-	me := new(int)
-	g.owner.Store(me)
-	err := g.lim.Wait(ctx)
-	if g.owner.CompareAndSwap(me, nil) {
-		g.gate.Unlock() // returned without parking
-	}
-	return err
+	g.gate.Unlock() //nolint:staticcheck // a barrier: not while the pump moves the clock
+	return g.lim.Wait(ctx, p)
 }
-
-func (g *gatedLimiter) Now() time.Time { return g.clk.Now() }
-
-// NewTimer is called only by the gate's holder, as it parks.
-func (g *gatedLimiter) NewTimer(d time.Duration) clock.Timer {
-	t := g.clk.NewTimer(d)
-	if g.owner.Swap(nil) != nil {
-		g.gate.Unlock()
-	}
-	return t
-}
-
-func (g *gatedLimiter) AfterFunc(d time.Duration, f func()) clock.Timer { return g.clk.AfterFunc(d, f) }
