@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"syscall"
 	"time"
+
+	"github.com/unikyc/unikyc/internal/httpbody"
 )
 
 // CallKind tells what a request is for: an API call, or one of the token
@@ -123,6 +125,8 @@ func failure(err error) string {
 		return "TLS failed"
 	case errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
+	case errors.Is(err, httpbody.ErrTooLarge):
+		return "answer too large"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "connection closed before the answer ended"
 	}

@@ -181,7 +181,7 @@ func Build(spec Spec, opts ...Option) (*Conn, error) {
 		c.cache = c.buildCache(spec, &o, policy, timeout)
 		p.cache = c.cache
 	}
-	c.Sender = &Sender{p: p, kind: CallAPI, limit: maxAnswer, hc: &http.Client{Transport: p}}
+	c.Sender = &Sender{p: p, kind: CallAPI, limit: maxAnswer, hc: &http.Client{Transport: p, CheckRedirect: sameOriginRedirects}}
 	return c, nil
 }
 
@@ -331,6 +331,15 @@ type cancelBody struct {
 func (b *cancelBody) Close() error { err := b.ReadCloser.Close(); b.cancel(); return err }
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// sameOriginRedirects is net/http's default policy (at most 10 hops);
+// the pipeline attaches credentials to the provider's own origin only.
+func sameOriginRedirects(_ *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
+}
 
 // ParseBaseURL checks that raw is an absolute http(s) URL with a host and
 // no user info, query or fragment, and that plain http is used only for
@@ -507,21 +516,33 @@ func (s *Sender) Do(req *http.Request, operation string, out any) error {
 
 // Exchange is Do without the decoding: it returns the 2xx answer's body.
 func (s *Sender) Exchange(req *http.Request, operation string) ([]byte, error) {
-	c := call{kind: s.kind, operation: operation, read: s.limit}
+	c := &call{kind: s.kind, operation: operation, read: s.limit}
 	if c.kind != CallAPI && s.closedNow() {
 		return nil, ErrClosed
 	}
-	resp, data, err := s.p.exchange(req, &c)
+	// Through the http.Client, so that API calls follow redirects (with
+	// credentials for the provider's own origin only) and token calls do
+	// not; RoundTrip finds c in the context.
+	resp, err := s.hc.Do(req.WithContext(context.WithValue(req.Context(), callKey{}, c)))
 	if c.kind != CallAPI && !c.sent.IsZero() {
-		s.sent.Store(&c.sent)
+		sent := c.sent
+		s.sent.Store(&sent)
 	}
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // http.Client's wrapper quotes the URL, which may be personal
+		}
 		return nil, err
 	}
-	if err := s.p.check(resp, &c); err != nil {
+	var data []byte
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		data, _ = io.ReadAll(resp.Body) // already read inside the attempt
+	}
+	if err := s.p.check(resp, c); err != nil {
 		return nil, err
 	}
-	httpbody.Drain(resp.Body, 4<<10)
+	_ = resp.Body.Close()
 	return data, nil
 }
 

@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -64,10 +65,20 @@ type call struct {
 // obtained, the final 401 or 429 included, and an error only when it
 // obtained none.
 func (p *pipeline) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := call{kind: CallAPI}
-	resp, _, err := p.exchange(req, &c)
+	c, typed := req.Context().Value(callKey{}).(*call)
+	if !typed {
+		c = &call{kind: CallAPI}
+	}
+	resp, data, err := p.exchange(req, c)
+	if err == nil && data != nil {
+		// A typed call's answer, read inside the attempt.
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+	}
 	return resp, err
 }
+
+// callKey carries a typed call's *call through http.Client to RoundTrip.
+type callKey struct{}
 
 // exchange sends req until it has a final answer. With c.read set, a 2xx
 // body is read inside the attempt and returned as data, so an answer cut
@@ -230,7 +241,7 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		data, err = httpbody.Read(resp.Body, c.read)
 		httpbody.Drain(resp.Body, 4<<10)
 		if errors.Is(err, httpbody.ErrTooLarge) {
-			err = &localError{fmt.Errorf("unikyc: %s%s: reading answer: %w", p.provider, opSuffix(c), err)}
+			err = &localError{p.wrap(c, err)} // a capped read is not retried
 		}
 		if err != nil {
 			resp, data = nil, nil
@@ -454,16 +465,18 @@ func (p *pipeline) wrap(c *call, err error) error {
 	return &TransportError{Provider: p.provider, Operation: c.operation, Kind: c.kind, Err: err}
 }
 
+// tokenError is what a request gets when no token could be obtained: the
+// login's or refresh's own error (which names the provider), or, when the
+// caller's context ended while it waited, that.
 func (p *pipeline) tokenError(err error) error {
-	var (
-		pe *Error
-		rl *RateLimitError
-		te *TransportError
-	)
-	if errors.As(err, &pe) || errors.As(err, &rl) || errors.As(err, &te) || errors.Is(err, ErrClosed) {
-		return err // already names the provider
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		var te *TransportError
+		var rl *RateLimitError
+		if !errors.As(err, &te) && !errors.As(err, &rl) {
+			return &TransportError{Provider: p.provider, Operation: "token", Kind: CallLogin, Err: err}
+		}
 	}
-	return &TransportError{Provider: p.provider, Operation: "token", Kind: CallLogin, Err: err}
+	return err
 }
 
 func (p *pipeline) budgetError(s *scope, err error) error {
@@ -506,17 +519,9 @@ func (p *pipeline) emitWait(hook func(Wait), c *call, budget string, d time.Dura
 	}
 }
 
-func opSuffix(c *call) string {
-	if c.operation == "" {
-		return ""
-	}
-	return " " + c.operation
-}
-
 func closeBody(req *http.Request) {
 	if req.Body != nil {
 		_ = req.Body.Close()
 	}
 }
 
-var _ io.Closer = http.NoBody
