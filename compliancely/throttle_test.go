@@ -250,3 +250,50 @@ func TestFakeLimitAndPenalty(t *testing.T) {
 	assert.Equal(t, http.StatusCreated, last.Status)
 	assert.Equal(t, 1, e.srv.RateLimited())
 }
+
+// Rule: at most 10 requests a minute. Against a server that counts a
+// little more than a minute (Django REST Framework still sees a request
+// exactly a minute old, and the network adds jitter), 12 calls from 4
+// goroutines draw no 429: the budget's margin covers it.
+func TestRuleTwelveCallsDrawNo429FromAStrictWindow(t *testing.T) {
+	e := setupWith(t, []compliancelytest.Option{
+		compliancelytest.WithRateLimit(10, time.Minute+500*time.Millisecond, compliancely.Penalty),
+	}, true)
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for range 4 {
+		wg.Go(func() {
+			for range 3 {
+				errs <- createSub(e.c)(context.Background())
+			}
+		})
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	e.pump(t, func() bool {
+		select {
+		case <-finished:
+			return true
+		default:
+			return false
+		}
+	})
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Zero(t, e.srv.RateLimited(), "429s from the server")
+	assertAtMostTenAMinute(t, e.srv.Hits())
+}
+
+// Rule: budgets are windows, not metronomes. On a fresh client the login
+// and 8 calls leave at once; only the 10th request in the minute waits.
+func TestRuleAFreshClientSendsABurstAtOnce(t *testing.T) {
+	e := setupPaced(t)
+	for range 8 {
+		require.NoError(t, createSub(e.c)(context.Background()))
+	}
+	assert.Equal(t, start, e.clk.Now(), "nothing waited for a slot")
+	assert.Equal(t, 9, e.srv.Requests())
+	assert.Zero(t, e.c.Stats().BudgetWaits)
+}
