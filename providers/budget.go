@@ -208,15 +208,26 @@ func (l *WindowLimiter) PaceFrom(until time.Time) {
 	defer l.mu.Unlock()
 	size := len(l.log)
 	step := l.span / time.Duration(size)
-	start := until.Add(-l.span)
-	for i := range size {
-		t := start.Add(time.Duration(i) * step)
-		if old := l.log[(l.head+i)%size]; i < l.n && old.After(t) {
-			t = old // never admit earlier than the real log allows
+	now := l.clk.Now()
+	l.expire(now)
+	// The k-th slot frees at the later of the paced time (until + k steps)
+	// and the time the real log frees it: the unused slots now, then the
+	// recorded requests as each one leaves the span.
+	free := size - l.n
+	next := make([]time.Time, size)
+	for k := range size {
+		real := now
+		if k >= free {
+			real = l.log[(l.head+k-free)%size].Add(l.span)
 		}
-		l.log[(l.head+i)%size] = t
+		paced := until.Add(time.Duration(k) * step)
+		if real.After(paced) {
+			paced = real
+		}
+		next[k] = paced.Add(-l.span)
 	}
-	l.n = size
+	copy(l.log, next)
+	l.head, l.n = 0, size
 	l.wakeFirst()
 }
 

@@ -201,9 +201,6 @@ func (c *Conn) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		lim := c.limiterFor(b, o, clk)
 		if !b.route() {
 			account.budget, account.limiter = b, lim
-			if account.penalty <= 0 {
-				account.penalty = b.Window
-			}
 			continue
 		}
 		penalty := o.retry.Penalty

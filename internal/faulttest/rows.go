@@ -127,8 +127,9 @@ func LoginRows[F, O any, C Client](p Probe[F, C]) []Row[F, O, C] {
 			},
 		},
 		{
-			Name:    "429 on login with Retry-After",
+			Name:    "429 on login with Retry-After, a caller that can wait",
 			Arrange: func(e *E) { e.Front.Next(p.Login, 1, TooMany("7")) },
+			Timeout: time.Minute, // longer than the pause: it waits
 			Act: func(e *E) error {
 				if p.LoginOnce {
 					return e.Call()
@@ -149,6 +150,24 @@ func LoginRows[F, O any, C Client](p Probe[F, C]) []Row[F, O, C] {
 				assert.Equal(t, 2, e.Front.Calls(p.Login), "one 429, then one login")
 				assert.Equal(t, 1, p.Logins(e.Fake))
 				assert.Equal(t, Start.Add(7*time.Second), e.Clock.Now(), "exactly the pause asked for")
+			},
+		},
+		{
+			Name:    "429 on login with Retry-After, a caller whose deadline is shorter",
+			Arrange: func(e *E) { e.Front.Next(p.Login, 1, TooMany("60")) },
+			Timeout: 5 * time.Second,
+			Act: func(e *E) error {
+				start := time.Now()
+				err := e.Call()
+				assert.Less(e.T, time.Since(start), 2*time.Second, "told at once, not at its deadline")
+				return err
+			},
+			Assert: func(t *testing.T, e *E, err error) {
+				var rl *providers.RateLimitError
+				require.ErrorAs(t, err, &rl, "the login's 429 reaches the caller typed")
+				assert.GreaterOrEqual(t, rl.RetryAfter, 60*time.Second)
+				assert.Equal(t, 1, e.Front.Calls(p.Login))
+				assert.Zero(t, e.Front.Calls(p.API))
 			},
 		},
 		{
