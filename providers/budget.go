@@ -351,6 +351,26 @@ func (p *pipeline) scopesFor(req *http.Request, buf *[3]*scope) []*scope {
 	return out
 }
 
+// Estimate returns how long a request of priority p arriving now would
+// wait, if nothing changes.
+func (l *WindowLimiter) Estimate(p Priority) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clk.Now()
+	l.expire(now)
+	if l.n < len(l.log) && !l.queuedAhead(p) {
+		return 0
+	}
+	pos := len(l.waiters)
+	if p == PriorityToken {
+		pos = 0
+		for pos < len(l.waiters) && l.waiters[pos].prio >= p {
+			pos++
+		}
+	}
+	return l.estimate(pos, now)
+}
+
 // Queued returns how many requests are waiting for a slot.
 func (l *WindowLimiter) Queued() int {
 	l.mu.Lock()

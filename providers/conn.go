@@ -254,9 +254,10 @@ func (c *Conn) buildCache(spec Spec, o *options, policy RetryPolicy, timeout tim
 		hc: &http.Client{Transport: p, CheckRedirect: noRedirect}}
 	copts := []tokencache.Option{
 		tokencache.WithClock(p.clk), tokencache.WithLogger(p.log),
-		// A token call may wait out a pause of up to MaxRetryWait; callers
-		// who cannot wait that long leave with a *RateLimitError.
-		tokencache.WithRefreshTimeout(policy.MaxRetryWait + 2*timeout),
+		// A token call may wait out a pause of up to MaxRetryWait, or a
+		// whole span of a budget; callers who cannot wait that long leave
+		// with a *RateLimitError.
+		tokencache.WithRefreshTimeout(max(policy.MaxRetryWait, p.longestSpan()) + 2*timeout),
 		tokencache.WithObserver(func(ev tokencache.Event) { p.tokenEvent(ev) }),
 	}
 	// The soft window must fit a refresh into the budget before the hard
@@ -280,6 +281,17 @@ func (c *Conn) buildCache(spec Spec, o *options, policy RetryPolicy, timeout tim
 	return tokencache.New(func(ctx context.Context) (*auth.Token, error) {
 		return spec.Login(ctx, login)
 	}, copts...)
+}
+
+// longestSpan is the longest span of the budgets the client enforces.
+func (p *pipeline) longestSpan() time.Duration {
+	var d time.Duration
+	for _, s := range append([]*scope{p.account}, p.routes...) {
+		if s.limiter != nil && s.budget.Limit > 0 {
+			d = max(d, s.budget.Span())
+		}
+	}
+	return d
 }
 
 func (p *pipeline) tokenEvent(ev tokencache.Event) {

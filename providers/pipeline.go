@@ -206,6 +206,16 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		if s.limiter == nil {
 			continue
 		}
+		if est, ok := s.limiter.(interface{ Estimate(Priority) time.Duration }); ok && c.kind != CallAPI {
+			// A shared login that must wait for its budget tells the callers
+			// waiting for it, as a pause would.
+			if d := est.Estimate(prio); d > 0 {
+				rl := &RateLimitError{Provider: p.provider, Budget: s.budget.Name, RetryAfter: d}
+				if !tokencache.Pause(ctx, d, rl) {
+					return nil, nil, nil, nil, &localError{rl}
+				}
+			}
+		}
 		start := p.clk.Now()
 		if err := s.limiter.Wait(ctx, prio); err != nil {
 			return nil, nil, nil, nil, &localError{p.budgetError(s, err)}

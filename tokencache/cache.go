@@ -118,6 +118,7 @@ type flight struct {
 	// can tell them (see Pause) and stop when none of them can wait.
 	mu         sync.Mutex
 	foreground bool        // callers have no usable token meanwhile
+	joined     int         // callers that ever waited
 	patient    int         // waiters without a deadline
 	deadlines  []time.Time // the other waiters' deadlines
 	paused     chan struct{}
@@ -252,6 +253,7 @@ type flightKey struct{}
 func (f *flight) wait(ctx context.Context) error {
 	dl, hasDL := ctx.Deadline()
 	f.mu.Lock()
+	f.joined++
 	if hasDL {
 		f.deadlines = append(f.deadlines, dl)
 	} else {
@@ -304,8 +306,8 @@ func Pause(ctx context.Context, d time.Duration, err error) bool {
 	f.pauseErr, f.pauseEnd = err, end
 	close(f.paused)
 	f.paused = make(chan struct{})
-	if !f.foreground || f.patient > 0 {
-		return true
+	if !f.foreground || f.patient > 0 || f.joined == 0 {
+		return true // (no caller has joined yet: each one decides when it does)
 	}
 	for _, dl := range f.deadlines {
 		if !dl.Before(end) {
