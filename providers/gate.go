@@ -50,7 +50,9 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 			}
 			continue
 		}
-		if !g.armed.Load() {
+		// Logins and refreshes do not queue behind the probe: the probe may
+		// itself be waiting for the token they bring.
+		if !g.armed.Load() || c.kind != CallAPI {
 			return false, nil
 		}
 		g.mu.Lock()
