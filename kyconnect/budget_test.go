@@ -24,24 +24,37 @@ const softWindow = 90 * time.Second
 
 var noJitter = providers.WithTokenCacheOptions(tokencache.WithJitter(0))
 
-// useFor calls Me once a minute for d of fake time. A call inside the soft
-// window starts a background refresh, which may wait on the limiter after
-// the call returned: the clock is driven until it is done, as real time
-// would let it finish in 600 ms.
+// useFor calls Me once a minute for d of fake time. The soft window's
+// timer starts a background refresh by itself, which may wait on the
+// budget: after each call the clock is driven until the cache holds a
+// token outside its soft window, as real time would let the refresh
+// finish in milliseconds.
 func useFor(t *testing.T, e *env, d time.Duration) {
 	t.Helper()
 	for end := e.clk.Now().Add(d); e.clk.Now().Before(end); e.clk.Advance(time.Minute) {
-		e.drain()
-		var due bool
-		if tok, err := e.c.TokenSource().Token(context.Background()); err == nil {
-			due = !e.clk.Now().Before(tok.Expiry.Add(-softWindow))
-		}
 		_, err := e.me(t)
 		require.NoError(t, err, "at %s", e.clk.Now().Sub(start))
-		if due {
-			e.awaitToken(t)
-		}
+		e.awaitFresh(t)
 	}
+}
+
+// awaitFresh drives the clock until no refresh is in flight and the
+// cached token is outside its soft window.
+func (e *env) awaitFresh(t *testing.T) {
+	t.Helper()
+	cache := e.c.TokenSource()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tok, err := cache.Token(context.Background())
+		if err == nil && !cache.Refreshing() && e.clk.Now().Before(tok.Expiry.Add(-softWindow)) {
+			return
+		}
+		if next, ok := e.clk.NextTimer(); ok && next.After(e.clk.Now()) {
+			e.clk.Set(next)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	t.Fatalf("no fresh token at %s", e.clk.Now().Sub(start))
 }
 
 func TestDayOfUseLogsInOnce(t *testing.T) {

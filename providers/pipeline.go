@@ -534,4 +534,3 @@ func closeBody(req *http.Request) {
 		_ = req.Body.Close()
 	}
 }
-
