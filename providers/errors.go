@@ -59,7 +59,7 @@ type Error struct {
 	Err error
 }
 
-func (e *Error) Error() string {
+func (e Error) Error() string {
 	var b strings.Builder
 	b.WriteString("unikyc: ")
 	b.WriteString(e.Provider)
@@ -116,11 +116,13 @@ func writeText(b *strings.Builder, s string) {
 }
 
 // Format prints Error() for every verb, so that %+v and %#v cannot spill
-// the body or message, which may hold personal data.
-func (e *Error) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+// the body or message, which may hold personal data. Value receivers (here
+// and on Error, LogValue and MarshalJSON) keep a dereferenced *Error just
+// as quiet.
+func (e Error) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // LogValue implements slog.LogValuer with the fields that hold no body.
-func (e *Error) LogValue() slog.Value {
+func (e Error) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("provider", e.Provider), slog.String("operation", e.Operation),
 		slog.Int("status", e.StatusCode), slog.String("code", e.Code),
@@ -128,7 +130,7 @@ func (e *Error) LogValue() slog.Value {
 }
 
 // MarshalJSON writes the fields that hold no body, message or headers.
-func (e *Error) MarshalJSON() ([]byte, error) {
+func (e Error) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Provider   string   `json:"provider"`
 		Operation  string   `json:"operation,omitempty"`
@@ -208,8 +210,26 @@ type RateLimitError struct {
 	Response *Error
 }
 
-func (e *RateLimitError) Error() string {
+func (e RateLimitError) Error() string {
 	return fmt.Sprintf("unikyc: %s rate limited: retry after %s", e.Provider, e.RetryAfter.Round(time.Millisecond))
+}
+
+// Format prints Error() for every verb, so that %+v and %#v of the value
+// cannot walk into Response.
+func (e RateLimitError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// LogValue implements slog.LogValuer without the 429 answer's body.
+func (e RateLimitError) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("provider", e.Provider), slog.Duration("retry_after", e.RetryAfter))
+}
+
+// MarshalJSON writes the provider, the wait and Error(); never the answer.
+func (e RateLimitError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Provider   string `json:"provider"`
+		RetryAfter string `json:"retry_after"`
+		Error      string `json:"error"`
+	}{e.Provider, e.RetryAfter.Round(time.Millisecond).String(), e.Error()})
 }
 
 // Is reports whether target is ErrRateLimited.
