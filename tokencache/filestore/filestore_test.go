@@ -76,7 +76,9 @@ func TestCorruptOrForeignFileIgnoredWithOneWarn(t *testing.T) {
 	for name, prepare := range map[string]func(path string){
 		"garbage":   func(p string) { require.NoError(t, os.WriteFile(p, []byte("\x00not json{"), 0o600)) },
 		"truncated": func(p string) { require.NoError(t, os.WriteFile(p, []byte(`{"version":1,"tokens":{"`), 0o600)) },
-		"other key": func(p string) { require.NoError(t, newStore(t, p, key2).Save(context.Background(), k, tok("old", t0.Add(time.Hour)))) },
+		"other key": func(p string) {
+			require.NoError(t, newStore(t, p, key2).Save(context.Background(), k, tok("old", t0.Add(time.Hour))))
+		},
 		"tampered": func(p string) {
 			require.NoError(t, newStore(t, p, key1).Save(context.Background(), k, tok("old", t0.Add(time.Hour))))
 			b, _ := os.ReadFile(p)
