@@ -50,3 +50,5 @@ func (c *staticCred) GoString() string             { return c.String() }
 func (c *staticCred) Format(f fmt.State, _ rune)   { _, _ = fmt.Fprint(f, c.String()) }
 func (c *staticCred) LogValue() slog.Value         { return slog.StringValue(c.String()) }
 func (c *staticCred) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+func (c *staticCred) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+func (c *staticCred) GobEncode() ([]byte, error)   { return []byte(c.String()), nil }

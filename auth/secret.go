@@ -6,8 +6,12 @@ import (
 	"log/slog"
 )
 
-// Secret is a string that never prints: fmt (every verb), slog and
-// encoding/json all show "REDACTED" (or "" when empty). Use it for
+// Secret is a string that never prints: fmt (every verb), slog,
+// encoding/json, every encoder that asks for encoding.TextMarshaler
+// (encoding/xml, YAML, TOML, …) and encoding/gob all show "REDACTED" (or ""
+// when empty). Decoding still works from a plain string (JSON, YAML, env),
+// so a Config can be read from a file; a gob-encoded Secret cannot be
+// decoded back, by design. Use it for
 // passwords, API secrets and keys in configuration structs, so that
 // logging a whole Config is safe. Convert with string(s) to use the value.
 type Secret string
@@ -34,3 +38,11 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.redacted()) }
 
 // MarshalJSON writes "REDACTED" (or "" when empty).
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.redacted()) }
+
+// MarshalText writes "REDACTED" (or "" when empty): encoding/xml, YAML and
+// other encoders that honour encoding.TextMarshaler use it.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.redacted()), nil }
+
+// GobEncode writes "REDACTED" (or "" when empty), so gob never carries the
+// value.
+func (s Secret) GobEncode() ([]byte, error) { return []byte(s.redacted()), nil }

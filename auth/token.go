@@ -6,9 +6,11 @@
 // with a static [Credential] ([Basic], [APIKey], [Bearer]). [Transport] sets
 // either on each request to the provider's own origin, and nowhere else.
 //
-// Secrets never print: [Token] and every Credential implement fmt.Formatter,
-// fmt.Stringer, fmt.GoStringer, slog.LogValuer and json.Marshaler with the
-// secret replaced by "REDACTED".
+// Secrets never print: [Secret], [Token] and every Credential implement
+// fmt.Formatter, fmt.Stringer, fmt.GoStringer, slog.LogValuer,
+// json.Marshaler, encoding.TextMarshaler (XML, YAML) and gob.GobEncoder with
+// the secret replaced by "REDACTED". Stores that must persist a token encode
+// its fields themselves.
 package auth
 
 import (
@@ -111,6 +113,14 @@ func (t Token) MarshalJSON() ([]byte, error) {
 		RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
 	}{redactIf(t.AccessToken), t.Type(), t.Expiry, redactIf(t.RefreshToken), t.RefreshExpiry})
 }
+
+// MarshalText writes String(): encoding/xml, YAML and other encoders that
+// honour encoding.TextMarshaler print the token with its secrets redacted.
+func (t Token) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// GobEncode writes String(), so gob never carries the secrets. A Token does
+// not decode from gob: stores encode the fields themselves.
+func (t Token) GobEncode() ([]byte, error) { return []byte(t.String()), nil }
 
 func redactIf(s string) string {
 	if s == "" {

@@ -2,6 +2,7 @@ package clock_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,4 +64,73 @@ func TestSystemClock(t *testing.T) {
 	tm := clock.System.NewTimer(time.Millisecond)
 	<-tm.C()
 	assert.False(t, tm.Stop())
+}
+
+// Rule: Drive moves the clock only to timers someone waits on, in order,
+// until the driven call returns.
+func TestDriveMovesToEachWaitingTimer(t *testing.T) {
+	c := clock.NewFake(t0)
+	refreshed := false
+	c.AfterFunc(time.Hour, func() { refreshed = true }) // a refresh ahead of expiry: not a wait
+	var woke []time.Time
+	moves := c.Drive(func() {
+		for _, d := range []time.Duration{6 * time.Second, 10 * time.Minute, 6 * time.Second} {
+			require.NoError(t, clock.Sleep(context.Background(), c, d))
+			woke = append(woke, c.Now())
+		}
+	})
+	assert.Equal(t, 3, moves)
+	assert.Equal(t, []time.Time{t0.Add(6 * time.Second), t0.Add(10*time.Minute + 6*time.Second),
+		t0.Add(10*time.Minute + 12*time.Second)}, woke)
+	assert.False(t, refreshed, "an AfterFunc timer alone never moves the clock")
+	assert.Zero(t, c.Drive(func() {}), "nothing waits: no move")
+}
+
+// Rule: many goroutines parked on the clock are released in time order.
+func TestDriveReleasesManyWaitersInOrder(t *testing.T) {
+	c := clock.NewFake(t0)
+	const n = 20
+	got := make(chan time.Duration, n)
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			d := time.Duration(n-i) * time.Second
+			_ = clock.Sleep(context.Background(), c, d)
+			got <- c.Now().Sub(t0)
+		}()
+	}
+	c.WaitForTimers(n, nil)
+	moves := c.Drive(func() {
+		for range n {
+			<-done
+		}
+	})
+	close(got)
+	var seen []time.Duration
+	for d := range got {
+		seen = append(seen, d)
+	}
+	assert.Equal(t, n, moves)
+	assert.ElementsMatch(t, []time.Duration{1e9, 2e9, 3e9, 4e9, 5e9, 6e9, 7e9, 8e9, 9e9, 10e9, 11e9, 12e9,
+		13e9, 14e9, 15e9, 16e9, 17e9, 18e9, 19e9, 20e9}, seen, "each woke at its own time")
+	assert.Equal(t, t0.Add(n*time.Second), c.Now())
+}
+
+// Rule: DriveIdle never moves the clock while idle reports false.
+func TestDriveIdleWaitsForIdle(t *testing.T) {
+	c := clock.NewFake(t0)
+	var busy atomic.Bool
+	busy.Store(true)
+	go func() {
+		c.WaitForTimers(1, nil)
+		time.Sleep(5 * time.Millisecond)
+		assert.Equal(t, t0, c.Now(), "not moved while busy")
+		busy.Store(false)
+	}()
+	moves := c.DriveIdle(func() bool { return !busy.Load() }, func() {
+		_ = clock.Sleep(context.Background(), c, time.Minute)
+	})
+	assert.Equal(t, 1, moves)
+	assert.Equal(t, t0.Add(time.Minute), c.Now())
 }

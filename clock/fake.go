@@ -180,3 +180,71 @@ func (t *fakeTimer) Stop() bool {
 	}
 	return false
 }
+
+// Drive calls fn on a new goroutine and, until fn returns, moves the time
+// to the earliest waiting channel timer whenever one waits: a call parked
+// on a throttle, a cool-down or a backoff returns after microseconds of
+// real time, at the fake time it would have been sent. It returns how many
+// times it moved the clock. AfterFunc timers (a token cache's refresh ahead
+// of expiry) never make it move.
+//
+// Use it in tests of code that waits on the clock:
+//
+//	clk.Drive(func() { resp, err = c.HTTPClient().Get(url) })
+func (f *Fake) Drive(fn func()) int { return f.DriveIdle(nil, fn) }
+
+// DriveIdle is Drive that moves the clock only while idle reports true,
+// for instance while no request is on the wire, so that a fake server sees
+// each request at the fake time the client meant to send it and its
+// sliding-window limits count exactly. nil idle is always idle.
+func (f *Fake) DriveIdle(idle func() bool, fn func()) int {
+	if idle == nil {
+		idle = func() bool { return true }
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	moves := 0
+	for f.WaitForTimers(1, done) {
+		settle(done, idle)
+		next, ok := f.NextTimer()
+		if !ok || !next.After(f.Now()) {
+			time.Sleep(20 * time.Microsecond) // fired meanwhile: its goroutine runs
+			continue
+		}
+		parked := f.Timers()
+		f.Set(next)
+		moves++
+		// Let the released goroutine act (start its work, or park again)
+		// before the next move; one that finishes without either is given
+		// a few milliseconds.
+		settleFor(5*time.Millisecond, done, func() bool { return !idle() || f.Timers() >= parked })
+	}
+	return moves
+}
+
+// Step moves the time to the earliest waiting channel timer and reports
+// whether there was one later than now.
+func (f *Fake) Step() bool {
+	next, ok := f.NextTimer()
+	if !ok || !next.After(f.Now()) {
+		return false
+	}
+	f.Set(next)
+	return true
+}
+
+// settle waits, a second of real time at most, for cond or done.
+func settle(done <-chan struct{}, cond func() bool) { settleFor(time.Second, done, cond) }
+
+// settleFor waits, d of real time at most, for cond or done.
+func settleFor(d time.Duration, done <-chan struct{}, cond func() bool) {
+	deadline := time.Now().Add(d)
+	for !cond() && time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"github.com/unikyc/unikyc/tokencache"
 )
 
+// Rule: every credential field is checked in New (AuthScheme must be an
+// HTTP auth scheme).
 func TestNewRejectsBadConfig(t *testing.T) {
 	good := compliancely.Config{Username: "u", Password: "p"}
 	for _, tc := range []struct {
@@ -29,6 +31,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"LoginPath", func(c *compliancely.Config) { c.LoginPath = "api/v2/token/" }},
 		{"RefreshPath", func(c *compliancely.Config) { c.RefreshPath = "/x?y=1" }},
 		{"BaseURL", func(c *compliancely.Config) { c.BaseURL = "ftp://example.com" }},
+		{"AuthScheme", func(c *compliancely.Config) { c.AuthScheme = "Bearer\r\nX-Evil: 1" }},
+		{"AuthScheme", func(c *compliancely.Config) { c.AuthScheme = "JWT\x00" }},
+		{"AuthScheme", func(c *compliancely.Config) { c.AuthScheme = "Two words" }},
 	} {
 		cfg := good
 		tc.edit(&cfg)

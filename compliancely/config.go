@@ -79,6 +79,9 @@ func (c Config) withDefaults() (Config, error) {
 	case c.Password == "":
 		return c, providers.Invalid("Password", "is required")
 	}
+	if err := auth.CheckScheme(c.AuthScheme); err != nil {
+		return c, providers.Invalid("AuthScheme", err.Error())
+	}
 	for _, p := range []struct{ field, path string }{
 		{"LoginPath", c.LoginPath}, {"RefreshPath", c.RefreshPath}, {"ValidatePath", c.ValidatePath},
 	} {

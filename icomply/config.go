@@ -74,12 +74,17 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 		if header == "" {
 			header = DefaultAPIKeyHeader
 		}
-		if !validHeaderName(header) {
-			return nil, providers.Invalid("APIKeyHeader", "is not a valid HTTP header name")
+		if err := auth.CheckHeaderName(header); err != nil {
+			return nil, providers.Invalid("APIKeyHeader", err.Error())
+		}
+		if err := auth.CheckHeaderValue(string(cfg.APIKey)); err != nil {
+			return nil, providers.Invalid("APIKey", err.Error())
 		}
 		spec.Credential = auth.APIKey(header, string(cfg.APIKey))
-	case cfg.Username == "":
+	case strings.TrimSpace(cfg.Username) == "":
 		return nil, providers.Invalid("Username", "is required (or set APIKey)")
+	case cfg.Password == "":
+		return nil, providers.Invalid("Password", "is required")
 	default:
 		spec.Account = cfg.Username
 		spec.Login = login(cfg.Username, cfg.Password)
@@ -156,21 +161,4 @@ func (c *Client) CheckToken(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return ans.IsTokenValid, nil
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

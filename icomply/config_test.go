@@ -14,6 +14,7 @@ import (
 	"github.com/unikyc/unikyc/providers"
 )
 
+// Rule: every credential field is checked in New, and a bad one sends nothing.
 func TestNewRejectsBadConfigBeforeSending(t *testing.T) {
 	const pw, key = "s3cret-pw", "s3cret-key"
 	srv := icomplytest.NewServer()
@@ -29,7 +30,16 @@ func TestNewRejectsBadConfigBeforeSending(t *testing.T) {
 		{"key and password", icomply.Config{BaseURL: srv.URL, Password: pw, APIKey: key}, "APIKey"},
 		{"bad header", icomply.Config{BaseURL: srv.URL, APIKey: key, APIKeyHeader: "X Key"}, "APIKeyHeader"},
 		{"header with colon", icomply.Config{BaseURL: srv.URL, APIKey: key, APIKeyHeader: "X-Key:"}, "APIKeyHeader"},
-		{"base url", icomply.Config{BaseURL: "ftp://x", Username: "u"}, "BaseURL"},
+		{"base url", icomply.Config{BaseURL: "ftp://x", Username: "u", Password: pw}, "BaseURL"},
+		{"empty password", icomply.Config{BaseURL: srv.URL, Username: "u"}, "Password"},
+		{"blank username", icomply.Config{BaseURL: srv.URL, Username: " \t", Password: pw}, "Username"},
+		{"key with a line break", icomply.Config{BaseURL: srv.URL, APIKey: key + "\r\nX-Evil: 1"}, "APIKey"},
+		{"key with NUL", icomply.Config{BaseURL: srv.URL, APIKey: key + "\x00"}, "APIKey"},
+		{"key in Host", icomply.Config{BaseURL: srv.URL, APIKey: key, APIKeyHeader: "host"}, "APIKeyHeader"},
+		{"key in Content-Length", icomply.Config{BaseURL: srv.URL, APIKey: key, APIKeyHeader: "Content-Length"}, "APIKeyHeader"},
+		{"key in Transfer-Encoding", icomply.Config{BaseURL: srv.URL, APIKey: key, APIKeyHeader: "Transfer-Encoding"}, "APIKeyHeader"},
+		{"key in Trailer", icomply.Config{BaseURL: srv.URL, APIKey: key, APIKeyHeader: "Trailer"}, "APIKeyHeader"},
+		{"key in User-Agent", icomply.Config{BaseURL: srv.URL, APIKey: key, APIKeyHeader: "user-agent"}, "APIKeyHeader"},
 		{"base url query", icomply.Config{BaseURL: "https://x/?a=b", APIKey: key}, "BaseURL"},
 	}
 	for _, tc := range cases {

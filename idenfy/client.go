@@ -52,6 +52,14 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 	case cfg.APISecret == "":
 		return nil, providers.Invalid("APISecret", "is required")
 	}
+	// Base64 would carry a line end or NUL intact to iDenfy, which then
+	// refuses the pair at the first call: a copy-paste slip, caught here.
+	if err := auth.CheckHeaderValue(string(cfg.APIKey)); err != nil {
+		return nil, providers.Invalid("APIKey", err.Error())
+	}
+	if err := auth.CheckHeaderValue(string(cfg.APISecret)); err != nil {
+		return nil, providers.Invalid("APISecret", err.Error())
+	}
 	conn, err := providers.Build(providers.Spec{
 		Name:        Name,
 		BaseURL:     cfg.BaseURL,

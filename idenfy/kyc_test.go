@@ -113,6 +113,8 @@ func TestRedirectURL(t *testing.T) {
 	assert.Equal(t, "https://proxy.example.com/idenfy/api/v2/redirect?authToken=abc", c2.RedirectURL("abc"))
 }
 
+// Rule: every credential field is checked in New (control characters in
+// the key or secret included).
 func TestNewRejectsBadConfig(t *testing.T) {
 	for _, tt := range []struct {
 		cfg   idenfy.Config
@@ -123,6 +125,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{idenfy.Config{APIKey: "k"}, "APISecret"},
 		{idenfy.Config{BaseURL: "ftp://x", APIKey: "k", APISecret: "s"}, "BaseURL"},
 		{idenfy.Config{BaseURL: "https://u:p@x", APIKey: "k", APISecret: "s"}, "BaseURL"},
+		{idenfy.Config{APIKey: "k\n", APISecret: "s"}, "APIKey"},
+		{idenfy.Config{APIKey: "k", APISecret: "s\r\n"}, "APISecret"},
+		{idenfy.Config{APIKey: "k\x00", APISecret: "s"}, "APIKey"},
+		{idenfy.Config{APIKey: "k", APISecret: "s\x00"}, "APISecret"},
 	} {
 		c, err := idenfy.New(tt.cfg)
 		assert.Nil(t, c)

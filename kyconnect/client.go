@@ -1,6 +1,7 @@
 package kyconnect
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -22,6 +23,12 @@ type Client struct {
 func New(cfg Config, opts ...providers.Option) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	var conn *providers.Conn
+	if secret := cfg.TOTPSecret; secret != "" {
+		// Codes on the client's clock (providers.WithClock); conn is set
+		// before any login can run.
+		cfg.MFACode = func(context.Context) (string, error) { return totpCode(secret, conn.Now()) }
 	}
 	conn, err := providers.Build(cfg.spec(), opts...)
 	if err != nil {

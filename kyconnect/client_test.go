@@ -14,6 +14,7 @@ import (
 	"github.com/unikyc/unikyc/providers"
 )
 
+// Rule: every credential field is checked in New, and a bad one sends nothing.
 func TestNewRejectsBadConfig(t *testing.T) {
 	srv := kyconnecttest.NewServer()
 	defer srv.Close()
@@ -35,6 +36,19 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			c.MFACode = kyconnect.TOTP("JBSWY3DPEHPK3PXP", nil)
 		}, "MFACode"},
 		{"bad header", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.APIKeyHeader = "X Key" }, "APIKeyHeader"},
+		{"key in Host", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.APIKeyHeader = "Host" }, "APIKeyHeader"},
+		{"key in Content-Length", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.APIKeyHeader = "content-length" }, "APIKeyHeader"},
+		{"key in Transfer-Encoding", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.APIKeyHeader = "Transfer-Encoding" }, "APIKeyHeader"},
+		{"key in Trailer", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.APIKeyHeader = "Trailer" }, "APIKeyHeader"},
+		{"key in User-Agent", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.APIKeyHeader = "User-Agent" }, "APIKeyHeader"},
+		{"key with CR LF", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.APIKey += "\r\n" }, "APIKey"},
+		{"key with NUL", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.APIKey += "\x00" }, "APIKey"},
+		{"empty TOTP secret", func(c *kyconnect.Config) { c.MFACode, c.TOTPSecret = nil, " " }, "TOTPSecret"},
+		{"TOTP secret not base32", func(c *kyconnect.Config) { c.MFACode, c.TOTPSecret = nil, "not base32!" }, "TOTPSecret"},
+		{"TOTP secret and MFACode", func(c *kyconnect.Config) {
+			c.MFACode, c.TOTPSecret = kyconnect.TOTP("JBSWY3DPEHPK3PXP", nil), "JBSWY3DPEHPK3PXP"
+		}, "TOTPSecret"},
+		{"TOTP secret with key", func(c *kyconnect.Config) { *c = srv.APIKeyConfig(); c.TOTPSecret = "JBSWY3DPEHPK3PXP" }, "TOTPSecret"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

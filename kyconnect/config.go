@@ -65,7 +65,11 @@ type Config struct {
 	// login (and once more when the login then waited over 15 s to be
 	// sent, so the code is not stale); never for refreshes. nil means the
 	// account has no MFA. Use TOTP to compute codes from a secret.
-	MFACode func(ctx context.Context) (string, error) `json:"-"`
+	MFACode func(ctx context.Context) (string, error) `json:"-" xml:"-" yaml:"-"`
+	// TOTPSecret is the account's base32 TOTP secret (what an
+	// authenticator app is given), instead of MFACode: New checks it, and
+	// each login computes the current code on the client's clock.
+	TOTPSecret auth.Secret
 
 	// APIKey is a static API key; with it no login is made.
 	APIKey auth.Secret
@@ -84,8 +88,16 @@ func (c Config) validate() error {
 			return providers.Invalid("APIKey", "set either APIKey or Email and Password, not both")
 		case c.MFACode != nil:
 			return providers.Invalid("MFACode", "applies only to Email and Password logins")
-		case c.APIKeyHeader != "" && !validHeaderName(c.APIKeyHeader):
-			return providers.Invalid("APIKeyHeader", "is not a valid header name")
+		case c.TOTPSecret != "":
+			return providers.Invalid("TOTPSecret", "applies only to Email and Password logins")
+		}
+		if c.APIKeyHeader != "" {
+			if err := auth.CheckHeaderName(c.APIKeyHeader); err != nil {
+				return providers.Invalid("APIKeyHeader", err.Error())
+			}
+		}
+		if err := auth.CheckHeaderValue(string(c.APIKey)); err != nil {
+			return providers.Invalid("APIKey", err.Error())
 		}
 		return nil
 	}
@@ -96,6 +108,10 @@ func (c Config) validate() error {
 		return providers.Invalid("Email", "must be an email address")
 	case c.Password == "":
 		return providers.Invalid("Password", "is required")
+	case c.TOTPSecret != "" && c.MFACode != nil:
+		return providers.Invalid("TOTPSecret", "set either TOTPSecret or MFACode, not both")
+	case c.TOTPSecret != "" && !validTOTPSecret(c.TOTPSecret):
+		return providers.Invalid("TOTPSecret", "must be a base32 TOTP secret")
 	}
 	return nil
 }
@@ -129,14 +145,4 @@ func (c Config) spec() providers.Spec {
 func plausibleEmail(s string) bool {
 	at := strings.IndexByte(s, '@')
 	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n")
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	for _, r := range s {
-		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
-			return false
-		}
-	}
-	return s != ""
 }

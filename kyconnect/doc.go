@@ -70,7 +70,7 @@
 //
 // # Assumptions
 //
-// KYConnect does not publish these; each is marked (I) in PROVIDERS.md and
+// KYConnect does not publish these; each is marked (I) (inferred) and
 // can be changed where a Config field says so.
 //
 //   - (I) Field names of the login and refresh answers: the access token is

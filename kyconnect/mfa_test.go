@@ -180,3 +180,21 @@ func TestTOTPAgainstTheFake(t *testing.T) {
 	assert.True(t, u.MFAEnabled)
 	assert.Equal(t, 1, e.srv.MFAChecks())
 }
+
+// Rule: with Config.TOTPSecret the code comes from the client's own clock,
+// so a fake clock hours from the real one still logs in.
+func TestTOTPSecretUsesTheClientsClock(t *testing.T) {
+	e := newEnv(t, []kyconnecttest.Option{kyconnecttest.WithMFA("")}, func(c *kyconnect.Config) {
+		c.MFACode = nil
+	})
+	cfg := e.srv.Config()
+	cfg.MFACode, cfg.TOTPSecret = nil, e.srv.TOTPSecret()
+	c, err := kyconnect.New(cfg, providers.WithClock(e.clk))
+	require.NoError(t, err)
+	defer c.Close()
+	var u *kyconnect.User
+	drive(e.clk, func() { u, err = c.Me(context.Background()) })
+	require.NoError(t, err)
+	assert.True(t, u.MFAEnabled)
+	assert.Equal(t, 1, e.srv.MFAChecks())
+}

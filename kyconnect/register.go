@@ -1,12 +1,6 @@
 package kyconnect
 
-import (
-	"context"
-
-	"github.com/unikyc/unikyc/auth"
-	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/providers"
-)
+import "github.com/unikyc/unikyc/providers"
 
 // init registers the provider as "kyconnect" for providers.Open and
 // providers.FromEnv.
@@ -15,20 +9,9 @@ func init() {
 		providers.EnvVar{Name: "BASE_URL", Field: "BaseURL", Usage: "API root with its version prefix, e.g. https://kyc.example.com/api/v1 (required)"},
 		providers.EnvVar{Name: "EMAIL", Field: "Email", Usage: "login e-mail (or API_KEY)"},
 		providers.EnvVar{Name: "PASSWORD", Field: "Password", Usage: "login password"},
-		providers.EnvVar{Name: "TOTP_SECRET", Field: "MFACode", Secret: true, Set: setTOTP,
+		providers.EnvVar{Name: "TOTP_SECRET", Field: "TOTPSecret", Secret: true,
 			Usage: "base32 TOTP secret of an account with MFA; codes are computed at each login"},
 		providers.EnvVar{Name: "API_KEY", Field: "APIKey", Usage: "machine-to-machine API key, instead of EMAIL and PASSWORD"},
 		providers.EnvVar{Name: "API_KEY_HEADER", Field: "APIKeyHeader", Usage: "header carrying API_KEY (default " + DefaultAPIKeyHeader + ", an assumption)"},
 	))
-}
-
-// setTOTP turns a TOTP secret into the MFACode callback, on the client's
-// clock, after checking that it yields a code.
-func setTOTP(cfg any, value string, clk clock.Clock) error {
-	code := TOTP(auth.Secret(value), clk)
-	if _, err := code(context.Background()); err != nil {
-		return providers.Invalid("MFACode", "must be a base32 TOTP secret")
-	}
-	cfg.(*Config).MFACode = code
-	return nil
 }

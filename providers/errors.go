@@ -62,7 +62,7 @@ type Error struct {
 	Err error
 }
 
-func (e *Error) Error() string {
+func (e Error) Error() string {
 	var b strings.Builder
 	b.WriteString("unikyc: ")
 	b.WriteString(e.Provider)
@@ -119,11 +119,13 @@ func writeText(b *strings.Builder, s string) {
 }
 
 // Format prints Error() for every verb, so that %+v and %#v cannot spill
-// the body or message, which may hold personal data.
-func (e *Error) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+// the body or message, which may hold personal data. Value receivers (here
+// and on Error, LogValue and MarshalJSON) keep a dereferenced *Error just
+// as quiet.
+func (e Error) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
 
 // LogValue implements slog.LogValuer with the fields that hold no body.
-func (e *Error) LogValue() slog.Value {
+func (e Error) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("provider", e.Provider), slog.String("operation", e.Operation),
 		slog.Int("status", e.StatusCode), slog.String("code", e.Code),
@@ -131,7 +133,7 @@ func (e *Error) LogValue() slog.Value {
 }
 
 // MarshalJSON writes the fields that hold no body, message or headers.
-func (e *Error) MarshalJSON() ([]byte, error) {
+func (e Error) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Provider   string   `json:"provider"`
 		Operation  string   `json:"operation,omitempty"`
@@ -217,7 +219,7 @@ type RateLimitError struct {
 	deadline bool
 }
 
-func (e *RateLimitError) Error() string {
+func (e RateLimitError) Error() string {
 	var b strings.Builder
 	b.WriteString("unikyc: ")
 	b.WriteString(e.Provider)
@@ -252,6 +254,27 @@ func roundWait(d time.Duration) time.Duration {
 // when the deadline held the request back.
 func (e *RateLimitError) Is(target error) bool {
 	return target == ErrRateLimited || e.deadline && target == context.DeadlineExceeded
+}
+
+// Format prints Error() for every verb, so that %+v and %#v of the value
+// cannot walk into Response.
+func (e RateLimitError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// LogValue implements slog.LogValuer without the 429 answer's body.
+func (e RateLimitError) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("provider", e.Provider), slog.String("budget", e.Budget),
+		slog.Duration("retry_after", e.RetryAfter))
+}
+
+// MarshalJSON writes the provider, the budget, the wait and Error(); never
+// the answer.
+func (e RateLimitError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Provider   string `json:"provider"`
+		Budget     string `json:"budget,omitempty"`
+		RetryAfter string `json:"retry_after"`
+		Error      string `json:"error"`
+	}{e.Provider, e.Budget, e.RetryAfter.Round(time.Millisecond).String(), e.Error()})
 }
 
 // Unwrap returns the 429 answer, when there was one.

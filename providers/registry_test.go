@@ -233,7 +233,7 @@ func TestFromEnvNamesEveryBadSetting(t *testing.T) {
 		{"icomply", nil, "USERNAME", "UNIKYC_ICOMPLY_API_KEY"},
 		{"icomply", map[string]string{"API_KEY": secretValue, "USERNAME": "u"}, "API_KEY", "UNIKYC_ICOMPLY_USERNAME"},
 		{"icomply", map[string]string{"API_KEY": secretValue, "API_KEY_HEADER": "X Key"}, "API_KEY_HEADER", "header"},
-		{"icomply", map[string]string{"BASE_URL": "https://", "USERNAME": "u"}, "BASE_URL", "host"},
+		{"icomply", map[string]string{"BASE_URL": "https://", "USERNAME": "u", "PASSWORD": secretValue}, "BASE_URL", "host"},
 		{"idenfy", nil, "API_KEY", "is required"},
 		{"idenfy", map[string]string{"API_KEY": "k"}, "API_SECRET", "is required"},
 		{"idenfy", map[string]string{"API_KEY": "k:" + secretValue, "API_SECRET": "s"}, "API_KEY", "colon"},

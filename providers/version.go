@@ -1,4 +1,6 @@
 package providers
 
-// Version is unikyc's version, sent in the User-Agent of every request.
+// Version is this module's version, semver without the "v": the
+// User-Agent sent to providers and `unikyc --version` read it. Between
+// releases it carries a "-dev" suffix. See CHANGELOG.md.
 const Version = "0.2.0-dev"

@@ -374,9 +374,15 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 				defer unlock()
 			}
 		}
-		if tok := c.fromStore(ctx, prev); tok != nil {
+		tok, stored := c.fromStore(ctx, prev)
+		if tok != nil {
 			c.storeHits.Add(1)
 			return tok, false, nil
+		}
+		if (prev == nil || prev.tok == nil) && stored != nil {
+			// A cache that starts with nothing (a new process) refreshes
+			// with the stored refresh token rather than logging in.
+			prev = &entry{tok: stored}
 		}
 	}
 
@@ -399,23 +405,28 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 	return tok, refused, nil
 }
 
-func (c *Cache) fromStore(ctx context.Context, prev *entry) *auth.Token {
+// fromStore returns the stored token when it can be handed out: not the
+// one being replaced, and further from expiry than the hard window (a
+// one-shot program uses it to its end; a long-lived cache refreshes it in
+// the background as its own). stored is what the store held, usable or
+// not, for its refresh token.
+func (c *Cache) fromStore(ctx context.Context, prev *entry) (tok, stored *auth.Token) {
 	tok, err := c.cfg.store.Load(ctx, c.cfg.key)
 	if err != nil {
 		c.cfg.logger.Warn("unikyc: could not load token from store", "err", err)
-		return nil
+		return nil, nil
 	}
 	if tok == nil || tok.AccessToken == "" {
-		return nil
+		return nil, nil
 	}
 	if prev != nil && prev.tok != nil && prev.tok.AccessToken == tok.AccessToken {
-		return nil // the one we are replacing (or that was rejected)
+		return nil, nil // the one we are replacing (or that was rejected)
 	}
 	now := c.cfg.clock.Now()
-	if tok.Expiry.IsZero() || tok.Expiry.Sub(now) > c.cfg.soft(tok.Expiry.Sub(now)) {
-		return tok
+	if tok.Expiry.IsZero() || tok.Expiry.Sub(now) > c.cfg.hard {
+		return tok, tok
 	}
-	return nil
+	return nil, tok
 }
 
 func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Token, refusedRT bool, _ error) {

@@ -11,12 +11,13 @@ import (
 
 // driver moves a scenario's fake clock from timer to timer while a call
 // waits on it (a limiter slot, a 429 cool-down), so that minutes of
-// throttling take microseconds. Each move is one throttled wait.
+// throttling take microseconds. Each move is one throttled wait. The
+// moving is clock.Fake's own DriveIdle: what a user's tests would use.
 //
-// It never moves the clock while a request is on the wire, and after each
-// move it lets the goroutine it released send its request first: the fake
-// then sees every request at the time the client meant to send it, and its
-// sliding-window limits count them exactly.
+// It never moves the clock while a request is on the wire (idle is "no
+// request in flight"), so the fake sees every request at the time the
+// client meant to send it, and its sliding-window limits count them
+// exactly.
 type driver struct {
 	clk   *clock.Fake
 	net   *meter
@@ -36,14 +37,11 @@ func (d *driver) options() []providers.Option {
 // close releases the transport's idle connections.
 func (d *driver) close() { d.net.base.CloseIdleConnections() }
 
+// idle reports that no request is on the wire.
+func (d *driver) idle() bool { return d.net.inflight.Load() == 0 }
+
 // run calls f and drives the clock until f returns.
-func (d *driver) run(f func()) {
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	for d.clk.WaitForTimers(1, done) {
-		d.step()
-	}
-}
+func (d *driver) run(f func()) { d.waits += d.clk.DriveIdle(d.idle, f) }
 
 // until drives the clock until cond holds, for work in the background
 // (a refresh ahead of expiry); false after 5 s of real time.
@@ -53,25 +51,13 @@ func (d *driver) until(cond func() bool) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		if !d.step() {
+		settle(d.idle)
+		if d.clk.Step() {
+			d.waits++
+		} else {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
-	return true
-}
-
-// step moves the clock to the earliest waiting timer, if any.
-func (d *driver) step() bool {
-	settle(func() bool { return d.net.inflight.Load() == 0 })
-	next, ok := d.clk.NextTimer()
-	if !ok || !next.After(d.clk.Now()) {
-		return false
-	}
-	sent, parked := d.net.started.Load(), d.clk.Timers()
-	d.clk.Set(next)
-	d.waits++
-	// The released goroutine sends its request, or parks again.
-	settle(func() bool { return d.net.started.Load() > sent || d.clk.Timers() >= parked })
 	return true
 }
 

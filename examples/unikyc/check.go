@@ -25,11 +25,13 @@ func where(c any) string {
 }
 
 func check(e *env, args []string) int {
-	fs := newFlags(e, "check", "<provider> [--timeout 30s]",
+	fs := newFlags(e, "check", "<provider> [--cache FILE] [--timeout 30s]",
 		"Checks the credentials in UNIKYC_<PROVIDER>_* with the provider's cheapest authenticated call\n"+
 			"(logging in first where the provider has logins) and shows when the token expires.\n"+
+			"With --cache, a token saved by an earlier run is used and no login is made.\n"+
 			"Exit 0: accepted; 1: refused or unreachable; 2: usage or configuration.")
 	timeout := timeoutFlag(fs)
+	cache := cacheFlag(e, fs)
 	pos, done, code := parse(e, fs, args)
 	if done {
 		return code
@@ -37,14 +39,14 @@ func check(e *env, args []string) int {
 	if len(pos) != 1 {
 		return usageError(e, fs, "want one provider, got %d arguments", len(pos))
 	}
-	c, err := open(e, pos[0])
+	c, err := open(e, pos[0], *cache)
 	if err != nil {
 		return fail(e, "check", err)
 	}
 	defer c.Close()
 	ctx, cancel := withTimeout(*timeout)
 	defer cancel()
-	if err := c.CheckAuth(ctx); err != nil {
+	if err := waitNotice(e, "check", c.Name(), func() error { return c.CheckAuth(ctx) }); err != nil {
 		return fail(e, "check "+c.Name(), err)
 	}
 	fmt.Fprintf(e.stdout, "%s: credentials accepted by %s\n", c.Name(), where(c))
@@ -77,13 +79,15 @@ func when(t, now time.Time) string {
 }
 
 func token(e *env, args []string) int {
-	fs := newFlags(e, "token", "<provider> [--show-secret] [--timeout 30s]",
+	fs := newFlags(e, "token", "<provider> [--show-secret] [--cache FILE] [--timeout 30s]",
 		"Logs in (or refreshes) with the credentials in UNIKYC_<PROVIDER>_* and shows the token's type,\n"+
 			"expiry and claims. Claims are read without verifying the signature: for display only.\n"+
 			"The token itself is printed only with --show-secret; treat it as a password.\n"+
+			"With --cache, a token saved by an earlier run is shown and no login is made.\n"+
 			"Exit 0: shown; 1: refused or unreachable; 2: usage, configuration, or a provider with static credentials.")
 	show := fs.Bool("show-secret", false, "also print the access token")
 	timeout := timeoutFlag(fs)
+	cache := cacheFlag(e, fs)
 	pos, done, code := parse(e, fs, args)
 	if done {
 		return code
@@ -91,7 +95,7 @@ func token(e *env, args []string) int {
 	if len(pos) != 1 {
 		return usageError(e, fs, "want one provider, got %d arguments", len(pos))
 	}
-	c, err := open(e, pos[0])
+	c, err := open(e, pos[0], *cache)
 	if err != nil {
 		return fail(e, "token", err)
 	}
@@ -103,7 +107,8 @@ func token(e *env, args []string) int {
 	}
 	ctx, cancel := withTimeout(*timeout)
 	defer cancel()
-	tok, err := th.TokenSource().Token(ctx)
+	var tok *auth.Token
+	err = waitNotice(e, "token", c.Name(), func() (err error) { tok, err = th.TokenSource().Token(ctx); return err })
 	if err != nil {
 		return fail(e, "token "+c.Name(), err)
 	}

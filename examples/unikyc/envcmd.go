@@ -5,6 +5,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache/filestore"
 )
 
 func envCmd(e *env, args []string) int {
@@ -34,9 +35,30 @@ func envCmd(e *env, args []string) int {
 			name := providers.EnvName(p, v.Name)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, yes(e.getenv(name) != ""), yes(v.Secret), v.Usage)
 		}
+		for _, v := range toolVars[p] {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.name, yes(e.getenv(v.name) != ""), yes(v.secret), v.usage)
+		}
+	}
+	if len(pos) == 0 {
+		for _, v := range toolVars[""] {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.name, yes(e.getenv(v.name) != ""), yes(v.secret), v.usage)
+		}
 	}
 	_ = tw.Flush()
 	return exitOK
+}
+
+// toolVars are the variables this tool reads besides the drivers', by
+// provider ("" for those of no provider).
+var toolVars = map[string][]struct {
+	name, usage string
+	secret      bool
+}{
+	"idenfy": {{webhookKeyVar, "webhook signing key, read by unikyc webhook verify only", true}},
+	"": {
+		{filestore.EnvPath, "token file for check and token (--cache): later runs reuse the token", false},
+		{filestore.EnvKey, "32-byte key (64 hex digits) that encrypts the token file", true},
+	},
 }
 
 func yes(b bool) string {

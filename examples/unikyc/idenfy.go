@@ -111,7 +111,7 @@ func kybToken(e *env, args []string) int {
 		return usageError(e, fs, "%s", flagError(err))
 	}
 
-	c, err := open(e, idenfy.Name)
+	c, err := open(e, idenfy.Name, "")
 	if err != nil {
 		return fail(e, "idenfy kyb-token", err)
 	}

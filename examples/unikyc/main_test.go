@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,7 +56,13 @@ func TestHelpForEveryCommand(t *testing.T) {
 	} {
 		r := cli(nil, "", args...)
 		assert.Equal(t, exitOK, r.code, "%v", args)
-		assert.Contains(t, r.stdout, "Usage", "%v", args)
+		assert.Equal(t, 1, strings.Count(r.stdout, "Usage"), "%v: usage once: %s", args, r.stdout)
+		assert.Empty(t, r.stderr, "%v: help goes to stdout only", args)
+	}
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		r := cli(nil, "", args...)
+		assert.Equal(t, exitOK, r.code)
+		assert.Equal(t, "unikyc "+providers.Version+"\n", r.stdout)
 	}
 	r := cli(nil, "", "--help")
 	assert.Contains(t, r.stdout, "0 ok, 1 failure")
@@ -72,7 +80,10 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"check"}, "want one provider"},
 		{[]string{"check", "a", "b"}, "want one provider"},
-		{[]string{"check", "--bogus", "idenfy"}, "flag provided but not defined"},
+		{[]string{"check", "--bogus", "idenfy"}, "unikyc check: unknown flag --bogus"},
+		{[]string{"token", "genericjwt", "--timeout", "soon"}, `unikyc token: invalid value "soon" for flag --timeout`},
+		{[]string{"idenfy", "kyb-token", "--lifetime"}, "unikyc idenfy kyb-token: flag needs an argument: --lifetime"},
+		{[]string{"check", "genericjwt", "--cache", "/tmp/x"}, "UNIKYC_TOKEN_KEY"},
 		{[]string{"check", "onfido"}, "compliancely, genericjwt, icomply, idenfy, kyconnect"},
 		{[]string{"check", "idenfy"}, "UNIKYC_IDENFY_API_KEY is required"},
 		{[]string{"token", "genericjwt"}, "UNIKYC_GENERICJWT_USERNAME is required"},
@@ -204,7 +215,53 @@ func TestEnvListsVariablesNeverValues(t *testing.T) {
 	}
 	assert.Regexp(t, `UNIKYC_IDENFY_API_KEY +yes +yes`, r.stdout)
 	assert.Regexp(t, `UNIKYC_IDENFY_API_SECRET +- +yes`, r.stdout)
+	assert.Regexp(t, `UNIKYC_IDENFY_WEBHOOK_KEY +- +yes`, r.stdout)
+	assert.Regexp(t, `UNIKYC_TOKEN_STORE +- +-`, r.stdout)
+	assert.Regexp(t, `UNIKYC_TOKEN_KEY +- +yes`, r.stdout)
 	noLeak(t, r, "key-value-1")
+	r = cli(nil, "", "env", "idenfy")
+	assert.Contains(t, r.stdout, "UNIKYC_IDENFY_WEBHOOK_KEY")
+}
+
+// Rule: with --cache, runs after the first take the token from the file:
+// check and token make no login.
+func TestCacheFileSharesTheLoginBetweenRuns(t *testing.T) {
+	srv := genericjwttest.NewServer()
+	defer srv.Close()
+	env := genericJWTEnv(srv)
+	env["UNIKYC_TOKEN_KEY"] = strings.Repeat("5a", 32)
+	file := filepath.Join(t.TempDir(), "tokens")
+	for _, cmd := range []string{"check", "token", "check"} {
+		r := cli(env, "", cmd, "genericjwt", "--cache", file)
+		require.Equal(t, exitOK, r.code, r.all())
+		noLeak(t, r, string(srv.Config().Password))
+	}
+	assert.Equal(t, 1, srv.Logins(), "one login for three runs")
+	env["UNIKYC_TOKEN_STORE"] = file // the default of --cache
+	r := cli(env, "", "check", "genericjwt")
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.Equal(t, 1, srv.Logins())
+
+	env["UNIKYC_TOKEN_KEY"] = "short"
+	r = cli(env, "", "check", "genericjwt")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, "32 bytes")
+	noLeak(t, r, "short")
+}
+
+// Rule: a check that waits on a throttle says so, once, instead of looking
+// hung.
+func TestCheckSaysWhenItWaits(t *testing.T) {
+	defer func(d time.Duration) { throttleNotice = d }(throttleNotice)
+	throttleNotice = 20 * time.Millisecond
+	srv := genericjwttest.NewServer()
+	defer srv.Close()
+	srv.DelayNext(srv.Config().LoginPath, 1, 200*time.Millisecond)
+	r := cli(genericJWTEnv(srv), "", "check", "genericjwt")
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.Equal(t, 1, strings.Count(r.stderr, "waiting: the provider's rate limit"), r.stderr)
+	r = cli(genericJWTEnv(srv), "", "check", "genericjwt")
+	assert.NotContains(t, r.stderr, "waiting", "a quick answer says nothing")
 }
 
 func TestKYBToken(t *testing.T) {
@@ -314,6 +371,12 @@ func TestWebhookVerify(t *testing.T) {
 	assert.Contains(t, r.stderr, "no key")
 	r = cli(env, body, "webhook", "verify", "--provider", "kyconnect", "--signature", sig)
 	assert.Equal(t, exitUsage, r.code)
+
+	r = cli(env, body+"\n", "webhook", "verify", "--provider", "idenfy", "--signature", sig)
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "hint: the signature matches the body without its trailing line break")
+	r = cli(env, body+"\n", "webhook", "verify", "--provider", "idenfy", "--signature", "00"+sig[2:])
+	assert.Contains(t, r.stderr, "hint: the body ends with a line break")
 
 	big := strings.Repeat("x", idenfy.MaxWebhookBody+1)
 	r = cli(env, big, "webhook", "verify", "--provider", "idenfy", "--signature", idenfy.SignWebhook([]byte(big), key))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,7 +57,9 @@ func webhook(e *env, args []string) int {
 	}
 	if err := idenfy.VerifyWebhook(body, *signature, k); err != nil {
 		if errors.Is(err, idenfy.ErrBadSignature) {
-			return fail(e, "webhook verify", err)
+			code := fail(e, "webhook verify", err)
+			trailingNewlineHint(e, body, *signature, k)
+			return code
 		}
 		return usageError(e, fs, "%v", err)
 	}
@@ -66,4 +69,21 @@ func webhook(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "scanRef: %s\nstatus: %s\nfinal: %t\n", cb.ScanRef, cb.Status.Overall, cb.Final)
 	}
 	return exitOK
+}
+
+// trailingNewlineHint explains the most common cause of a bad signature
+// when the body ends with a line break: the signature covers the bytes as
+// sent, and a shell (echo, a heredoc) or an editor adds a newline.
+func trailingNewlineHint(e *env, body []byte, signature string, key auth.Secret) {
+	trimmed := bytes.TrimRight(body, "\r\n")
+	if len(trimmed) == len(body) {
+		return
+	}
+	if idenfy.VerifyWebhook(trimmed, signature, key) == nil {
+		fmt.Fprintln(e.stderr, "hint: the signature matches the body without its trailing line break: "+
+			"pass the body byte for byte (curl --data-binary @file, printf, not echo)")
+		return
+	}
+	fmt.Fprintln(e.stderr, "hint: the body ends with a line break; the signature covers the bytes exactly as "+
+		"received, so a newline added by echo, a heredoc or an editor breaks it")
 }

@@ -4,20 +4,52 @@ package leakcheck
 
 import (
 	"bytes"
+	"encoding/gob"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"text/template"
+
+	"go.yaml.in/yaml/v3"
 )
 
-// Renderings returns every way v is commonly shown: fmt verbs %v %+v %#v
-// %s %q, slog's text and JSON handlers, and json.Marshal.
+// Verbs is every fmt verb a value may be printed with, flags included.
+var Verbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "% x", "%#x", "%d", "%o", "%b",
+	"%e", "%f", "%g", "%t", "%c", "%U", "%10.3s", "%-8v", "%#q"}
+
+// templates render v the ways text/template shows a value.
+var templates = template.Must(template.New("all").Parse(
+	`{{.}}|{{print .}}|{{printf "%#v" .}}|{{html .}}|{{js .}}|{{urlquery .}}`))
+
+// Renderings returns every way v is commonly shown: every fmt verb in
+// Verbs, text/template, slog's text and JSON handlers, json.Marshal,
+// encoding/xml, encoding/gob and YAML (go.yaml.in/yaml/v3). An encoder that
+// refuses v (gob without exported fields, XML of a map) contributes nothing.
 func Renderings(v any) map[string]string {
 	out := map[string]string{}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+	for _, verb := range Verbs {
 		out[verb] = fmt.Sprintf(verb, v)
+	}
+	var tpl bytes.Buffer
+	if err := templates.Execute(&tpl, v); err == nil {
+		out["text/template"] = tpl.String()
+	}
+	if b, err := xml.Marshal(v); err == nil {
+		out["xml"] = string(b)
+	}
+	if b, err := xml.Marshal(struct{ V any }{v}); err == nil {
+		out["xml-field"] = string(b)
+	}
+	var g bytes.Buffer
+	if err := gob.NewEncoder(&g).Encode(v); err == nil {
+		out["gob"] = g.String()
+	}
+	if b, err := yaml.Marshal(v); err == nil {
+		out["yaml"] = string(b)
 	}
 	var text, js bytes.Buffer
 	slog.New(slog.NewTextHandler(&text, nil)).Info("m", "v", v)
@@ -39,7 +71,7 @@ func NoSecrets(t testing.TB, secrets []string, values ...any) {
 	for i, v := range values {
 		for how, s := range Renderings(v) {
 			for _, secret := range secrets {
-				if secret != "" && strings.Contains(s, secret) {
+				if secret != "" && (strings.Contains(s, secret) || strings.Contains(strings.ToLower(s), fmt.Sprintf("%x", secret))) {
 					t.Errorf("value %d (%T) leaks a secret through %s: %s", i, v, how, s)
 				}
 			}
