@@ -244,21 +244,38 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 
 // obtain gets a new token: from the store when another cache already did
 // the work, else by refresh token, else by logging in. refused reports that
-// the provider refused the refresh token on the way.
+// the provider refused the refresh token on the way. With a shared store it
+// reads the store, takes the lock (or, with a HandoffLocker, the holder's
+// token as soon as it is saved), then reads the store again.
 func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refused bool, err error) {
 	log := c.cfg.logger
 	if c.cfg.store != nil {
-		if l, ok := c.cfg.store.(Locker); ok {
-			unlock, err := l.Lock(ctx, c.cfg.key)
-			if err != nil {
-				log.Warn("unikyc: token store lock unavailable; refreshing without it", "err", err)
-			} else {
-				defer unlock()
-			}
-		}
-		if tok := c.fromStore(ctx, prev); tok != nil {
+		if tok := c.fromStore(ctx, prev, nil); tok != nil {
 			c.storeHits.Add(1)
-			return tok, false, nil
+			return tok, false, nil // no lock to wait for
+		}
+		if l, ok := c.cfg.store.(Locker); ok {
+			var handed *auth.Token
+			var unlock func()
+			var err error
+			if h, ok := l.(HandoffLocker); ok {
+				handed, unlock, err = h.LockOrLoad(ctx, c.cfg.key, func(t *auth.Token) bool { return c.fromStore(ctx, prev, t) != nil })
+			} else {
+				unlock, err = l.Lock(ctx, c.cfg.key)
+			}
+			switch {
+			case err != nil:
+				log.Warn("unikyc: token store lock unavailable; refreshing without it", "err", err)
+			case handed != nil:
+				c.storeHits.Add(1)
+				return handed, false, nil
+			default:
+				defer unlock()
+				if tok := c.fromStore(ctx, prev, nil); tok != nil {
+					c.storeHits.Add(1) // saved by the holder before us
+					return tok, false, nil
+				}
+			}
 		}
 	}
 
@@ -281,11 +298,17 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 	return tok, refused, nil
 }
 
-func (c *Cache) fromStore(ctx context.Context, prev *entry) *auth.Token {
-	tok, err := c.cfg.store.Load(ctx, c.cfg.key)
-	if err != nil {
-		c.cfg.logger.Warn("unikyc: could not load token from store", "err", err)
-		return nil
+// fromStore returns the store's token when this cache should take it: not
+// the one it replaces (or that was rejected), and not about to expire. With
+// t it judges t (a token handed over by the lock) instead of loading.
+func (c *Cache) fromStore(ctx context.Context, prev *entry, t *auth.Token) *auth.Token {
+	tok := t
+	if tok == nil {
+		var err error
+		if tok, err = c.cfg.store.Load(ctx, c.cfg.key); err != nil {
+			c.cfg.logger.Warn("unikyc: could not load token from store", "err", err)
+			return nil
+		}
 	}
 	if tok == nil || tok.AccessToken == "" {
 		return nil

@@ -31,16 +31,16 @@ return 1`)
 // CoolDown returns the fleet's cool-down called name (hashed in the key).
 // Give a provider's limiter and cool-down the same name.
 func (f *Fleet) CoolDown(name string) *CoolDown {
-	return &CoolDown{f: f, key: f.key("cool", hashed(name))}
+	return &CoolDown{f: f, key: f.key(hashed(name), "cool")}
 }
 
 // Until returns when the fleet's pause ends (the zero time: none).
 func (c *CoolDown) Until(ctx context.Context) time.Time {
 	until := c.local.Until(ctx)
-	v, ok, err := call(c.f, ctx, func(ctx context.Context) (string, error) {
+	v, st, err := call(c.f, ctx, func(ctx context.Context) (string, error) {
 		return c.f.rdb.Get(ctx, c.key).Result()
 	}, nil)
-	if ok && err == nil {
+	if st == answered && err == nil {
 		us, perr := strconv.ParseInt(v, 10, 64)
 		if t := time.UnixMicro(us); perr == nil && t.After(until) {
 			c.local.Extend(ctx, t) // remembered if Redis goes away during the pause

@@ -50,7 +50,7 @@ func (f *Fleet) Limiter(name string, limit rate.Limit, burst int) providers.Limi
 	n := f.cfg.replicas
 	return &Limiter{
 		f:          f,
-		key:        f.key("limit", hashed(name)),
+		key:        f.key(hashed(name), "limit"),
 		limit:      redis_rate.Limit{Rate: 1, Burst: burst, Period: time.Duration(float64(time.Second) / float64(limit))},
 		gate:       make(chan struct{}, 1),
 		localRate:  limit / rate.Limit(n),
@@ -68,16 +68,21 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	for {
-		res, ok, err := call(l.f, ctx, func(ctx context.Context) (*redis_rate.Result, error) {
+		res, st, err := call(l.f, ctx, func(ctx context.Context) (*redis_rate.Result, error) {
 			return l.f.rate.Allow(ctx, l.key, l.limit)
 		}, nil)
 		switch {
-		case !ok && err != nil:
+		case st == gaveUp:
 			<-l.gate
 			return err
-		case !ok:
+		case st == local:
 			<-l.gate
 			return l.localLimiter().Wait(ctx)
+		case st == missed:
+			continue
+		case err != nil:
+			<-l.gate
+			return err
 		case res.Allowed > 0:
 			<-l.gate
 			return nil
