@@ -264,6 +264,11 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 				unlock, err = l.Lock(ctx, c.cfg.key)
 			}
 			switch {
+			case err != nil && prev != nil && prev.usable(c.cfg.clock.Now()):
+				// Another cache may hold a token we cannot reach: keep ours and
+				// try again after the backoff rather than without the lock.
+				log.Warn("unikyc: token store lock unavailable; keeping the current token", "err", err)
+				return nil, false, err
 			case err != nil:
 				log.Warn("unikyc: token store lock unavailable; refreshing without it", "err", err)
 			case handed != nil:

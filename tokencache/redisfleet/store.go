@@ -35,6 +35,13 @@ var (
 // still answers: not an outage, and no value.
 var errMissed = errors.New("redisfleet: Redis did not answer in time")
 
+// ErrOutageWhileWaiting is LockOrLoad's error when Redis went away while
+// another replica held the lock and nothing it saved had arrived: that
+// replica may have a token this one cannot reach. A token cache that still
+// holds a valid token keeps it and tries again after its backoff (then in
+// local mode) instead of logging in at once.
+var ErrOutageWhileWaiting = errors.New("redisfleet: Redis went away while another replica held the refresh lock")
+
 // The lock's waits between two looks at Redis, besides the news it
 // subscribes to: growing from pollMin to pollMax, each jittered.
 const (
@@ -105,7 +112,11 @@ func (s *Store) Load(ctx context.Context, key string) (*auth.Token, error) {
 	case err != nil:
 		return nil, err
 	}
-	return s.f.open(rkey, b)
+	tok, err := s.f.open(rkey, b)
+	if err == nil {
+		_ = s.local.Save(ctx, key, tok) // what local mode starts from if Redis goes away
+	}
+	return tok, err
 }
 
 // Save saves t under key, in memory and, in shared mode, in Redis until the
@@ -180,7 +191,7 @@ func (s *Store) LockOrLoad(ctx context.Context, key string, accept func(*auth.To
 			_ = sub.Close()
 		}
 	}()
-	subscribed := false
+	subscribed, waited := false, false
 	wait := pollMin
 	for {
 		r, st, err := call(s.f, ctx, func(ctx context.Context) ([]any, error) {
@@ -194,7 +205,16 @@ func (s *Store) LockOrLoad(ctx context.Context, key string, accept func(*auth.To
 		case gaveUp:
 			return nil, nil, err
 		case local:
-			return s.localLock(ctx, key)
+			if !waited {
+				return s.localLock(ctx, key)
+			}
+			if sub != nil { // a save may have reached us before Redis went
+				if tok, _ := s.listen(ctx, sub, time.Millisecond, tkey, accept); tok != nil {
+					_ = s.local.Save(ctx, key, tok)
+					return tok, nil, nil
+				}
+			}
+			return nil, nil, ErrOutageWhileWaiting
 		case answered:
 			if err != nil {
 				return nil, nil, err
@@ -206,12 +226,14 @@ func (s *Store) LockOrLoad(ctx context.Context, key string, accept func(*auth.To
 					if got == 1 {
 						s.unlock(lkey, val, ch)
 					}
+					_ = s.local.Save(ctx, key, tok)
 					return tok, nil, nil
 				}
 			}
 			if got == 1 {
 				return nil, s.keepAlive(lkey, val, ch), nil
 			}
+			waited = true
 		case missed: // another replica may hold the lock: keep waiting, look again
 		}
 		if !subscribed {
@@ -234,6 +256,7 @@ func (s *Store) LockOrLoad(ctx context.Context, key string, accept func(*auth.To
 		}
 		tok, ok := s.listen(ctx, sub, d, tkey, accept)
 		if tok != nil {
+			_ = s.local.Save(ctx, key, tok)
 			return tok, nil, nil
 		}
 		if !ok {
