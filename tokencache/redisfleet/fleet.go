@@ -15,10 +15,8 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/providers"
 )
 
 // Fleet connects one replica to the fleet's Redis. Make one per process
@@ -133,19 +131,6 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Fleet, error) {
 // Store returns the fleet's token store and refresh lock: pass it to
 // providers.WithStore (Options does).
 func (f *Fleet) Store() *Store { return f.store }
-
-// Options returns what a provider's New needs to join the fleet: the store,
-// a shared limiter of limit requests a second with burst, and a shared 429
-// cool-down, both named by account. account names the provider account the
-// fleet shares, e.g. "compliancely:" + username; it is hashed before it is
-// used in a key, but never pass a secret.
-func (f *Fleet) Options(account string, limit rate.Limit, burst int) []providers.Option {
-	return []providers.Option{
-		providers.WithStore(f.store),
-		providers.WithLimiter(f.Limiter(account, limit, burst)),
-		providers.WithCoolDown(f.CoolDown(account)),
-	}
-}
 
 // Stats tells what the Fleet's connection to Redis has been through.
 type Stats struct {

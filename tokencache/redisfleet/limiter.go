@@ -1,3 +1,5 @@
+//go:build !pipelinev2
+
 package redisfleet
 
 import (
@@ -111,4 +113,17 @@ func (l *Limiter) localLimiter() *providers.RateLimiter {
 		}
 	}
 	return l.local
+}
+
+// Options returns what a provider's New needs to join the fleet: the store,
+// a shared limiter of limit requests a second with burst, and a shared 429
+// cool-down, both named by account. account names the provider account the
+// fleet shares, e.g. "compliancely:" + username; it is hashed before it is
+// used in a key, but never pass a secret.
+func (f *Fleet) Options(account string, limit rate.Limit, burst int) []providers.Option {
+	return []providers.Option{
+		providers.WithStore(f.store),
+		providers.WithLimiter(f.Limiter(account, limit, burst)),
+		providers.WithCoolDown(f.CoolDown(account)),
+	}
 }
