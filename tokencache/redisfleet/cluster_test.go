@@ -94,7 +94,9 @@ func TestClusterReplicasShareOneLogin(t *testing.T) {
 	// And cold, without waiting for anyone to subscribe: still one login.
 	fleets := make([]*redisfleet.Fleet, 20)
 	for i := range fleets {
-		fleets[i], _ = newClusterFleet(t, p)
+		var rdb *redis.ClusterClient
+		fleets[i], rdb = newClusterFleet(t, p)
+		require.NoError(t, rdb.Ping(context.Background()).Err()) // connections ready; the token is what is cold
 	}
 	_, _, logins := coldStart(t, fleets, "cold")
 	assert.EqualValues(t, 1, logins)

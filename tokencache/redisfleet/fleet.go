@@ -262,9 +262,11 @@ func isAnswer(err error) bool {
 	return true
 }
 
-// ping is the health probe: one PING within the call timeout.
+// ping is the health probe: one PING, given four call timeouts (a Redis
+// that is gone refuses at once; one that is only slow, e.g. a new client's
+// first calls on a loaded machine, gets the time to say so).
 func (f *Fleet) ping(ctx context.Context) error {
-	_, err := bounded(ctx, f.cfg.timeout, func(ctx context.Context) (string, error) {
+	_, err := bounded(ctx, 4*f.cfg.timeout, func(ctx context.Context) (string, error) {
 		return f.rdb.Ping(ctx).Result()
 	}, nil)
 	return err

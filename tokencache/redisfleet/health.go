@@ -26,7 +26,7 @@ const failuresForOutage = 3
 //
 // A call that fails is not by itself an outage. The connection refused,
 // reset or closed under it is; a timeout is only when a probe (a PING on
-// another connection, within the same timeout) fails too, or when
+// another connection, within four call timeouts) fails too, or when
 // failuresForOutage calls in a row failed. A late reply from a Redis that
 // answers the probe is a missed call: the caller treats it as "no news" and
 // asks again, in shared mode.
