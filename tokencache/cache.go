@@ -362,22 +362,51 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 
 // obtain gets a new token: from the store when another cache already did
 // the work, else by refresh token, else by logging in. refused reports that
-// the provider refused the refresh token on the way.
+// the provider refused the refresh token on the way. With a shared store it
+// reads the store, takes the lock (or, with a HandoffLocker, the holder's
+// token as soon as it is saved), then reads the store again.
 func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refused bool, err error) {
 	log := c.cfg.logger
 	if c.cfg.store != nil {
-		if l, ok := c.cfg.store.(Locker); ok {
-			unlock, err := l.Lock(ctx, c.cfg.key)
-			if err != nil {
-				log.Warn("unikyc: token store lock unavailable; refreshing without it", "err", err)
-			} else {
-				defer unlock()
-			}
-		}
-		tok, stored := c.fromStore(ctx, prev)
+		tok, stored := c.fromStore(ctx, prev, nil)
 		if tok != nil {
 			c.storeHits.Add(1)
-			return tok, false, nil
+			return tok, false, nil // no lock to wait for
+		}
+		if l, ok := c.cfg.store.(Locker); ok {
+			var handed *auth.Token
+			var unlock func()
+			var err error
+			if h, ok := l.(HandoffLocker); ok {
+				handed, unlock, err = h.LockOrLoad(ctx, c.cfg.key, func(t *auth.Token) bool {
+					tok, _ := c.fromStore(ctx, prev, t)
+					return tok != nil
+				})
+			} else {
+				unlock, err = l.Lock(ctx, c.cfg.key)
+			}
+			switch {
+			case err != nil && prev != nil && prev.usable(c.cfg.clock.Now()):
+				// Another cache may hold a token we cannot reach: keep ours and
+				// try again after the backoff rather than without the lock.
+				log.Warn("unikyc: token store lock unavailable; keeping the current token", "err", err)
+				return nil, false, err
+			case err != nil:
+				log.Warn("unikyc: token store lock unavailable; refreshing without it", "err", err)
+			case handed != nil:
+				c.storeHits.Add(1)
+				return handed, false, nil
+			default:
+				defer unlock()
+				tok, again := c.fromStore(ctx, prev, nil)
+				if tok != nil {
+					c.storeHits.Add(1) // saved by the holder before us
+					return tok, false, nil
+				}
+				if again != nil {
+					stored = again
+				}
+			}
 		}
 		if (prev == nil || prev.tok == nil) && stored != nil {
 			// A cache that starts with nothing (a new process) refreshes
@@ -405,16 +434,20 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 	return tok, refused, nil
 }
 
-// fromStore returns the stored token when it can be handed out: not the
-// one being replaced, and further from expiry than the hard window (a
-// one-shot program uses it to its end; a long-lived cache refreshes it in
-// the background as its own). stored is what the store held, usable or
-// not, for its refresh token.
-func (c *Cache) fromStore(ctx context.Context, prev *entry) (tok, stored *auth.Token) {
-	tok, err := c.cfg.store.Load(ctx, c.cfg.key)
-	if err != nil {
-		c.cfg.logger.Warn("unikyc: could not load token from store", "err", err)
-		return nil, nil
+// fromStore returns the store's token when this cache should take it: not
+// the one it replaces (or that was rejected), and further from expiry than
+// the hard window (a one-shot program uses it to its end; a long-lived
+// cache refreshes it in the background as its own). With t it judges t (a
+// token handed over by the lock) instead of loading. stored is what the
+// store held, usable or not, for its refresh token.
+func (c *Cache) fromStore(ctx context.Context, prev *entry, t *auth.Token) (tok, stored *auth.Token) {
+	tok = t
+	if tok == nil {
+		var err error
+		if tok, err = c.cfg.store.Load(ctx, c.cfg.key); err != nil {
+			c.cfg.logger.Warn("unikyc: could not load token from store", "err", err)
+			return nil, nil
+		}
 	}
 	if tok == nil || tok.AccessToken == "" {
 		return nil, nil

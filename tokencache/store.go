@@ -25,6 +25,17 @@ type Locker interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
+// HandoffLocker is a Locker that can end a wait early: LockOrLoad returns,
+// whichever comes first, the lock (tok nil) or a token saved under key by
+// the holder that accept approves (unlock nil). A Cache uses it instead of
+// Lock when its store has it, so that the caches that lost the race take
+// the winner's token as soon as it is saved rather than when they next
+// look. accept is quick and safe to call from any goroutine.
+type HandoffLocker interface {
+	Locker
+	LockOrLoad(ctx context.Context, key string, accept func(*auth.Token) bool) (tok *auth.Token, unlock func(), err error)
+}
+
 // Key returns the store key for one account: the provider's name and a
 // hash of its base URL and principal (user name or key id). Never pass a
 // password or token as principal; it would be hashed, but it is not needed.

@@ -55,3 +55,39 @@ func TestCoolDownWithoutRedisIsLocal(t *testing.T) {
 	assert.True(t, c.Until(ctx).Equal(end))
 	assert.False(t, f.Stats().Shared)
 }
+
+// Rule: when a shared pause ends, one request of the whole fleet goes
+// first; the others wait for its answer (a second 429 pauses them all
+// again), then go.
+func TestCoolDownEndsWithOneProbe(t *testing.T) {
+	ctx := context.Background()
+	p := prefix(t)
+	clk := clock.NewFake(start)
+	a, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	b, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	ca, cb := a.CoolDown("acct"), b.CoolDown("acct")
+
+	end := start.Add(time.Minute)
+	ca.Extend(ctx, end)
+	assert.True(t, cb.Until(ctx).Equal(end))
+	clk.Advance(time.Minute)
+
+	assert.True(t, cb.Until(ctx).IsZero(), "the first to ask after the end goes: the probe")
+	hold := cb.Until(ctx)
+	assert.True(t, hold.After(clk.Now()), "everyone else, in any replica, waits for the probe's answer")
+	assert.True(t, ca.Until(ctx).Equal(hold))
+
+	// The probe was answered 429 again: the fleet pauses again, and the
+	// next end has its own probe.
+	again := clk.Now().Add(10 * time.Minute)
+	cb.Extend(ctx, again)
+	assert.True(t, ca.Until(ctx).Equal(again))
+	clk.Advance(10 * time.Minute)
+	assert.True(t, ca.Until(ctx).IsZero(), "A probes this time")
+	assert.True(t, cb.Until(ctx).After(clk.Now()))
+
+	// The probe went through: once its hold passes, everyone goes.
+	clk.Advance(hold.Sub(start.Add(time.Minute)))
+	assert.True(t, ca.Until(ctx).IsZero())
+	assert.True(t, cb.Until(ctx).IsZero())
+}

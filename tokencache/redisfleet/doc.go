@@ -1,13 +1,13 @@
 // Package redisfleet is unikyc's fleet mode: many replicas of a service share
 // one provider account through Redis and behave like one client.
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"}) // or any redis.UniversalClient
+//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs}) // one node, Sentinel or Cluster
 //	fleet, err := redisfleet.New(rdb, redisfleet.WithEncryptionKey(key), redisfleet.WithReplicas(5))
 //	...
 //	c, err := compliancely.New(cfg, fleet.Options("compliancely:"+cfg.Username, compliancely.DefaultRate, 1)...)
 //
 // A [Fleet] gives four things, each a plug for an interface the rest of
-// unikyc already takes:
+// unikyc already takes; [Fleet.Options] bundles them as providers.Options.
 //
 //   - [Fleet.Store]: a tokencache.Store in Redis. Tokens are bearer secrets:
 //     with [WithEncryptionKey] they are sealed with AES-256-GCM (random nonce,
@@ -16,53 +16,76 @@
 //     anyone who can read Redis; New logs that once at Warn. Each entry lives
 //     until the later of the token's expiry and its refresh token's expiry
 //     (no TTL when neither is known).
-//   - the refresh lock: the Store is also a tokencache.Locker. The token cache
-//     takes the lock (github.com/bsm/redislock) around every login and refresh
-//     and reads the store again once it holds it, so the replicas that lost
-//     the race take the winner's token instead of logging in. The lock's TTL
-//     ([WithLockTTL], default 30 s) is renewed while it is held, so a long
-//     login keeps it and a crashed holder frees it within one TTL. Waiting for
-//     the lock honours the caller's context.
+//   - the refresh lock: the Store is also a tokencache.HandoffLocker. The
+//     token cache reads the store, then waits for the lock, then reads the
+//     store again; while it waits, the winner's save reaches it at once: the
+//     save publishes the sealed token on the lock's channel (Redis pub/sub),
+//     and every look at the lock reads the token in the same script, at
+//     jittered intervals from 10 ms growing to 200 ms. Twenty replicas
+//     starting cold all hold the token a few milliseconds after the winner
+//     saved it, with one login. The lock's TTL ([WithLockTTL], default 30 s)
+//     is renewed while it is held, so a long login keeps it and a crashed
+//     holder frees it within one TTL; unlocking wakes the waiters. Waiting
+//     honours the caller's context.
 //   - [Fleet.Limiter]: a providers.Limiter on a GCRA limiter in Redis
 //     (github.com/go-redis/redis_rate/v10), so the fleet together stays under
-//     the provider's limit. The GCRA runs on Redis's clock (one clock for the
-//     whole fleet); the waits run on the injected clock. Per process, one
-//     waiter at a time asks Redis; the others queue behind it. When the wait
-//     Redis announces would outlast ctx's deadline, Wait returns at once with
-//     an error wrapping context.DeadlineExceeded.
-//   - [Fleet.CoolDown]: the pause after a 429, shared: one replica's 429 pauses
-//     every replica until it ends.
+//     the provider's limit. The GCRA runs on Redis's clock; the waits run on
+//     the injected clock. Per process, one waiter at a time asks Redis. When
+//     the wait Redis announces would outlast ctx's deadline, Wait returns at
+//     once with an error wrapping context.DeadlineExceeded. (With the
+//     pipeline v2 API it becomes a sliding log per declared budget: see
+//     budget.go.)
+//   - [Fleet.CoolDown]: the pause after a 429, shared: one replica's 429
+//     pauses every replica, and when the pause ends one request of the whole
+//     fleet goes first; the others see the pause last 2 s more, long enough
+//     for that probe's 429 (if it gets one) to pause them all again.
 //
-// Cost: in shared mode each request attempt makes two Redis round trips
-// (the GCRA and the cool-down); each login or refresh adds the lock, a read
-// and a write. The hot path of the token cache does not touch Redis. Slots
-// go to whichever replica asks first, so a fleet shares the rate but not
-// necessarily evenly.
-//
-// [Fleet.Options] bundles the store, the limiter and the cool-down as
-// providers.Options for any provider's New.
+// Cost: each request attempt makes two Redis round trips (its budget's
+// admission and the cool-down); each login or refresh adds a read, the lock
+// script (once, or once per poll for the replicas that wait), a
+// subscription for the waiters, and the save. The token cache's hot path
+// does not touch Redis. Slots go to whichever replica asks first.
 //
 // # When Redis fails
 //
-// Every Redis call has a short timeout ([WithTimeout], default 250 ms). When
-// one fails (Redis down, unreachable or slow), the Fleet switches to local
-// mode: an in-memory store and lock, a local limiter at this replica's share
-// of the limit (limit / [WithReplicas]), a local cool-down. It logs the switch
-// once at Warn, not once per request, and keeps serving: a request never
-// fails only because Redis did. In local mode it tries Redis again at most
-// once per probe interval ([WithProbeInterval], default 5 s, on the injected
-// clock), with the real call that needed it; when Redis answers, it logs that
-// once at Info and is back in shared mode. While it is in local mode each
-// replica logs in or refreshes on its own when its token runs out, and the
-// replicas' limits add up to the fleet's only if [WithReplicas] is right.
+// Every Redis call has a short timeout ([WithTimeout], default 250 ms), kept
+// even while go-redis dials a server that never answers. A failed call is
+// not yet an outage. The Fleet switches to local mode only on a confirmed
+// one: the connection refused, reset or closed; a timeout followed by a
+// failed probe (one PING on another connection, within four call
+// timeouts, shared by the calls that failed together); or three failed calls in a
+// row. One late reply from a Redis that answers the probe is counted
+// (Stats.LateReplies) and asked again: a replica waiting for another's lock
+// keeps waiting and reads the token again; a save, an unlock or a
+// cool-down's Extend is sent once more.
 //
-// # Keys
+// Local mode is an in-memory store (holding every token this replica saw in
+// Redis, so the other caches of the process keep the fleet's token), a lock
+// within the process (per-replica single flight), a local limiter at this
+// replica's share of the limit (limit / [WithReplicas], emptied at the
+// switch so it never bursts) and a local cool-down. The switch is logged
+// once at Warn, not once per request, and a request never fails only
+// because Redis did. Redis is tried again at most once per probe interval
+// ([WithProbeInterval], default 5 s, on the injected clock) with the real
+// call that needed it; when it answers, the Fleet logs that once at Info
+// and is back in shared mode. A replica that was waiting for another's
+// lock when Redis went away, with no token from it, gets
+// [ErrOutageWhileWaiting]; a token cache that still holds a valid token
+// keeps it and tries again after its backoff rather than log in at once.
+// While in local mode each replica logs in or refreshes on its own when its
+// token runs out, and the replicas' budgets add up to the fleet's only if
+// [WithReplicas] is right.
 //
-// Every key starts with the prefix ([WithPrefix], default "unikyc:fleet:"):
-// token:<store key> and lock:<store key>, where the store key comes from
-// tokencache.Key (provider name and a hash of base URL and principal), and
-// limit:<hash> (under redis_rate's own "rate:" prefix) and cool:<hash>, where
-// <hash> is a SHA-256 of the name given to Limiter or CoolDown. No secret and
-// no account name appears in a key. Each key is single-slot, so Redis
-// Cluster works.
+// # Keys and Redis Cluster
+//
+// Every key is <prefix>{<account>}:<kind>, the prefix from [WithPrefix]
+// (default "unikyc:fleet:", no braces). For tokens, <account> is the token
+// cache's key (tokencache.Key: provider name and a hash of base URL and
+// principal) and the kinds are token, lock and saved (the pub/sub channel);
+// for budgets and the cool-down it is a SHA-256 prefix of the account name,
+// and the kinds are budget:<hash of the budget>, cool and probe. The braces
+// are a hash tag: all the keys of one account are in one Redis Cluster slot,
+// so each script (which touches several) runs on Cluster; the tests prove
+// it on a three-master cluster. No secret and no account name appears in a
+// key.
 package redisfleet

@@ -9,16 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/bsm/redislock"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/providers"
 )
 
 // Fleet connects one replica to the fleet's Redis. Make one per process
@@ -31,7 +29,6 @@ type Fleet struct {
 	aead  cipher.AEAD // nil: tokens stored in clear
 	h     *health
 	rate  *redis_rate.Limiter
-	locks *redislock.Client
 	store *Store
 }
 
@@ -57,7 +54,9 @@ func WithEncryptionKey(key []byte) Option {
 }
 
 // WithPrefix sets the prefix of every key (default "unikyc:fleet:"), for
-// instance to keep two environments apart in one Redis.
+// instance to keep two environments apart in one Redis. It must not
+// contain braces: the rest of each key holds the hash tag that keeps an
+// account's keys in one Redis Cluster slot.
 func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
 
 // WithLockTTL sets the refresh lock's TTL (default 30 s). The holder renews
@@ -104,7 +103,10 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Fleet, error) {
 	if cfg.lockTTL < 3*time.Millisecond {
 		cfg.lockTTL = 30 * time.Second
 	}
-	f := &Fleet{rdb: rdb, cfg: cfg, rate: redis_rate.NewLimiter(rdb), locks: redislock.New(rdb)}
+	if strings.ContainsAny(cfg.prefix, "{}") {
+		return nil, errors.New("redisfleet: key prefix must not contain braces")
+	}
+	f := &Fleet{rdb: rdb, cfg: cfg, rate: redis_rate.NewLimiter(rdb)}
 	if cfg.key != nil {
 		if len(cfg.key) != 32 {
 			return nil, fmt.Errorf("redisfleet: encryption key must be 32 bytes, got %d", len(cfg.key))
@@ -121,7 +123,7 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Fleet, error) {
 	} else {
 		cfg.logger.Warn("redisfleet: no encryption key; tokens are stored in Redis in clear text (use WithEncryptionKey)")
 	}
-	f.h = &health{clk: cfg.clock, probe: cfg.probe, log: cfg.logger}
+	f.h = &health{clk: cfg.clock, every: cfg.probe, log: cfg.logger, ping: f.ping}
 	f.store = newStore(f)
 	return f, nil
 }
@@ -130,31 +132,19 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Fleet, error) {
 // providers.WithStore (Options does).
 func (f *Fleet) Store() *Store { return f.store }
 
-// Options returns what a provider's New needs to join the fleet: the store,
-// a shared limiter of limit requests a second with burst, and a shared 429
-// cool-down, both named by account. account names the provider account the
-// fleet shares, e.g. "compliancely:" + username; it is hashed before it is
-// used in a key, but never pass a secret.
-func (f *Fleet) Options(account string, limit rate.Limit, burst int) []providers.Option {
-	return []providers.Option{
-		providers.WithStore(f.store),
-		providers.WithLimiter(f.Limiter(account, limit, burst)),
-		providers.WithCoolDown(f.CoolDown(account)),
-	}
-}
-
 // Stats tells what the Fleet's connection to Redis has been through.
 type Stats struct {
 	Shared       bool  // in shared mode now
 	Degradations int64 // switches to local mode
 	Recoveries   int64 // switches back to shared mode
-	RedisErrors  int64 // Redis calls that failed or timed out, each served locally
+	RedisErrors  int64 // Redis calls that failed or timed out
+	LateReplies  int64 // of those, calls Redis missed while it answered the probe: asked again, still shared
 }
 
 // Stats returns the Fleet's counters.
 func (f *Fleet) Stats() Stats {
 	return Stats{Shared: !f.h.down.Load(), Degradations: f.h.degradations.Load(),
-		Recoveries: f.h.recoveries.Load(), RedisErrors: f.h.errors.Load()}
+		Recoveries: f.h.recoveries.Load(), RedisErrors: f.h.errors.Load(), LateReplies: f.h.missed.Load()}
 }
 
 // String describes the Fleet without its key.
@@ -178,21 +168,49 @@ type result[T any] struct {
 	err error
 }
 
-// call runs op on Redis, bounded by the per-call timeout even when the
-// Redis client ignores its context (go-redis does while it dials and
-// greets a server that never answers): op runs on its own goroutine, which
-// is left to finish on its own when time is up; late, its value goes to
-// discard (when not nil), e.g. to release a lock nobody waits for.
-//
-// ok reports that Redis answered; err is then op's error for answers the
-// caller handles (redis.Nil, redislock.ErrNotObtained). ok false means
-// Redis failed (the Fleet is now in local mode) or was not tried because the
-// Fleet is in local mode; err is then ctx's error when ctx ended, else nil.
-func call[T any](f *Fleet, ctx context.Context, op func(ctx context.Context) (T, error), discard func(T)) (v T, ok bool, err error) {
+// status is how a Redis call ended.
+type status int
+
+const (
+	answered status = iota // Redis answered; err is its answer when it is one (redis.Nil, a script's error)
+	missed                 // Redis is up (it answered a probe) but gave this call no answer in time: ask again later
+	local                  // an outage is confirmed, now or before: serve locally
+	gaveUp                 // the caller's context ended; err is its error
+)
+
+// call runs op on Redis, bounded by the per-call timeout, and reports the
+// Fleet's health: see status. In local mode op runs only as the probe of
+// the probe interval; the other calls return local at once.
+func call[T any](f *Fleet, ctx context.Context, op func(ctx context.Context) (T, error), discard func(T)) (v T, st status, err error) {
 	if !f.h.useRedis() {
-		return v, false, ctx.Err()
+		if ctx.Err() != nil {
+			return v, gaveUp, ctx.Err()
+		}
+		return v, local, nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, f.cfg.timeout)
+	v, err = bounded(ctx, f.cfg.timeout, op, discard)
+	if err == nil || isAnswer(err) {
+		f.h.ok()
+		return v, answered, err
+	}
+	var zero T
+	if ctx.Err() != nil {
+		f.h.release() // the caller gave up: that says nothing about Redis
+		return zero, gaveUp, ctx.Err()
+	}
+	if f.h.fail(err) {
+		return zero, local, nil
+	}
+	return zero, missed, err
+}
+
+// bounded runs op within timeout even when the Redis client ignores its
+// context (go-redis does while it dials and greets a server that never
+// answers): op runs on its own goroutine, which is left to finish on its
+// own when time is up; late, its value goes to discard (when not nil),
+// e.g. to release a lock nobody waits for.
+func bounded[T any](ctx context.Context, timeout time.Duration, op func(ctx context.Context) (T, error), discard func(T)) (T, error) {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	var (
 		mu        sync.Mutex
 		abandoned bool
@@ -223,19 +241,43 @@ func call[T any](f *Fleet, ctx context.Context, op func(ctx context.Context) (T,
 		}
 		mu.Unlock()
 	}
-	if r.err == nil || errors.Is(r.err, redis.Nil) || errors.Is(r.err, redislock.ErrNotObtained) {
-		f.h.ok()
-		return r.v, true, r.err
-	}
-	if ctx.Err() != nil {
-		f.h.release() // the caller gave up: that says nothing about Redis
-		return v, false, ctx.Err()
-	}
-	f.h.fail(r.err)
-	return v, false, nil
+	return r.v, r.err
 }
 
-func (f *Fleet) key(kind, name string) string { return f.cfg.prefix + kind + ":" + name }
+// isAnswer reports an error that is Redis's answer, not its failure: a
+// missing key, or an error reply other than "not ready" ones.
+func isAnswer(err error) bool {
+	if errors.Is(err, redis.Nil) {
+		return true
+	}
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	for _, notReady := range []string{"LOADING", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "BUSY"} {
+		if strings.HasPrefix(re.Error(), notReady) {
+			return false
+		}
+	}
+	return true
+}
+
+// ping is the health probe: one PING, given four call timeouts (a Redis
+// that is gone refuses at once; one that is only slow, e.g. a new client's
+// first calls on a loaded machine, gets the time to say so).
+func (f *Fleet) ping(ctx context.Context) error {
+	_, err := bounded(ctx, 4*f.cfg.timeout, func(ctx context.Context) (string, error) {
+		return f.rdb.Ping(ctx).Result()
+	}, nil)
+	return err
+}
+
+// key names the Redis key of one kind (token, lock, cool, …) for an
+// account: prefix, then the account in braces, so that every key of one
+// account is in one Redis Cluster slot and a script may touch several.
+func (f *Fleet) key(account, kind string) string {
+	return f.cfg.prefix + "{" + account + "}:" + kind
+}
 
 // hashed names a limiter or cool-down without showing the name.
 func hashed(name string) string {

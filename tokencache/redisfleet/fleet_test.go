@@ -123,7 +123,7 @@ func TestFleetSharesCompliancelyAccount(t *testing.T) {
 	rdb := newClient(t, "")
 	var sealed int
 	for _, k := range keys(t, rdb, p) {
-		if strings.HasPrefix(k, p+"token:") {
+		if strings.HasSuffix(k, "}:token") {
 			raw, err := rdb.Get(context.Background(), k).Result()
 			require.NoError(t, err)
 			assert.NotContains(t, raw, tok.AccessToken)

@@ -4,15 +4,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/tokencache/redisfleet"
 )
 
@@ -115,3 +119,133 @@ func deadAddr(t testing.TB) string {
 
 // start is the fake clocks' first reading.
 var start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// proxy is a TCP proxy in front of a Redis. Hold makes the next chunk
+// Redis sends (on any connection) wait before it is passed on: one late
+// reply. OnReply sees every chunk once it was passed on to the client.
+type proxy struct {
+	addr    string
+	hold    atomic.Int64 // nanoseconds; taken by the next chunk
+	held    atomic.Int64 // chunks held so far
+	onReply atomic.Pointer[func([]byte)]
+}
+
+func newProxy(t testing.TB, upstream string) *proxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &proxy{addr: l.Addr().String()}
+	var (
+		mu     sync.Mutex
+		conns  []net.Conn
+		closed bool
+		wg     sync.WaitGroup
+	)
+	track := func(cs ...net.Conn) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if closed {
+			for _, c := range cs {
+				_ = c.Close()
+			}
+			return false
+		}
+		conns = append(conns, cs...)
+		return true
+	}
+	wg.Go(func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				_ = c.Close() // Redis is gone: so is the connection
+				continue
+			}
+			if !track(c, u) {
+				return
+			}
+			wg.Go(func() {
+				_, _ = io.Copy(u, c)
+				_ = u.Close()
+				_ = c.Close()
+			})
+			wg.Go(func() {
+				p.pipe(c, u)
+				_ = c.Close()
+				_ = u.Close()
+			})
+		}
+	})
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		closed = true
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return p
+}
+
+// Hold delays the next chunk from Redis by d.
+func (p *proxy) Hold(d time.Duration) { p.hold.Store(int64(d)) }
+
+func (p *proxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if d := p.hold.Swap(0); d > 0 {
+				p.held.Add(1)
+				time.Sleep(time.Duration(d)) // the late reply itself
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			if f := p.onReply.Load(); f != nil {
+				(*f)(buf[:n])
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// blockingLogin is a provider's login that the test lets answer: it counts
+// logins, reports each start on started, and answers when release closes.
+type blockingLogin struct {
+	n       atomic.Int64
+	started chan struct{}
+	release chan struct{}
+}
+
+func newBlockingLogin() *blockingLogin {
+	return &blockingLogin{started: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+func (l *blockingLogin) login(ctx context.Context) (*auth.Token, error) {
+	n := l.n.Add(1)
+	l.started <- struct{}{}
+	select {
+	case <-l.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &auth.Token{AccessToken: fmt.Sprintf("tok-%d", n), Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+// subscribed waits until n clients listen for saves of the store key.
+func subscribed(t testing.TB, rdb *redis.Client, p, key string, n int64) {
+	t.Helper()
+	ch := p + "{" + key + "}:saved"
+	require.Eventually(t, func() bool {
+		m, err := rdb.PubSubNumSub(context.Background(), ch).Result()
+		return err == nil && m[ch] >= n
+	}, 10*time.Second, time.Millisecond, "waiters subscribed")
+}

@@ -1,3 +1,5 @@
+//go:build !pipelinev2
+
 package redisfleet
 
 import (
@@ -50,7 +52,7 @@ func (f *Fleet) Limiter(name string, limit rate.Limit, burst int) providers.Limi
 	n := f.cfg.replicas
 	return &Limiter{
 		f:          f,
-		key:        f.key("limit", hashed(name)),
+		key:        f.key(hashed(name), "limit"),
 		limit:      redis_rate.Limit{Rate: 1, Burst: burst, Period: time.Duration(float64(time.Second) / float64(limit))},
 		gate:       make(chan struct{}, 1),
 		localRate:  limit / rate.Limit(n),
@@ -68,16 +70,21 @@ func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
 		return ctx.Err()
 	}
 	for {
-		res, ok, err := call(l.f, ctx, func(ctx context.Context) (*redis_rate.Result, error) {
+		res, st, err := call(l.f, ctx, func(ctx context.Context) (*redis_rate.Result, error) {
 			return l.f.rate.Allow(ctx, l.key, l.limit)
 		}, nil)
 		switch {
-		case !ok && err != nil:
+		case st == gaveUp:
 			<-l.gate
 			return err
-		case !ok:
+		case st == local:
 			<-l.gate
 			return l.localLimiter().Wait(ctx, p)
+		case st == missed:
+			continue
+		case err != nil:
+			<-l.gate
+			return err
 		case res.Allowed > 0:
 			<-l.gate
 			return nil
@@ -106,4 +113,17 @@ func (l *Limiter) localLimiter() *providers.RateLimiter {
 		}
 	}
 	return l.local
+}
+
+// Options returns what a provider's New needs to join the fleet: the store,
+// a shared limiter of limit requests a second with burst, and a shared 429
+// cool-down, both named by account. account names the provider account the
+// fleet shares, e.g. "compliancely:" + username; it is hashed before it is
+// used in a key, but never pass a secret.
+func (f *Fleet) Options(account string, limit rate.Limit, burst int) []providers.Option {
+	return []providers.Option{
+		providers.WithStore(f.store),
+		providers.WithLimiter(f.Limiter(account, limit, burst)),
+		providers.WithCoolDown(f.CoolDown(account)),
+	}
 }

@@ -54,7 +54,7 @@ func TestLimiterIsSharedAcrossReplicas(t *testing.T) {
 	// The key names a hash, not the account.
 	ks := keys(t, rdb, p)
 	require.Len(t, ks, 1)
-	assert.True(t, strings.HasPrefix(ks[0], "rate:"+p+"limit:"), ks[0])
+	assert.True(t, strings.HasPrefix(ks[0], "rate:"+p+"{"), ks[0])
 	assert.NotContains(t, ks[0], "api-user")
 	assert.True(t, a.Stats().Shared && a.Stats().RedisErrors == 0)
 }

@@ -84,6 +84,12 @@ func TestRedisKilledMidRun(t *testing.T) {
 
 	require.Eventually(t, atLeast(50), 10*time.Second, time.Millisecond, "shared mode serves")
 	require.True(t, allShared(true)())
+	// Every replica holds the fleet's token before Redis goes: a replica
+	// still waiting for the lock is another test's case.
+	for i, c := range clients {
+		_, err := c.TokenSource().Token(ctx)
+		require.NoError(t, err, "replica %d", i)
+	}
 
 	require.NoError(t, own.Stop())
 	require.Eventually(t, allShared(false), 10*time.Second, time.Millisecond, "every replica notices")

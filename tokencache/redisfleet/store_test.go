@@ -47,7 +47,7 @@ func TestStoreRoundTripEncryptedAtRest(t *testing.T) {
 
 	// The raw value in Redis shows neither secret, and no key name does.
 	ks := keys(t, rdb, p)
-	require.Equal(t, []string{p + "token:" + key}, ks)
+	require.Equal(t, []string{p + "{" + key + "}:token"}, ks)
 	raw, err := rdb.Get(ctx, ks[0]).Bytes()
 	require.NoError(t, err)
 	for _, secret := range []string{access, refresh, "access-secret", "refresh-secret", "Bearer"} {
@@ -76,7 +76,7 @@ func TestStoreRoundTripEncryptedAtRest(t *testing.T) {
 	// The value is bound to its key: copied under another account's key it
 	// does not decrypt.
 	other := tokencache.Key("compliancely", "https://app1.compliancely.com", "someone-else")
-	require.NoError(t, rdb.Set(ctx, p+"token:"+other, raw, time.Minute).Err())
+	require.NoError(t, rdb.Set(ctx, p+"{"+other+"}:token", raw, time.Minute).Err())
 	_, err = f.Store().Load(ctx, other)
 	require.Error(t, err)
 
@@ -94,7 +94,7 @@ func TestStoreWithoutKeyIsClearTextAndWarnsOnce(t *testing.T) {
 	require.NoError(t, f.Store().Save(ctx, key, sampleToken(time.Now())))
 	require.NoError(t, f.Store().Save(ctx, key, sampleToken(time.Now())))
 
-	raw, err := rdb.Get(ctx, p+"token:"+key).Result()
+	raw, err := rdb.Get(ctx, p+"{"+key+"}:token").Result()
 	require.NoError(t, err)
 	assert.Contains(t, raw, access, "documented: without a key tokens are stored in clear")
 	assert.Equal(t, 1, strings.Count(log.String(), "clear text"), log.String())
@@ -119,19 +119,19 @@ func TestStoreTTLAndMissing(t *testing.T) {
 	// Without a refresh token the entry lives as long as the access token,
 	// counted on the injected clock.
 	require.NoError(t, f.Store().Save(ctx, "k1", &auth.Token{AccessToken: "a", Expiry: start.Add(15 * time.Minute)}))
-	ttl, err := rdb.PTTL(ctx, p+"token:k1").Result()
+	ttl, err := rdb.PTTL(ctx, p+"{k1}:token").Result()
 	require.NoError(t, err)
 	assert.InDelta(t, (15 * time.Minute).Seconds(), ttl.Seconds(), 5)
 
 	// Unknown expiry: kept until overwritten.
 	require.NoError(t, f.Store().Save(ctx, "k2", &auth.Token{AccessToken: "b"}))
-	ttl, err = rdb.PTTL(ctx, p+"token:k2").Result()
+	ttl, err = rdb.PTTL(ctx, p+"{k2}:token").Result()
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(-1), ttl)
 
 	// Already expired: not shared.
 	require.NoError(t, f.Store().Save(ctx, "k3", &auth.Token{AccessToken: "c", Expiry: start.Add(-time.Second)}))
-	n, err := rdb.Exists(ctx, p+"token:k3").Result()
+	n, err := rdb.Exists(ctx, p+"{k3}:token").Result()
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }
@@ -187,13 +187,13 @@ func TestLockIsRenewedWhileHeld(t *testing.T) {
 	began := time.Now()
 	// The lock's key outlives several TTLs because the holder renews it.
 	require.Eventually(t, func() bool {
-		n, err := rdb.Exists(ctx, p+"lock:acct").Result()
+		n, err := rdb.Exists(ctx, p+"{acct}:lock").Result()
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n, "the held lock expired")
 		return time.Since(began) > 4*ttl
 	}, 5*time.Second, 10*time.Millisecond)
 	unlock()
-	n, err := rdb.Exists(ctx, p+"lock:acct").Result()
+	n, err := rdb.Exists(ctx, p+"{acct}:lock").Result()
 	require.NoError(t, err)
 	assert.Zero(t, n, "unlock releases the key")
 }

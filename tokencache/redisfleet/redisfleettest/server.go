@@ -40,8 +40,9 @@ const readyTimeout = 10 * time.Second
 
 // Server is a Redis for tests.
 type Server struct {
-	kind string
-	addr string
+	kind  string
+	addr  string
+	extra []string // more redis-server arguments (cluster mode)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -139,8 +140,9 @@ func (s *Server) Close() {
 // accepts connections. Called with s.mu held, or before s is shared.
 func (s *Server) startProcess(path string) error {
 	_, port, _ := net.SplitHostPort(s.addr)
-	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--protected-mode", "yes", "--daemonize", "no", "--loglevel", "notice")
+	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--protected-mode", "yes", "--daemonize", "no", "--loglevel", "notice"}, s.extra...)
+	cmd := exec.Command(path, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
