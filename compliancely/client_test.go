@@ -66,7 +66,7 @@ func TestRefreshAnswerShapes(t *testing.T) {
 		"access/refresh with expiry": compliancelytest.AccessRefreshWithExpiry,
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := loggedIn(t, compliancelytest.WithRefreshAnswer(a), compliancelytest.WithLifetimes(30*time.Minute, 2*time.Hour))
+			e := loggedIn(t, compliancelytest.WithRefreshAnswer(a), compliancelytest.WithTokenLifetime(30*time.Minute), compliancelytest.WithRefreshLifetime(2*time.Hour))
 			e.clk.Advance(31 * time.Minute)
 			require.NoError(t, e.call(createSub(e.c)))
 			assert.Equal(t, calls{Logins: 1, Refreshes: 1, API: 2}, e.calls())
@@ -79,8 +79,20 @@ func TestRefreshAnswerShapes(t *testing.T) {
 	}
 }
 
-func TestValidateToken(t *testing.T) {
+// Rule: Simple JWT's verify view answers a valid token with 200 {}; a 2xx
+// without a verdict field means valid.
+func TestValidateTokenStockVerify(t *testing.T) {
 	e := setup(t, nil)
+	var st *compliancely.TokenStatus
+	require.NoError(t, e.call(func(ctx context.Context) (err error) { st, err = e.c.ValidateToken(ctx); return }))
+	assert.True(t, st.Valid)
+	assert.Equal(t, "valid", st.Status)
+	assert.Equal(t, 1, e.srv.Validations())
+	assert.Zero(t, e.srv.Refreshes(), "a good token is kept")
+}
+
+func TestValidateToken(t *testing.T) {
+	e := setup(t, []compliancelytest.Option{compliancelytest.WithValidateAnswer(compliancelytest.StatusAnswer)})
 	var st *compliancely.TokenStatus
 	require.NoError(t, e.call(func(ctx context.Context) (err error) { st, err = e.c.ValidateToken(ctx); return }))
 	assert.True(t, st.Valid)
@@ -141,9 +153,9 @@ func TestNoSecretsLeak(t *testing.T) {
 	defer cancel()
 	errs = append(errs, e.call(func(context.Context) error { return createSub(e.c)(short) }))
 	e.clk.Advance(11 * time.Minute)
-	e.srv.RevokeAllTokens() // refused refresh, login again
+	e.srv.RevokeTokens() // refused refresh, login again
 	require.NoError(t, e.call(createSub(e.c)))
-	e.srv.RevokeAllTokens()
+	e.srv.RevokeTokens()
 	e.srv.SetPassword(compliancelytest.Username, "changed") // login refused
 	errs = append(errs, e.call(createSub(e.c)))
 	_, verr := e.c.CreateSubmission(context.Background(), &compliancely.SubmissionRequest{TIN: "123456789", Name: "a,b"})

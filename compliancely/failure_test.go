@@ -85,7 +85,7 @@ func TestRuleRefreshRefusedLogsInAgain(t *testing.T) {
 		name  string
 		setup func(*env)
 	}{
-		{"401 revoked refresh token", func(e *env) { e.srv.RevokeAllTokens() }},
+		{"401 revoked refresh token", func(e *env) { e.srv.RevokeTokens() }},
 		{"400", func(e *env) {
 			e.srv.RevokeAccessTokens()
 			e.srv.FailNext(refreshPath, 1, http.StatusBadRequest, tokenNotValid)
@@ -158,7 +158,7 @@ func TestRuleInvalidCredentialsNeverRetried(t *testing.T) {
 func TestRuleReloginFailureSurfaces(t *testing.T) {
 	t.Run("invalid credentials", func(t *testing.T) {
 		e := loggedIn(t)
-		e.srv.RevokeAllTokens()
+		e.srv.RevokeTokens()
 		e.srv.SetPassword(compliancelytest.Username, "rotated-by-an-admin")
 
 		err := e.call(createSub(e.c))
@@ -173,7 +173,7 @@ func TestRuleReloginFailureSurfaces(t *testing.T) {
 	})
 	t.Run("other failure", func(t *testing.T) {
 		e := loggedIn(t)
-		e.srv.RevokeAllTokens()
+		e.srv.RevokeTokens()
 		e.srv.FailNext(loginPath, 1, http.StatusBadRequest, []byte(`{"detail":"Account locked pending review.","code":"account_locked"}`))
 
 		err := e.call(createSub(e.c))

@@ -45,7 +45,7 @@ func TestFaults(t *testing.T) {
 	rows = append(rows,
 		cpRow{
 			Name:   "token with no exp and no lifetime field (documented hour)",
-			Server: []compliancelytest.Option{compliancelytest.WithLifetimes(0, compliancely.RefreshLifetime)},
+			Server: []compliancelytest.Option{compliancelytest.WithTokenLifetime(0), compliancelytest.WithRefreshLifetime(compliancely.RefreshLifetime)},
 			Act: func(e *cpEnv) error {
 				require.NoError(e.T, e.Call())
 				tok, err := e.Client.TokenSource().Token(context.Background())
@@ -64,7 +64,7 @@ func TestFaults(t *testing.T) {
 			Name: "revoked refresh token (refused once, then one login)",
 			Arrange: func(e *cpEnv) {
 				require.NoError(e.T, e.Call())
-				e.Fake.RevokeAllTokens()
+				e.Fake.RevokeTokens()
 			},
 			Assert: func(t *testing.T, e *cpEnv, err error) {
 				require.NoError(t, err)

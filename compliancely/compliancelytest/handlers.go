@@ -1,10 +1,10 @@
 package compliancelytest
 
 import (
-	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -34,41 +34,69 @@ var (
 	errNotFound     = detail{"Not found.", "not_found"}
 )
 
+// errorBody is the body of an injected fault: Compliancely's throttled
+// answer for a 429, a DRF detail otherwise.
+func errorBody(status int) []byte {
+	if status == http.StatusTooManyRequests {
+		return throttledBody
+	}
+	b, _ := json.Marshal(detail{Detail: "injected fault"})
+	return b
+}
+
+// djangoNotFound is Django's own 404 page (DEBUG off): what a path without
+// its trailing slash, or any unrouted path, gets.
+const djangoNotFound = `<!doctype html>
+<html lang="en">
+<head>
+  <title>Not Found</title>
+</head>
+<body>
+  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>
+</body>
+</html>
+`
+
+// routes matches paths exactly, as Django's URL patterns do: every path
+// ends in "/", and the same path without it is a 404 (a POST is never
+// redirected to the slash form).
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	for _, p := range []string{"/api/v2/token/", "/api/v2/token/create", "/api/v2/token/create/"} {
-		mux.HandleFunc(p, s.post(s.login))
-	}
-	for _, p := range []string{"/api/v2/token/refresh/", "/api/v2/token/refresh"} {
-		mux.HandleFunc(p, s.post(s.refresh))
-	}
-	for _, p := range []string{"/api/v2/token/validate/", "/api/v2/token/validate"} {
-		mux.HandleFunc(p, s.post(s.validate))
-	}
-	mux.HandleFunc("POST /api/v2/submissions/", s.api(s.createSubmission))
-	mux.HandleFunc("GET /api/v2/submissions/{id}/", s.api(s.getSubmission))
-	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		s.reject(w, r, http.StatusGone, detail{"API v1 and Basic authentication were retired on 31 May 2026; use API v2.", "gone"})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == compliancely.DefaultLoginPath || p == compliancely.AltLoginPath:
+			s.post(s.login)(w, r)
+		case p == compliancely.DefaultRefreshPath:
+			s.post(s.refresh)(w, r)
+		case p == compliancely.DefaultValidatePath:
+			s.post(s.validate)(w, r)
+		case p == compliancely.SubmissionsPath && r.Method == http.MethodPost:
+			s.api(s.createSubmission)(w, r)
+		case strings.HasPrefix(p, compliancely.SubmissionsPath) && strings.HasSuffix(p, "/") && r.Method == http.MethodGet:
+			id := strings.TrimSuffix(strings.TrimPrefix(p, compliancely.SubmissionsPath), "/")
+			if id == "" || strings.Contains(id, "/") {
+				s.notFound(w)
+				return
+			}
+			s.api(func(w http.ResponseWriter, r *http.Request, account string) { s.getSubmission(w, r, account, id) })(w, r)
+		case strings.HasPrefix(p, "/api/v1/"):
+			s.reject(w, r, http.StatusGone, detail{"API v1 and Basic authentication were retired on 31 May 2026; use API v2.", "gone"})
+		default:
+			s.notFound(w)
+		}
 	})
-	return mux
 }
 
-// accountKey carries the account a request names up to the Hit record.
-type accountKey struct{}
-
-func withAccount(ctx context.Context, p *string) context.Context {
-	return context.WithValue(ctx, accountKey{}, p)
-}
-
-func setAccount(r *http.Request, account string) {
-	if p, ok := r.Context().Value(accountKey{}).(*string); ok {
-		*p = account
-	}
+func (s *Server) notFound(w http.ResponseWriter) {
+	s.kit.Counts.Inc(fakekit.CountRejected)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = io.WriteString(w, djangoNotFound)
 }
 
 // reject answers a refusal by the fake's own rules.
 func (s *Server) reject(w http.ResponseWriter, _ *http.Request, status int, body any) {
-	s.kit.Counts.Inc("rejected")
+	s.kit.Counts.Inc(fakekit.CountRejected)
 	fakekit.WriteJSON(w, status, body)
 }
 
@@ -76,7 +104,7 @@ func (s *Server) reject(w http.ResponseWriter, _ *http.Request, status int, body
 // true when the account is over it. Requests naming no account count
 // against the caller's address.
 func (s *Server) throttled(w http.ResponseWriter, r *http.Request, account string) bool {
-	setAccount(r, account)
+	fakekit.SetAccount(r, account)
 	if s.window == nil {
 		return false
 	}
@@ -85,11 +113,16 @@ func (s *Server) throttled(w http.ResponseWriter, r *http.Request, account strin
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		key = "addr:" + host
 	}
-	if ok, _ := s.window.Allow(key); ok {
+	ok, wait := s.window.Allow(key)
+	if ok {
 		return false
 	}
-	s.kit.Counts.Inc("ratelimited")
-	s.kit.Counts.Inc("rejected")
+	s.kit.Counts.Inc(fakekit.CountRateLimited)
+	s.kit.Counts.Inc(fakekit.CountRejected)
+	// (I) Retry-After says when the fake accepts the key again: DRF sends
+	// the wait until a slot frees; past the limit Compliancely refuses for
+	// its 10-minute penalty, so that is the wait.
+	fakekit.SetRetryAfter(w.Header(), "", wait)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusTooManyRequests)
 	_, _ = w.Write(throttledBody)
@@ -165,7 +198,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, body map[string]s
 		s.reject(w, r, http.StatusUnauthorized, errNoAccount)
 		return
 	}
-	s.kit.Counts.Inc("logins")
+	s.kit.Counts.Inc(fakekit.CountLogins)
 	access, refresh := s.issue(user)
 	fakekit.WriteJSON(w, http.StatusOK, map[string]any{
 		"access": access, "access_expiry_seconds": int64(s.accessLife / time.Second),
@@ -174,7 +207,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, body map[string]s
 }
 
 func (s *Server) issue(user string) (access, refresh string) {
-	return s.kit.Tokens.Issue(user, "access", s.accessLife), s.kit.Tokens.Issue(user, "refresh", s.refreshLife)
+	return s.kit.Tokens.Issue(user, fakekit.KindAccess, s.accessLife), s.kit.Tokens.Issue(user, fakekit.KindRefresh, s.refreshLife)
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string]string) {
@@ -189,7 +222,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string
 	}
 	// Rotation: the old refresh token is refused from now on.
 	s.kit.Tokens.Revoke(old)
-	s.kit.Counts.Inc("refreshes")
+	s.kit.Counts.Inc(fakekit.CountRefreshes)
 	access, refresh := s.issue(user)
 	names := [2]string{"new_access_token", "new_refresh_token"}
 	if s.refreshAnswer == AccessRefresh || s.refreshAnswer == AccessRefreshWithExpiry {
@@ -204,19 +237,28 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string
 }
 
 // validate reports on the token in the body; like Simple JWT's verify
-// view it needs no Authorization header.
+// view it needs no Authorization header. By default it is that view:
+// 200 {} for a valid token, 401 token_not_valid otherwise.
 func (s *Server) validate(w http.ResponseWriter, r *http.Request, body map[string]string) {
 	tok := body["token"]
-	kind := "access"
+	kind := fakekit.KindAccess
 	user, err := s.kit.Tokens.Check(tok, kind)
 	if errors.Is(err, fakekit.ErrWrongKind) {
-		kind = "refresh"
+		kind = fakekit.KindRefresh
 		user, err = s.kit.Tokens.Check(tok, kind)
 	}
 	if s.throttled(w, r, user) || !s.required(w, r, body, "token") {
 		return
 	}
 	s.kit.Counts.Inc("validations")
+	if s.validateAnswer == VerifyAnswer {
+		if err != nil {
+			s.reject(w, r, http.StatusUnauthorized, errTokenInvalid)
+			return
+		}
+		fakekit.WriteJSON(w, http.StatusOK, struct{}{})
+		return
+	}
 	answer := map[string]any{"valid": err == nil, "token_type": kind, "remaining_seconds": 0}
 	switch {
 	case err == nil:
@@ -298,8 +340,8 @@ func (s *Server) createSubmission(w http.ResponseWriter, r *http.Request, accoun
 	fakekit.WriteJSON(w, http.StatusCreated, sub)
 }
 
-func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, account string) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, account, rawID string) {
+	id, err := strconv.ParseInt(rawID, 10, 64)
 	s.mu.Lock()
 	sub, ok := s.subs[id]
 	s.mu.Unlock()

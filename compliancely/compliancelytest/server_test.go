@@ -77,7 +77,7 @@ func (f *fake) login() (access, refresh string) {
 func TestLoginRules(t *testing.T) {
 	f := newFake(t)
 	f.login()
-	st, out := f.post("/api/v2/token/create", map[string]string{"username": compliancelytest.Username, "password": "nope"})
+	st, out := f.post("/api/v2/token/create/", map[string]string{"username": compliancelytest.Username, "password": "nope"})
 	assert.Equal(t, http.StatusUnauthorized, st)
 	assert.Equal(t, "no_active_account", out["code"])
 	st, out = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username})
@@ -91,8 +91,21 @@ func TestLoginRules(t *testing.T) {
 	assert.Equal(t, http.StatusGone, st)
 	assert.Equal(t, 1, f.srv.Logins())
 	assert.Equal(t, 4, f.srv.Calls("/api/v2/token/"))
-	assert.Equal(t, 1, f.srv.Calls("/api/v2/token/create"))
+	assert.Equal(t, 1, f.srv.Calls("/api/v2/token/create/"))
 	assert.Equal(t, 5, f.srv.Rejected())
+}
+
+// Rule: Django routes the trailing-slash form only; a POST without it is a
+// 404 page, never a redirect and never a login.
+func TestPathsNeedTheTrailingSlash(t *testing.T) {
+	f := newFake(t)
+	creds := map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password}
+	for _, p := range []string{"/api/v2/token", "/api/v2/token/create", "/api/v2/token/refresh", "/api/v2/token/validate"} {
+		st, _, h := f.do(http.MethodPost, p, "application/json", creds, "")
+		assert.Equal(t, http.StatusNotFound, st, p)
+		assert.Contains(t, h.Get("Content-Type"), "text/html", p)
+	}
+	assert.Zero(t, f.srv.Logins())
 }
 
 func TestTokenLifetimesAndRotation(t *testing.T) {
@@ -122,8 +135,27 @@ func TestTokenLifetimesAndRotation(t *testing.T) {
 	assert.Equal(t, 2, f.srv.Refreshes())
 }
 
+// Rule: Simple JWT's verify view answers 200 {} for a valid token and 401
+// token_not_valid otherwise.
 func TestValidateEndpoint(t *testing.T) {
 	f := newFake(t)
+	access, refresh := f.login()
+	st, out := f.post("/api/v2/token/validate/", map[string]string{"token": access})
+	require.Equal(t, http.StatusOK, st)
+	assert.Empty(t, out)
+	st, _ = f.post("/api/v2/token/validate/", map[string]string{"token": refresh})
+	assert.Equal(t, http.StatusOK, st, "verify accepts any valid token")
+	f.srv.ExpireAccessTokens()
+	st, out = f.post("/api/v2/token/validate/", map[string]string{"token": access})
+	assert.Equal(t, http.StatusUnauthorized, st)
+	assert.Equal(t, "token_not_valid", out["code"])
+	st, _ = f.post("/api/v2/token/validate/", map[string]string{"token": "garbage"})
+	assert.Equal(t, http.StatusUnauthorized, st)
+	assert.Equal(t, 4, f.srv.Validations())
+}
+
+func TestValidateStatusAnswer(t *testing.T) {
+	f := newFake(t, compliancelytest.WithValidateAnswer(compliancelytest.StatusAnswer))
 	access, _ := f.login()
 	f.clk.Advance(10 * time.Minute)
 	st, out := f.post("/api/v2/token/validate/", map[string]string{"token": access})
@@ -152,7 +184,7 @@ func TestRateLimitWindow(t *testing.T) {
 	st, out, h := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
 	assert.Equal(t, http.StatusTooManyRequests, st)
 	assert.Equal(t, map[string]any{"detail": compliancelytest.ThrottledDetail}, out)
-	assert.Empty(t, h.Get("Retry-After"))
+	assert.Equal(t, "600", h.Get("Retry-After"), "the fake's own 429 says when it accepts again")
 
 	f.clk.Advance(9*time.Minute + 59*time.Second)
 	st, _, _ = f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
@@ -173,6 +205,24 @@ func TestRateLimitWindow(t *testing.T) {
 	st, _ = g.post("/api/v2/token/", map[string]string{"username": "b", "password": "pb"})
 	assert.Equal(t, http.StatusOK, st)
 	assert.Equal(t, "a", g.srv.Config().Username)
+}
+
+// Rule: DRF's window counts both ends, so a request exactly one window
+// after the first of ten is refused.
+func TestRateLimitCountsBothEnds(t *testing.T) {
+	f := newFake(t, compliancelytest.WithRateLimit(10, time.Minute, 0))
+	for range 10 {
+		st, _ := f.post("/api/v2/token/validate/", map[string]string{"token": "x"})
+		require.Equal(t, http.StatusUnauthorized, st)
+		f.clk.Advance(6 * time.Second)
+	}
+	st, _, h := f.do(http.MethodPost, "/api/v2/token/validate/", "application/json", map[string]string{"token": "x"}, "")
+	assert.Equal(t, http.StatusTooManyRequests, st, "paced at exactly 10 a minute")
+	assert.Equal(t, "1", h.Get("Retry-After"))
+	f.clk.Advance(time.Millisecond)
+	st, _ = f.post("/api/v2/token/validate/", map[string]string{"token": "x"})
+	assert.Equal(t, http.StatusUnauthorized, st)
+	assert.Equal(t, 11, f.srv.MaxRequestsIn("", time.Minute))
 }
 
 func TestSubmissionRules(t *testing.T) {
