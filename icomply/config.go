@@ -49,13 +49,21 @@ type Config struct {
 	// in APIKeyHeader (default DefaultAPIKeyHeader).
 	APIKey       auth.Secret
 	APIKeyHeader string
+
+	// NaturalPersonPath is the path GetNaturalPerson appends an entity ID
+	// to (default NaturalPersonPath). iComply's documentation names
+	// /api/v2/entities/natural-persons/{id} in its heading and
+	// /api/v2/natural-persons/{id} in its sample (AltNaturalPersonPath);
+	// set this if your account answers the other one.
+	NaturalPersonPath string
 }
 
 // Client calls the iComply API. It is safe for concurrent use; Close it
 // when done to stop background token refreshes.
 type Client struct {
 	*providers.Conn
-	apiKey bool
+	apiKey     bool
+	personPath string
 }
 
 // New returns a Client for cfg. A bad cfg returns a *providers.ValidationError
@@ -88,7 +96,23 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Conn: conn, apiKey: apiKey}, nil
+	personPath, err := naturalPersonPath(cfg.NaturalPersonPath)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Conn: conn, apiKey: apiKey, personPath: personPath}, nil
+}
+
+// naturalPersonPath checks Config.NaturalPersonPath: an absolute path that
+// ends in "/", without query or fragment.
+func naturalPersonPath(p string) (string, error) {
+	if p == "" {
+		return NaturalPersonPath, nil
+	}
+	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?#") {
+		return "", providers.Invalid("NaturalPersonPath", "must be an absolute path ending in / without query or fragment")
+	}
+	return p, nil
 }
 
 // login returns the Spec.Login for a username and password.
