@@ -103,7 +103,7 @@ func ExampleClient_rotation() {
 	_, _ = c.CreateSubmission(ctx, sub) // logs in
 	clk.Advance(61 * time.Minute)       // the access token expired
 	_, _ = c.CreateSubmission(ctx, sub) // refreshes
-	srv.RevokeTokens()               // both tokens refused
+	srv.RevokeTokens()                  // both tokens refused
 	_, err = c.CreateSubmission(ctx, sub)
 	fmt.Println(err, "logins:", srv.Logins(), "refreshes:", srv.Refreshes())
 	// Output: <nil> logins: 2 refreshes: 1

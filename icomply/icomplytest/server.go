@@ -156,4 +156,3 @@ func (s *Server) personPath() string {
 // RejectedExpired counts requests refused with 401 because their token
 // had expired.
 func (s *Server) RejectedExpired() int { return s.kit.Counts.Get("expired") }
-
