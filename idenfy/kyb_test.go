@@ -45,7 +45,9 @@ func TestCreateKYBTokenRejectsEachRuleBeforeSending(t *testing.T) {
 		{"tag 33 chars", func(p *idenfy.CreateKYBTokenParams) { p.Tags = []string{strings.Repeat("t", 33)} }, "tags[0]"},
 		{"tag with comma", func(p *idenfy.CreateKYBTokenParams) { p.Tags = []string{"a", "b", "c,d"} }, "tags[2]"},
 		{"scanRef empty", func(p *idenfy.CreateKYBTokenParams) { p.ScanRefs = idenfy.Value([]string{""}) }, "scanRefs[0]"},
-		{"scanRef 41 chars", func(p *idenfy.CreateKYBTokenParams) { p.ScanRefs = idenfy.Value([]string{"ok", strings.Repeat("s", 41)}) }, "scanRefs[1]"},
+		{"scanRef 41 chars", func(p *idenfy.CreateKYBTokenParams) {
+			p.ScanRefs = idenfy.Value([]string{"ok", strings.Repeat("s", 41)})
+		}, "scanRefs[1]"},
 		{"scanRef with comma", func(p *idenfy.CreateKYBTokenParams) { p.ScanRefs = idenfy.Value([]string{"a,b"}) }, "scanRefs[0]"},
 	}
 	for _, tt := range tests {
