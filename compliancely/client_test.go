@@ -109,29 +109,58 @@ func TestValidateToken(t *testing.T) {
 	assert.Equal(t, 2, e.srv.Calls(compliancely.DefaultValidatePath))
 }
 
-func TestSubmissions(t *testing.T) {
+// Rule: the documented v2 call is POST /api/v2/taxexempt/; its answer is
+// unwrapped from {success_message, data, success} and its errors
+// {"errors":[{"code","message"}]} decode to field names and a message.
+func TestTaxExempt(t *testing.T) {
 	e := setup(t, nil)
-	var got *compliancely.Submission
-	require.NoError(t, e.call(func(ctx context.Context) error {
-		s, err := e.c.CreateSubmission(ctx, &compliancely.SubmissionRequest{TIN: "111232312", Name: "Zenwork"})
-		if err != nil {
-			return err
-		}
-		got, err = e.c.GetSubmission(ctx, s.ID)
+	var got *compliancely.TaxExempt
+	require.NoError(t, e.call(func(ctx context.Context) (err error) {
+		got, err = e.c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "111232312", WebhookURLs: []string{}})
 		return err
 	}))
-	assert.Equal(t, compliancely.StatusNotMatched, got.Status)
-	assert.Equal(t, 2, got.IRSCode)
+	assert.Equal(t, compliancely.StatusPending, got.Status)
+	assert.Equal(t, providers.ID("1"), got.ID, "a numeric id")
+	assert.Equal(t, "111232312", got.TIN)
+	assert.Equal(t, 1, e.srv.TaxExempts())
+
+	// The fake's own refusal, past the client's checks (a 9-digit TIN with
+	// a name the fake refuses is impossible, so inject the documented one).
+	e.srv.FailNext(apiPath, 1, http.StatusBadRequest,
+		[]byte(`{"errors":[{"code":"tin","message":"Please enter valid TIN/EIN"}],"data":null,"success":false}`))
+	err := e.call(func(ctx context.Context) error {
+		_, err := e.c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "111232312"})
+		return err
+	})
+	require.ErrorIs(t, err, providers.ErrValidation)
+	var pe *providers.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, []string{"tin"}, pe.Fields)
+	assert.Equal(t, "Please enter valid TIN/EIN", pe.Message)
+
+	// Credit errors in both documented spellings.
+	e.srv.SetCredits(0)
+	err = e.call(createSub(e.c))
+	assert.ErrorIs(t, err, compliancely.ErrCreditLimit)
+	e.srv.FailNext(apiPath, 1, http.StatusForbidden, []byte(`{"detail":"Credit limit reached! For assistance, please contact the support"}`))
+	err = e.call(createSub(e.c))
+	assert.ErrorIs(t, err, compliancely.ErrCreditLimit)
 
 	// Bad input is refused before anything is sent.
 	before := e.srv.Requests()
-	for _, r := range []compliancely.SubmissionRequest{
-		{TIN: "12-3456789", Name: "x"}, {TIN: "123456789"}, {TIN: "123456789", Name: "Acme, Inc."},
+	for _, r := range []compliancely.TaxExemptRequest{
+		{}, {TIN: "12-3456789"}, {TIN: "12345678"}, {Name: "Acme <Holdings>"}, {Name: "Acme;"},
 	} {
-		_, err := e.c.CreateSubmission(context.Background(), &r)
-		assert.ErrorIs(t, err, providers.ErrValidation)
+		_, err := e.c.CreateTaxExempt(context.Background(), &r)
+		assert.ErrorIs(t, err, providers.ErrValidation, "%+v", r)
 	}
 	assert.Equal(t, before, e.srv.Requests())
+	e.srv.SetCredits(-1)
+	err = e.call(func(ctx context.Context) error {
+		_, err := e.c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{Name: `O'Brien & Co. (US), "Inc" 50% @ 1/2 *`})
+		return err
+	})
+	assert.NoError(t, err, "every documented character is accepted, by the client and the fake")
 }
 
 // Secrets never show: not in the Config, the Client, any error, nor the
@@ -158,7 +187,7 @@ func TestNoSecretsLeak(t *testing.T) {
 	e.srv.RevokeTokens()
 	e.srv.SetPassword(compliancelytest.Username, "changed") // login refused
 	errs = append(errs, e.call(createSub(e.c)))
-	_, verr := e.c.CreateSubmission(context.Background(), &compliancely.SubmissionRequest{TIN: "123456789", Name: "a,b"})
+	_, verr := e.c.CreateTaxExempt(context.Background(), &compliancely.TaxExemptRequest{TIN: "123456789", Name: "a;b"})
 	errs = append(errs, verr)
 
 	for _, err := range errs {

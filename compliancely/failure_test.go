@@ -217,11 +217,12 @@ func TestRefreshRotatesBothTokens(t *testing.T) {
 
 func TestErrorsMatchSentinels(t *testing.T) {
 	e := loggedIn(t)
-	err := e.call(func(ctx context.Context) error { _, err := e.c.GetSubmission(ctx, 999); return err })
+	e.srv.FailNext(apiPath, 1, http.StatusNotFound, []byte(`{"detail":"Not found."}`))
+	err := e.call(createSub(e.c))
 	var pe *providers.Error
 	require.ErrorAs(t, err, &pe)
 	assert.ErrorIs(t, err, providers.ErrNotFound)
-	assert.Equal(t, "get submission", pe.Operation)
+	assert.Equal(t, "create tax exempt", pe.Operation)
 	assert.Equal(t, "Not found.", pe.Message)
 	assert.False(t, errors.Is(err, providers.ErrUnauthorized))
 }

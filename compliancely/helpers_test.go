@@ -137,14 +137,14 @@ func (e *env) pump(t *testing.T, stop func() bool) {
 	}
 }
 
-func newSub() *compliancely.SubmissionRequest {
-	return &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme & Sons - Holdings"}
+func newSub() *compliancely.TaxExemptRequest {
+	return &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme & Sons - Holdings"}
 }
 
 // createSub is the API call most tests make.
 func createSub(c *compliancely.Client) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		_, err := c.CreateSubmission(ctx, newSub())
+		_, err := c.CreateTaxExempt(ctx, newSub())
 		return err
 	}
 }
@@ -163,7 +163,7 @@ func count(hits []compliancelytest.Hit, f func(compliancelytest.Hit) bool) int {
 const (
 	loginPath   = compliancely.DefaultLoginPath
 	refreshPath = compliancely.DefaultRefreshPath
-	apiPath     = compliancely.SubmissionsPath
+	apiPath     = compliancely.TaxExemptPath
 )
 
 // calls is what the fake saw, for one-line assertions.

@@ -25,9 +25,9 @@ func TestDayOfSteadyUse(t *testing.T) {
 	for range 3 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				s, err := e.c.CreateSubmission(ctx, newSub())
+				_, err := e.c.CreateTaxExempt(ctx, newSub())
 				if err == nil {
-					_, err = e.c.GetSubmission(ctx, s.ID)
+					_, err = e.c.CreateTaxExempt(ctx, newSub())
 				}
 				if err != nil && ctx.Err() == nil {
 					errs <- err
@@ -180,7 +180,7 @@ func TestRateLimitPausesEveryone(t *testing.T) {
 			// D cannot wait that long.
 			short, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_, err := e.c.CreateSubmission(short, newSub())
+			_, err := e.c.CreateTaxExempt(short, newSub())
 			var rl *providers.RateLimitError
 			require.ErrorAs(t, err, &rl)
 			assert.ErrorIs(t, err, providers.ErrRateLimited)
@@ -219,7 +219,7 @@ func TestFakeLimitAndPenalty(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, err := e.c.CreateSubmission(short, newSub())
+	_, err := e.c.CreateTaxExempt(short, newSub())
 	var rl *providers.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	require.NotNil(t, rl.Response)

@@ -8,14 +8,13 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/internal/fakekit"
 	"github.com/unikyc/unikyc/internal/jwtexp"
-	"github.com/unikyc/unikyc/providers"
 )
 
 var throttledBody, _ = json.Marshal(map[string]string{"detail": ThrottledDetail})
@@ -70,15 +69,17 @@ func (s *Server) routes() http.Handler {
 			s.post(s.refresh)(w, r)
 		case p == compliancely.DefaultValidatePath:
 			s.post(s.validate)(w, r)
-		case p == compliancely.SubmissionsPath && r.Method == http.MethodPost:
-			s.api(s.createSubmission)(w, r)
-		case strings.HasPrefix(p, compliancely.SubmissionsPath) && strings.HasSuffix(p, "/") && r.Method == http.MethodGet:
-			id := strings.TrimSuffix(strings.TrimPrefix(p, compliancely.SubmissionsPath), "/")
-			if id == "" || strings.Contains(id, "/") {
-				s.notFound(w)
-				return
-			}
-			s.api(func(w http.ResponseWriter, r *http.Request, account string) { s.getSubmission(w, r, account, id) })(w, r)
+		case p == compliancely.TaxExemptPath:
+			// DRF authenticates and throttles before it looks for the
+			// method's handler.
+			s.api(func(w http.ResponseWriter, r *http.Request, account string) {
+				if r.Method != http.MethodPost {
+					w.Header().Set("Allow", "POST, OPTIONS")
+					s.reject(w, r, http.StatusMethodNotAllowed, detail{`Method "` + r.Method + `" not allowed.`, "method_not_allowed"})
+					return
+				}
+				s.createTaxExempt(w, r, account)
+			})(w, r)
 		case strings.HasPrefix(p, "/api/v1/"):
 			s.reject(w, r, http.StatusGone, detail{"API v1 and Basic authentication were retired on 31 May 2026; use API v2.", "gone"})
 		default:
@@ -299,67 +300,100 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, account stri
 	}
 }
 
-type submission struct {
-	account string
-	compliancely.Submission
+// taxExemptRecord is the v2 record, in Compliancely's keys.
+type taxExemptRecord struct {
+	ID          int64    `json:"id"`
+	TIN         string   `json:"tin"`
+	Name        string   `json:"name"`
+	Status      string   `json:"status"`
+	CreatedAt   string   `json:"created_at"`
+	CreatedBy   string   `json:"created_by"`
+	WebhookURLs []string `json:"webhook_urls"`
 }
 
-func (s *Server) createSubmission(w http.ResponseWriter, r *http.Request, account string) {
-	body, ok := s.jsonBody(w, r)
-	if !ok || !s.required(w, r, body, "tin", "name") {
+type v2Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// v2Failure is the documented v2 error envelope.
+type v2Failure struct {
+	Errors  []v2Error `json:"errors"`
+	Data    *struct{} `json:"data"`
+	Success bool      `json:"success"`
+}
+
+// The documented messages.
+const (
+	msgBadTIN  = "Please enter valid TIN/EIN"
+	msgBadName = "You have entered invalid characters in the Name field. Search terms in the Name field can only " +
+		"include letters, numbers, @, /, \\, &, %, (), *, hyphens, spaces, apostrophes, periods, commas and quotation marks."
+	msgCredit = "Credit limit reached! For assistance, please contact the support"
+)
+
+// createTaxExempt is POST /api/v2/taxexempt/: either tin or name.
+func (s *Server) createTaxExempt(w http.ResponseWriter, r *http.Request, account string) {
+	var req struct {
+		TIN         *string  `json:"tin"`
+		Name        *string  `json:"name"`
+		WebhookURLs []string `json:"webhook_urls"`
+	}
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		s.reject(w, r, http.StatusUnsupportedMediaType, detail{`Unsupported media type "` + r.Header.Get("Content-Type") + `" in request.`, "unsupported_media_type"})
 		return
 	}
-	req := compliancely.SubmissionRequest{TIN: body["tin"], Name: body["name"]}
-	if err := req.Validate(); err != nil {
-		field, ve := "name", (*providers.ValidationError)(nil)
-		if errors.As(err, &ve) {
-			field = ve.Field
-		}
-		s.reject(w, r, http.StatusBadRequest, map[string][]string{field: {"Enter a valid value."}})
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+		s.reject(w, r, http.StatusBadRequest, detail{"JSON parse error", "parse_error"})
 		return
 	}
-	now := s.kit.Clock.Now().UTC().Format(time.RFC3339)
-	code := int(req.TIN[8] - '0')
-	if code == 9 {
-		code = 0
+	tin, name := deref(req.TIN), deref(req.Name)
+	var errs []v2Error
+	switch {
+	case tin == "" && strings.TrimSpace(name) == "":
+		errs = append(errs, v2Error{"tin", "Either TIN or Name is mandatory"})
+	case tin != "" && !nineDigits(tin):
+		errs = append(errs, v2Error{"tin", msgBadTIN})
 	}
-	sub := compliancely.Submission{Name: req.Name, TIN: req.TIN, CreatedBy: "compliancely",
-		IRSCode: code, IRSReason: irsReasons[code], IRSServiceStatus: "RUNNING",
-		LastIRSCheckDate: now, CreatedDate: now, UpdatedDate: now}
-	switch code {
-	case 0, 6, 7, 8:
-		sub.Status = compliancely.StatusMatched
-	default:
-		sub.Status = compliancely.StatusNotMatched
+	if !validName(name) {
+		errs = append(errs, v2Error{"name", msgBadName})
+	}
+	if len(errs) > 0 {
+		s.reject(w, r, http.StatusBadRequest, v2Failure{Errors: errs})
+		return
 	}
 	s.mu.Lock()
+	if s.credits == 0 {
+		s.mu.Unlock()
+		s.reject(w, r, http.StatusForbidden, map[string]string{"code": compliancely.CodeCreditMessage, "message": msgCredit})
+		return
+	}
+	s.credits--
 	s.nextID++
-	sub.ID = s.nextID
-	s.subs[sub.ID] = submission{account: account, Submission: sub}
+	rec := taxExemptRecord{ID: s.nextID, TIN: tin, Name: name, Status: "Pending",
+		CreatedAt: s.kit.Clock.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), CreatedBy: "compliancely",
+		WebhookURLs: append([]string{}, req.WebhookURLs...)}
+	s.records[rec.ID] = rec
 	s.mu.Unlock()
-	fakekit.WriteJSON(w, http.StatusCreated, sub)
+	fakekit.WriteJSON(w, http.StatusCreated, map[string]any{
+		"success_message": "Created new TAX Exempt record", "data": rec, "success": true})
 }
 
-func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, account, rawID string) {
-	id, err := strconv.ParseInt(rawID, 10, 64)
-	s.mu.Lock()
-	sub, ok := s.subs[id]
-	s.mu.Unlock()
-	if err != nil || !ok || sub.account != account {
-		s.reject(w, r, http.StatusNotFound, errNotFound)
-		return
+func deref(p *string) string {
+	if p == nil {
+		return ""
 	}
-	fakekit.WriteJSON(w, http.StatusOK, sub.Submission)
+	return *p
 }
 
-var irsReasons = map[int]string{
-	0: "TIN and Name combination matches IRS records.",
-	1: "TIN was missing or TIN not 9-digit numeric.",
-	2: "TIN entered is not currently issued.",
-	3: "TIN and Name combination does not match IRS records.",
-	4: "Invalid TIN Matching request.",
-	5: "Duplicate TIN Matching request.",
-	6: "TIN and Name combination matches IRS SSN records.",
-	7: "TIN and Name combination matches IRS EIN records.",
-	8: "TIN and Name combination matches IRS SSN and EIN records.",
+func nineDigits(s string) bool {
+	return len(s) == 9 && strings.Trim(s, "0123456789") == ""
+}
+
+func validName(s string) bool {
+	for _, c := range s {
+		if !unicode.IsLetter(c) && !unicode.IsDigit(c) && c != ' ' && !strings.ContainsRune(`@/\&%()*-'.,"`, c) {
+			return false
+		}
+	}
+	return true
 }

@@ -26,10 +26,13 @@
 //     Retry-After; the fake sends both);
 //   - API v1 and Basic authentication are gone: /api/v1/ answers 410.
 //
-// The API endpoints are stand-ins for the TIN-match calls: POST
-// /api/v2/submissions/ and GET /api/v2/submissions/{id}/. The result is
-// immediate and, as in Compliancely's sandbox, follows the TIN's last
-// digit: 9 gives IRS code 0 ("TIN Matched"), any other digit d gives d.
+// The API endpoint is the one v2 business call Compliancely documents,
+// POST /api/v2/taxexempt/ ({"tin","name","webhook_urls"}, either tin or
+// name): 201 (I: DRF's status for a create) with
+// {"success_message","data","success":true}, the record "Pending"; a bad
+// TIN or name 400 {"errors":[{"code","message"}],"data":null,
+// "success":false} with the documented messages; past SetCredits, the
+// credit error.
 //
 // The knobs and counters every unikyc fake shares come with the embedded
 // Knobs: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
@@ -99,8 +102,9 @@ type Server struct {
 	primary  string // the account Config returns
 	custom   bool   // WithAccount replaced the default
 	accounts map[string]string
-	subs     map[int64]submission
+	records  map[int64]taxExemptRecord
 	nextID   int64
+	credits  int // tax-exempt checks left; negative: unlimited
 }
 
 // Hit is one request the fake answered (Account: the account it named).
@@ -166,7 +170,7 @@ func NewServer(opts ...Option) *Server {
 		accessLife: compliancely.AccessLifetime, refreshLife: compliancely.RefreshLifetime,
 		limit: 10, limitWindow: time.Minute, penalty: compliancely.Penalty,
 		accounts: map[string]string{Username: Password}, primary: Username,
-		subs: map[int64]submission{},
+		records: map[int64]taxExemptRecord{}, credits: -1,
 	}
 	for _, o := range opts {
 		o(s)
@@ -203,6 +207,23 @@ func (s *Server) SetPassword(username, password string) {
 	s.mu.Lock()
 	s.accounts[username] = password
 	s.mu.Unlock()
+}
+
+// SetCredits sets how many more tax-exempt checks the account may submit
+// (negative: unlimited, the default); past them the fake answers
+// Compliancely's credit error {"code":"credit_message","message"} (I: with
+// 403).
+func (s *Server) SetCredits(n int) {
+	s.mu.Lock()
+	s.credits = n
+	s.mu.Unlock()
+}
+
+// TaxExempts counts the tax-exempt checks recorded.
+func (s *Server) TaxExempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.records)
 }
 
 // Validations counts validate calls the fake judged.

@@ -112,10 +112,10 @@ func TestTokenLifetimesAndRotation(t *testing.T) {
 	f := newFake(t)
 	access, refresh := f.login()
 	api := func(tok string) int {
-		st, _, _ := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, tok)
+		st, _, _ := f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, tok)
 		return st
 	}
-	assert.Equal(t, http.StatusNotFound, api(access), "authenticated; no such submission")
+	assert.Equal(t, http.StatusMethodNotAllowed, api(access), "authenticated; the call is a POST")
 	assert.Equal(t, http.StatusUnauthorized, api(""))
 	assert.Equal(t, http.StatusUnauthorized, api(refresh), "a refresh token is not an access token")
 
@@ -178,20 +178,20 @@ func TestRateLimitWindow(t *testing.T) {
 	require.Equal(t, http.StatusOK, st)
 	for i := range 8 {
 		f.clk.Advance(time.Second)
-		st, _, _ := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
-		require.Equal(t, http.StatusNotFound, st, "request %d", i+3)
+		st, _, _ := f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, access)
+		require.Equal(t, http.StatusMethodNotAllowed, st, "request %d", i+3)
 	}
-	st, out, h := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
+	st, out, h := f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, access)
 	assert.Equal(t, http.StatusTooManyRequests, st)
 	assert.Equal(t, map[string]any{"detail": compliancelytest.ThrottledDetail}, out)
 	assert.Equal(t, "600", h.Get("Retry-After"), "the fake's own 429 says when it accepts again")
 
 	f.clk.Advance(9*time.Minute + 59*time.Second)
-	st, _, _ = f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
+	st, _, _ = f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, access)
 	assert.Equal(t, http.StatusTooManyRequests, st, "still inside the 10 minutes")
 	f.clk.Advance(time.Second)
-	st, _, _ = f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
-	assert.Equal(t, http.StatusNotFound, st, "10 minutes later")
+	st, _, _ = f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, access)
+	assert.Equal(t, http.StatusMethodNotAllowed, st, "10 minutes later")
 	assert.Equal(t, 2, f.srv.RateLimited())
 
 	// Another account has its own window.
@@ -225,14 +225,28 @@ func TestRateLimitCountsBothEnds(t *testing.T) {
 	assert.Equal(t, 11, f.srv.MaxRequestsIn("", time.Minute))
 }
 
-func TestSubmissionRules(t *testing.T) {
+// Rule: POST /api/v2/taxexempt/ takes tin or name and answers the v2
+// envelope; errors come as {"errors":[{"code","message"}]}.
+func TestTaxExemptRules(t *testing.T) {
 	f := newFake(t)
 	access, _ := f.login()
-	st, out, _ := f.do(http.MethodPost, "/api/v2/submissions/", "application/json", map[string]string{"tin": "111232319", "name": "Zenwork"}, access)
+	st, out, _ := f.do(http.MethodPost, "/api/v2/taxexempt/", "application/json", map[string]any{"tin": "111232312", "webhook_urls": []string{}}, access)
 	require.Equal(t, http.StatusCreated, st)
-	assert.Equal(t, "TIN Matched", out["status"])
-	assert.EqualValues(t, 0, out["irs_code"])
-	st, out, _ = f.do(http.MethodPost, "/api/v2/submissions/", "application/json", map[string]string{"tin": "1112", "name": "Zenwork"}, access)
+	assert.Equal(t, true, out["success"])
+	assert.Equal(t, "Created new TAX Exempt record", out["success_message"])
+	data := out["data"].(map[string]any)
+	assert.Equal(t, float64(1), data["id"])
+	assert.Equal(t, "Pending", data["status"])
+	st, out, _ = f.do(http.MethodPost, "/api/v2/taxexempt/", "application/json", map[string]string{"tin": "1112"}, access)
 	assert.Equal(t, http.StatusBadRequest, st)
-	assert.Contains(t, out, "tin")
+	assert.Equal(t, false, out["success"])
+	assert.Nil(t, out["data"])
+	assert.Equal(t, []any{map[string]any{"code": "tin", "message": "Please enter valid TIN/EIN"}}, out["errors"])
+	st, _, _ = f.do(http.MethodPost, "/api/v2/taxexempt", "application/json", map[string]string{"tin": "111232312"}, access)
+	assert.Equal(t, http.StatusNotFound, st, "no trailing slash")
+	f.srv.SetCredits(0)
+	st, out, _ = f.do(http.MethodPost, "/api/v2/taxexempt/", "application/json", map[string]string{"name": "Acme"}, access)
+	assert.Equal(t, http.StatusForbidden, st)
+	assert.Equal(t, "credit_message", out["code"])
+	assert.Equal(t, 1, f.srv.TaxExempts())
 }

@@ -110,7 +110,7 @@ func complianceLy(t *testing.T, clk *clock.Fake) *rig {
 	srv := compliancelytest.NewServer(compliancelytest.WithClock(clk), compliancelytest.WithRateLimit(0, 0, 0))
 	seed, err := compliancely.New(srv.Config(), providers.WithClock(clk), providers.WithLimiter(nil))
 	require.NoError(t, err)
-	sub, err := seed.CreateSubmission(context.Background(), &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme Corp"})
+	_, err = seed.CreateTaxExempt(context.Background(), &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme Corp"})
 	require.NoError(t, err)
 	_ = seed.Close()
 	srv.ResetCounts()
@@ -121,7 +121,10 @@ func complianceLy(t *testing.T, clk *clock.Fake) *rig {
 			cfg := srv.Config()
 			cfg.BaseURL = base
 			c, err := compliancely.New(cfg, append(opts, providers.WithLimiter(nil))...)
-			return c, func(ctx context.Context) error { _, err := c.GetSubmission(ctx, sub.ID); return err }, err
+			return c, func(ctx context.Context) error {
+				_, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789"})
+				return err
+			}, err
 		},
 		budget: func(t *testing.T, elapsed time.Duration, _ *faulttest.Chaos) {
 			perSession(t, srv.Logins(), compliancely.RefreshLifetime, elapsed)
