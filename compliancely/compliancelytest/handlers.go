@@ -30,7 +30,6 @@ var (
 	errTokenInvalid = detail{"Token is invalid or expired", compliancely.CodeTokenNotValid}
 	errBadBearer    = detail{"Given token not valid for any token type", compliancely.CodeTokenNotValid}
 	errNoAuth       = detail{"Authentication credentials were not provided.", compliancely.CodeNotAuthenticated}
-	errNotFound     = detail{"Not found.", "not_found"}
 )
 
 // errorBody is the body of an injected fault: Compliancely's throttled
