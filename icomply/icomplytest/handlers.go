@@ -123,7 +123,7 @@ func (s *Server) createAML(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnsupportedMediaType, problem(http.StatusUnsupportedMediaType, "Unsupported Media Type", nil))
 		return
 	}
-	var p icomply.AMLSearchParams
+	var p amlRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxForm)).Decode(&p); err != nil {
 		s.failure(w, http.StatusBadRequest, "message", "the request body is not valid JSON")
 		return
@@ -154,12 +154,8 @@ func (s *Server) getAML(w http.ResponseWriter, r *http.Request) {
 		s.failure(w, http.StatusNotFound, "message", "there is no aml search with given id")
 		return
 	}
-	n, _ := a.ID.Int()
 	// As documented: the id comes back as a number here.
-	success(w, http.StatusOK, struct {
-		ID int64 `json:"id"`
-		icomply.AMLSearch
-	}{n, a})
+	success(w, http.StatusOK, a)
 }
 
 // success writes the v2 envelope with HTTP 200 and code.
