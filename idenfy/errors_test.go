@@ -127,7 +127,7 @@ func TestRateLimitPausesThenSucceeds(t *testing.T) {
 // The fake's own hourly window answers 429 TOO_MANY_REQUESTS with a
 // Retry-After longer than the client waits for.
 func TestFakeWindowLimitSurfacesAsRateLimited(t *testing.T) {
-	srv, c, _ := setup(t, []idenfytest.Option{idenfytest.WithRateLimit(2, time.Hour)},
+	srv, c, _ := setup(t, []idenfytest.Option{idenfytest.WithRateLimit(2, time.Hour, 0)},
 		providers.WithRetryPolicy(providers.RetryPolicy{MaxRetryWait: time.Minute}))
 	for range 2 {
 		_, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u"})

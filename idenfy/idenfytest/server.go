@@ -92,7 +92,7 @@ type options struct {
 	key, secret       string
 	webhookKey        string
 	limit             int
-	per               time.Duration
+	per, block        time.Duration
 	kybLifetime       time.Duration
 	kycLifetime       time.Duration
 	webhookHTTPClient *http.Client
@@ -128,10 +128,11 @@ func WithCredentials(key, secret string) Option {
 // WithWebhookKey sets the key SendWebhook signs with.
 func WithWebhookKey(key string) Option { return func(o *options) { o.webhookKey = key } }
 
-// WithRateLimit allows n requests per window per API key (default 10,000
-// an hour). n <= 0 turns the limit off.
-func WithRateLimit(n int, window time.Duration) Option {
-	return func(o *options) { o.limit, o.per = n, window }
+// WithRateLimit allows limit requests per window per API key (default
+// 10,000 an hour), and past it refuses the key for block when block > 0
+// (else until a slot frees). limit <= 0 turns the limit off.
+func WithRateLimit(limit int, window, block time.Duration) Option {
+	return func(o *options) { o.limit, o.per, o.block = limit, window, block }
 }
 
 // WithTokenLifetime sets the lifetime of KYB and KYC tokens whose request
@@ -157,7 +158,7 @@ func NewServer(opts ...Option) *Server {
 		s.webhook = &http.Client{Timeout: 10 * time.Second}
 	}
 	if o.limit > 0 {
-		s.window = fakekit.NewWindow(s.kit.Clock, o.limit, o.per, 0)
+		s.window = fakekit.NewWindow(s.kit.Clock, o.limit, o.per, o.block)
 	}
 	s.Knobs = fakekit.NewKnobs(s.kit, faultBody, nil)
 	s.URL = s.kit.Start(s.routes(), o.inMemory)

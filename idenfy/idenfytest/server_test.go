@@ -164,7 +164,7 @@ func TestKYBTokenLifetimeOnTheClock(t *testing.T) {
 }
 
 func TestRateLimitWindow(t *testing.T) {
-	srv, clk := newServer(t, idenfytest.WithRateLimit(3, time.Minute))
+	srv, clk := newServer(t, idenfytest.WithRateLimit(3, time.Minute, 0))
 	for range 3 {
 		status, _, _ := raw(t, srv, "POST", "/api/v2/status", "application/json", `{"scanRef":"x"}`)
 		assert.Equal(t, http.StatusNotFound, status)
@@ -257,7 +257,7 @@ func TestSignWebhook(t *testing.T) {
 
 func TestOptionsAndAccessors(t *testing.T) {
 	hc := &http.Client{Timeout: time.Second}
-	srv, clk := newServer(t, idenfytest.WithWebhookClient(hc), idenfytest.WithRateLimit(0, 0))
+	srv, clk := newServer(t, idenfytest.WithWebhookClient(hc), idenfytest.WithRateLimit(0, 0, 0))
 	assert.Equal(t, clk.Now(), srv.Clock().Now())
 	assert.Equal(t, srv.URL, srv.Config().BaseURL)
 	for range 20 {

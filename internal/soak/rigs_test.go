@@ -82,7 +82,7 @@ func iComply(t *testing.T, clk *clock.Fake) *rig {
 // iDenfy has no logins: its budget is the fake refusing nothing by its
 // own rules (a wrong credential, a malformed request, its rate limit).
 func iDenfy(t *testing.T, clk *clock.Fake) *rig {
-	srv := idenfytest.NewServer(idenfytest.WithClock(clk), idenfytest.WithRateLimit(0, 0))
+	srv := idenfytest.NewServer(idenfytest.WithClock(clk), idenfytest.WithRateLimit(0, 0, 0))
 	seed, err := idenfy.New(srv.Config(), providers.WithClock(clk))
 	require.NoError(t, err)
 	v, err := seed.CreateVerificationToken(context.Background(), idenfy.CreateVerificationTokenParams{ClientID: "soak"})
