@@ -66,8 +66,8 @@
 //
 // # Assumptions
 //
-// Marked (I) in the project's provider notes — inferred, not documented by
-// Compliancely — and configurable where they could be wrong:
+// Inferred (I), not documented by Compliancely, and configurable where
+// they could be wrong:
 //
 //   - the login path: the reference names /api/v2/token/, the guide's
 //     prose /api/v2/token/create, which the client spells with its slash

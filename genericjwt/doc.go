@@ -61,7 +61,8 @@
 //
 // # Assumptions
 //
-// Marked (I) in PROVIDERS.md, configurable and documented here:
+// Inferred (I), not stated by the back office's documentation;
+// configurable and documented here:
 //
 //   - The login path is FastAPI-Users' default /auth/jwt/login; deployments
 //     that mount the router elsewhere set [Config.LoginPath].

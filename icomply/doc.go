@@ -43,7 +43,7 @@
 //
 // # Assumptions
 //
-// Marked (I) in the project's provider notes, i.e. not published by iComply:
+// Inferred (I), not published by iComply:
 //
 //   - The header that carries the API key is not published. The default is
 //     [DefaultAPIKeyHeader] ("X-API-Key"); set Config.APIKeyHeader if your

@@ -94,8 +94,7 @@
 //
 // # Assumptions
 //
-// Marked (I) in the project's provider notes, i.e. inferred rather than
-// confirmed by iDenfy's documents:
+// Inferred (I) rather than confirmed by iDenfy's documents:
 //
 //   - (I) Lengths are counted in Unicode characters, not bytes.
 //   - (I) The upper-case event type names of KYC results

@@ -70,8 +70,8 @@
 //
 // # Assumptions
 //
-// KYConnect does not publish these; each is marked (I) in PROVIDERS.md and
-// can be changed where a Config field says so.
+// KYConnect does not publish these; each is inferred (I) and can be
+// changed where a Config field says so.
 //
 //   - (I) Field names of the login and refresh answers: the access token is
 //     read from "access_token", "accessToken" or "token", the refresh token
