@@ -25,7 +25,6 @@ const (
 	AltLoginPath        = "/api/v2/token/create/"
 	DefaultRefreshPath  = "/api/v2/token/refresh/"
 	DefaultValidatePath = "/api/v2/token/validate/"
-	SubmissionsPath     = "/api/v2/submissions/"
 )
 
 // Documented lifetimes and limits.

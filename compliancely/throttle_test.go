@@ -16,7 +16,7 @@ import (
 )
 
 // A simulated day of steady use at the throttle's pace: three workers
-// create and read submissions as fast as the client lets them.
+// submit tax-exempt checks as fast as the client lets them.
 func TestDayOfSteadyUse(t *testing.T) {
 	e := setupPaced(t)
 	ctx, cancel := context.WithCancel(context.Background())
