@@ -2,16 +2,12 @@ package auth
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/unikyc/unikyc/internal/errs"
 )
 
 // ErrInsecureHTTP is returned, before any connection is made, for a request
@@ -20,18 +16,16 @@ import (
 var ErrInsecureHTTP = errors.New("unikyc: refusing to send credentials over plain http to a non-loopback host")
 
 // Transport is an http.RoundTripper that authenticates requests to one
-// provider origin.
+// provider origin, in the manner of golang.org/x/oauth2's Transport: it
+// sets the credential and returns whatever the provider answers, a 401
+// included, never interpreting it. (unikyc's provider clients use their own
+// pipeline, which also throttles, retries and replays after a 401; this
+// type is for a plain http.Client.)
 //
 // For a request to Origin (same scheme, host and port) it clones the request,
 // sets the credential from Source or Credential, and sends the clone; the
 // caller's request is never modified. Requests to any other origin, including
 // redirects followed by an http.Client, go out without credentials.
-//
-// When the provider answers 401 and Source implements [Invalidator], the
-// rejected token is invalidated and the request is sent once more with a
-// new token, if its body can be replayed (GetBody is set, or there is no
-// body). A 401 that is not replayed becomes an error matching
-// providers.ErrUnauthorized, built by OnUnauthorized.
 type Transport struct {
 	// Origin is the provider's base URL; only its scheme and host matter.
 	Origin *url.URL
@@ -44,10 +38,6 @@ type Transport struct {
 	// AllowInsecureHTTP permits credentials over plain http to non-loopback
 	// hosts. Leave it off outside tests against a non-loopback fake.
 	AllowInsecureHTTP bool
-	// OnUnauthorized builds the error returned for a final 401. The
-	// response body is closed after it returns. Nil: a plain error matching
-	// providers.ErrUnauthorized.
-	OnUnauthorized func(*http.Response) error
 
 	once   sync.Once
 	scheme string
@@ -66,7 +56,7 @@ type tokenHeader struct {
 func (t *Transport) init() {
 	if t.Origin != nil {
 		t.scheme = strings.ToLower(t.Origin.Scheme)
-		t.host = canonicalHost(t.Origin)
+		t.host = CanonicalHost(t.Origin)
 	}
 }
 
@@ -84,58 +74,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, errors.New("unikyc: auth.Transport has neither Source nor Credential")
 	}
-
-	req2, tok, err := t.authorized(req, req.Body)
+	req2, err := t.authorized(req)
 	if err != nil {
 		closeBody(req)
 		return nil, err
 	}
-	resp, err := t.base().RoundTrip(req2)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-
-	inv, ok := t.Source.(Invalidator)
-	if !ok || tok == nil {
-		return nil, t.unauthorized(req, resp)
-	}
-	inv.Invalidate(tok)
-	body, replayable := replayBody(req)
-	if !replayable {
-		return nil, t.unauthorized(req, resp)
-	}
-	drain(resp)
-	req3, _, err := t.authorized(req, body)
-	if err != nil {
-		if body != nil {
-			_ = body.Close()
-		}
-		return nil, err
-	}
-	resp, err = t.base().RoundTrip(req3)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	// A token minted for this replay was refused too: the account, not the
-	// token, is the problem. Keep the token so the next request does not
-	// spend another login on it.
-	return nil, t.unauthorized(req, resp)
+	return t.base().RoundTrip(req2)
 }
 
-// authorized returns a clone of req carrying body and the credential.
-func (t *Transport) authorized(req *http.Request, body io.ReadCloser) (*http.Request, *Token, error) {
-	var (
-		tok   *Token
-		value []string
-	)
+// authorized returns a clone of req carrying the credential.
+func (t *Transport) authorized(req *http.Request) (*http.Request, error) {
+	var value []string
 	if t.Source != nil {
-		var err error
-		tok, err = t.Source.Token(req.Context())
+		tok, err := t.Source.Token(req.Context())
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if tok == nil || tok.AccessToken == "" {
-			return nil, nil, errors.New("unikyc: token source returned an empty token")
+			return nil, errors.New("unikyc: token source returned an empty token")
 		}
 		value = t.headerFor(tok)
 	}
@@ -143,7 +99,6 @@ func (t *Transport) authorized(req *http.Request, body io.ReadCloser) (*http.Req
 	// the header changes, and nothing below writes to the rest.
 	req2 := new(http.Request)
 	*req2 = *req
-	req2.Body = body
 	req2.Header = make(http.Header, len(req.Header)+1)
 	for k, v := range req.Header {
 		req2.Header[k] = v
@@ -153,7 +108,7 @@ func (t *Transport) authorized(req *http.Request, body io.ReadCloser) (*http.Req
 	} else {
 		t.Credential.SetHeader(req2.Header)
 	}
-	return req2, tok, nil
+	return req2, nil
 }
 
 func (t *Transport) headerFor(tok *Token) []string {
@@ -163,16 +118,6 @@ func (t *Transport) headerFor(tok *Token) []string {
 	h := &tokenHeader{tok: tok, value: []string{tok.Type() + " " + tok.AccessToken}}
 	t.last.Store(h)
 	return h.value
-}
-
-func (t *Transport) unauthorized(req *http.Request, resp *http.Response) error {
-	defer drain(resp)
-	if t.OnUnauthorized != nil {
-		if err := t.OnUnauthorized(resp); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("%w: %s %s answered %d", errs.ErrUnauthorized, req.Method, t.host, resp.StatusCode)
 }
 
 // CloseIdleConnections closes the idle connections of Base, when it has any.
@@ -193,11 +138,12 @@ func (t *Transport) sameOrigin(u *url.URL) bool {
 	if t.Origin == nil || u == nil {
 		return false
 	}
-	return strings.EqualFold(u.Scheme, t.scheme) && canonicalHost(u) == t.host
+	return strings.EqualFold(u.Scheme, t.scheme) && CanonicalHost(u) == t.host
 }
 
-// canonicalHost lower-cases the host and drops the scheme's default port.
-func canonicalHost(u *url.URL) string {
+// CanonicalHost lower-cases u's host and drops the scheme's default port,
+// so that two spellings of one origin compare equal.
+func CanonicalHost(u *url.URL) string {
 	host := strings.ToLower(u.Host)
 	switch {
 	case strings.EqualFold(u.Scheme, "https") && strings.HasSuffix(host, ":443"):

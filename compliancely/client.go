@@ -37,15 +37,17 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 		Login:       tc.login,
 		Refresh:     tc.refresh,
 		DecodeError: decodeError,
-		Rate:        DefaultRate,
-		Burst:       1,
-		Penalty:     Penalty,
+		Budgets:     []providers.Budget{DefaultBudget},
+		// "You will need to wait 10 minutes before retrying": a shorter
+		// Retry-After does not shorten it.
+		Penalty:      Penalty,
+		PenaltyFloor: true,
+		// "Attempt a token refresh once"; "if re-authentication fails,
+		// surface the error and stop retrying".
+		TokenRules: providers.TokenRules{LoginAttempts: 1, RefreshAttempts: 1},
 		TokenCache: []tokencache.Option{
 			tokencache.WithSoftWindow(RefreshAhead),
 			tokencache.WithJitter(0.5),
-			// At 10 requests a minute a refresh may queue behind minutes of
-			// calls; it has the whole soft window to get its turn.
-			tokencache.WithRefreshTimeout(RefreshAhead),
 		},
 	}, opts...)
 	if err != nil {

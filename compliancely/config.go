@@ -4,8 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
 )
@@ -38,9 +36,11 @@ const (
 	RefreshAhead = 10 * time.Minute
 )
 
-// DefaultRate is Compliancely's limit: 10 requests a minute, logins and
-// refreshes included.
-var DefaultRate = rate.Every(6 * time.Second)
+// DefaultBudget is Compliancely's limit: 10 requests a minute, logins and
+// refreshes included, counted the way Django REST Framework counts (a
+// request exactly a minute old still counts; the budget's margin covers
+// it).
+var DefaultBudget = providers.Budget{Name: "requests", Limit: 10, Window: time.Minute}
 
 // Config is one Compliancely account. Password is an auth.Secret: printing
 // or logging a Config never shows it.

@@ -113,22 +113,24 @@ func TestRuleRefreshRefusedLogsInAgain(t *testing.T) {
 	}
 }
 
-// A refresh that fails for a passing reason (5xx after retries) keeps the
-// refresh token: the next call refreshes instead of logging in.
-func TestRefreshServerErrorKeepsRefreshToken(t *testing.T) {
+// Rule: attempt a token refresh once. A refresh answered 503 is not sent
+// again (each attempt spends the 10-a-minute budget); the refresh token is
+// kept, so the next call after the backoff refreshes instead of logging in.
+func TestRuleRefreshAttemptedOnce(t *testing.T) {
 	e := loggedIn(t)
 	e.srv.RevokeAccessTokens()
-	e.srv.FailNext(refreshPath, 4, http.StatusServiceUnavailable, nil) // first try and 3 retries
+	e.srv.FailNext(refreshPath, 1, http.StatusServiceUnavailable, nil)
 
 	err := e.call(createSub(e.c))
 	var pe *providers.Error
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, http.StatusServiceUnavailable, pe.StatusCode)
-	assert.Equal(t, calls{Logins: 1, Refreshes: 4, API: 2}, e.calls())
+	assert.Equal(t, providers.CallRefresh, pe.Kind)
+	assert.Equal(t, calls{Logins: 1, Refreshes: 1, API: 2}, e.calls(), "the refresh was sent once")
 
 	e.clk.Advance(time.Minute) // past the cache's backoff
 	require.NoError(t, e.call(createSub(e.c)))
-	assert.Equal(t, calls{Logins: 1, Refreshes: 5, API: 3}, e.calls())
+	assert.Equal(t, calls{Logins: 1, Refreshes: 2, API: 3}, e.calls())
 }
 
 // Rule: do not automatically retry errors caused by invalid credentials.

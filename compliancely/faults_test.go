@@ -31,7 +31,7 @@ type (
 func TestFaults(t *testing.T) {
 	const login, refresh, api = compliancely.DefaultLoginPath, compliancely.DefaultRefreshPath, compliancely.TaxExemptPath
 	probe := faulttest.Probe[*compliancelytest.Server, *compliancely.Client]{
-		Login: login, API: api, Lifetime: compliancely.AccessLifetime,
+		Login: login, API: api, Lifetime: compliancely.AccessLifetime, LoginOnce: true,
 		Logins: (*compliancelytest.Server).Logins,
 		Token: func(ctx context.Context, c *compliancely.Client) (*auth.Token, error) {
 			return c.TokenSource().Token(ctx)

@@ -3,7 +3,6 @@ package compliancely_test
 import (
 	"context"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,6 +53,7 @@ func setupWith(t *testing.T, srvOpts []compliancelytest.Option, gated bool, opts
 	e := &env{clk: clk, srv: srv, rt: rt}
 	if gated {
 		e.lim = newGatedLimiter(clk)
+		rt.done = func() { e.lim.busy.Add(-1) }
 		opts = append(opts, providers.WithLimiter(e.lim))
 	}
 	c, err := compliancely.New(srv.Config(), opts...)
@@ -68,11 +68,15 @@ type countingTransport struct {
 	base   *http.Transport
 	n      atomic.Int64
 	signal chan struct{}
+	done   func() // called after each round trip
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := c.base.RoundTrip(r)
 	c.n.Add(1)
+	if c.done != nil {
+		c.done()
+	}
 	select {
 	case c.signal <- struct{}{}:
 	default:
@@ -112,28 +116,38 @@ func (e *env) call(f func(ctx context.Context) error) error {
 	return err
 }
 
-// pump moves the clock one limiter slot at a time until stop says so:
-// each slot releases one goroutine, which sends one request, and the clock
-// moves on only once that request was answered, so the fake sees every
-// request at its slot's time. Only for goroutines parked on the limiter of
+// pump moves the clock to its next timer until stop says so, but only
+// while no admitted request is on its way (from its budget slot to its
+// answer): real time would not jump past a request in flight. Only for
 // an env made by setupPaced.
 func (e *env) pump(t *testing.T, stop func() bool) {
 	t.Helper()
+	idle := 0
 	for !stop() {
-		waited := make(chan struct{})
-		timer := time.AfterFunc(10*time.Second, func() { close(waited) })
-		ok := e.clk.WaitForTimers(1, waited)
-		timer.Stop()
-		require.True(t, ok, "no goroutine parked on the clock")
-		next, ok := e.clk.NextTimer()
-		if !ok {
+		parked := false
+		for range 1000 { // up to 10 s
+			waited := make(chan struct{})
+			timer := time.AfterFunc(10*time.Millisecond, func() { close(waited) })
+			parked = e.clk.WaitForTimers(1, waited)
+			timer.Stop()
+			if parked || stop() {
+				break
+			}
+		}
+		if !parked && stop() {
+			return
+		}
+		require.True(t, parked, "no goroutine parked on the clock (at %s, %d sent, %d busy, %d queued)",
+			e.clk.Now(), e.rt.n.Load(), e.lim.busy.Load(), e.lim.lim.Queued())
+		if e.lim.busy.Load() > 0 && idle < 200 {
+			idle++
+			time.Sleep(50 * time.Microsecond)
 			continue
 		}
-		want := e.rt.n.Load() + 1
-		e.lim.gate.Lock() // no goroutine between reading the time and parking
-		e.clk.Set(next)
-		e.lim.gate.Unlock()
-		e.rt.waitCount(t, want)
+		idle = 0
+		if next, ok := e.clk.NextTimer(); ok {
+			e.clk.Set(next)
+		}
 	}
 }
 
@@ -173,46 +187,22 @@ func (e *env) calls() calls {
 	return calls{e.srv.Calls(loginPath), e.srv.Calls(refreshPath), e.srv.Calls(apiPath)}
 }
 
-// gatedLimiter is the client's documented limiter (providers.NewLimiter at
-// compliancely.DefaultRate, burst 1) with a gate the pump takes to move the
-// clock. RateLimiter.Wait reads the time, then reserves a slot and parks on
-// a timer; a clock moved in between makes x/time/rate see time go
-// backwards and hand out an extra slot (with the system clock the gap is
-// nanoseconds; with a fake clock it is a whole slot). The gate is held from
-// the start of Wait until the waiter parks (NewTimer) or returns.
+// gatedLimiter is the client's documented limiter (a WindowLimiter on
+// compliancely.DefaultBudget) that counts the requests it admitted and
+// that are not answered yet.
 type gatedLimiter struct {
-	clk   *clock.Fake
-	lim   *providers.RateLimiter
-	gate  sync.Mutex
-	owner atomic.Pointer[int]
+	lim  *providers.WindowLimiter
+	busy atomic.Int64
 }
 
 func newGatedLimiter(clk *clock.Fake) *gatedLimiter {
-	g := &gatedLimiter{clk: clk}
-	g.lim = providers.NewLimiter(compliancely.DefaultRate, 1, g)
-	return g
+	return &gatedLimiter{lim: providers.NewWindowLimiter(compliancely.DefaultBudget, clk)}
 }
 
-func (g *gatedLimiter) Wait(ctx context.Context) error {
-	g.gate.Lock()
-	me := new(int)
-	g.owner.Store(me)
-	err := g.lim.Wait(ctx)
-	if g.owner.CompareAndSwap(me, nil) {
-		g.gate.Unlock() // returned without parking
+func (g *gatedLimiter) Wait(ctx context.Context, p providers.Priority) error {
+	err := g.lim.Wait(ctx, p)
+	if err == nil {
+		g.busy.Add(1)
 	}
 	return err
 }
-
-func (g *gatedLimiter) Now() time.Time { return g.clk.Now() }
-
-// NewTimer is called only by the gate's holder, as it parks.
-func (g *gatedLimiter) NewTimer(d time.Duration) clock.Timer {
-	t := g.clk.NewTimer(d)
-	if g.owner.Swap(nil) != nil {
-		g.gate.Unlock()
-	}
-	return t
-}
-
-func (g *gatedLimiter) AfterFunc(d time.Duration, f func()) clock.Timer { return g.clk.AfterFunc(d, f) }

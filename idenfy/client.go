@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
 )
@@ -17,13 +15,9 @@ import (
 // Name is the provider's short name, used in errors and logs.
 const Name = "idenfy"
 
-// DocumentedRate is iDenfy's documented limit, 10,000 requests an hour,
-// as one request every 360 ms.
-var DocumentedRate = rate.Every(360 * time.Millisecond)
-
-// DefaultBurst is how many requests may leave at once before the pacing
-// applies. Small, so that a burst cannot eat much of the hourly budget.
-const DefaultBurst = 5
+// DocumentedBudget is iDenfy's documented limit: 10,000 requests an hour
+// (TOO_MANY_REQUESTS beyond it).
+var DocumentedBudget = providers.Budget{Name: "requests", Limit: 10000, Window: time.Hour}
 
 // Sentinels for iDenfy's documented refusals; match them with errors.Is.
 var (
@@ -74,8 +68,7 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 		BaseURL:     cfg.BaseURL,
 		Credential:  auth.Basic(string(cfg.APIKey), string(cfg.APISecret)),
 		DecodeError: decodeError,
-		Rate:        DocumentedRate,
-		Burst:       DefaultBurst,
+		Budgets:     []providers.Budget{DocumentedBudget},
 	}, opts...)
 	if err != nil {
 		return nil, err

@@ -85,7 +85,14 @@ func TestFaults(t *testing.T) {
 				assert.Equal(t, 2, e.Front.Calls(status))
 			},
 		},
-		recovering(status, "connection reset mid-body", faulttest.ResetMidBody(), faulttest.KindTransport),
+		idRow{
+			Name:    "connection reset mid-body (status is idempotent: one more attempt)",
+			Arrange: func(e *idEnv) { e.Front.Next(status, 1, faulttest.ResetMidBody()) },
+			Assert: func(t *testing.T, e *idEnv, err error) {
+				require.NoError(t, err, "an answer cut off mid-body is attempted again")
+				assert.Equal(t, 2, e.Front.Calls(status))
+			},
+		},
 		recovering(status, "malformed JSON", faulttest.Answer(http.StatusOK, []byte(`{"status": APPROVED}`)), faulttest.KindDecode),
 		recovering(status, "truncated JSON", faulttest.Truncate(), faulttest.KindDecode),
 		{

@@ -2,10 +2,9 @@ package kyconnect
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
@@ -34,17 +33,21 @@ const (
 	MePath      = "/auth/me"
 )
 
-// Documented limits, applied as client defaults: 100 requests a minute and
-// 10 logins an hour, spaced evenly (burst 1), with a 1 % margin. Spacing
-// exactly at the limit (600 ms, 6 min) is not safe against a strict sliding
-// window: x/time/rate truncates its delays to the nanosecond below, so
-// request k+100 can leave 1 ns less than a minute after request k, and a
-// timer that fires late on one request but not on the other does the same
-// by milliseconds. Either puts 101 requests in one window and earns a 429.
-var (
-	requestRate = rate.Every(606 * time.Millisecond)
-	loginRate   = rate.Every(6*time.Minute + 3600*time.Millisecond)
-)
+// ForgotPasswordPath is the documented route with its own limit.
+const ForgotPasswordPath = "/auth/forgot-password"
+
+// Budgets are KYConnect's documented limits, counted as @nestjs/throttler
+// counts them (per route and client IP): 100 requests a minute in
+// general, 10 logins an hour and 10 password-reset requests an hour. A
+// re-login after a revocation leaves at once while the hour's budget
+// lasts. The fourth documented limit, 5 individual onboardings per 2 hours
+// per email, is keyed by the email in the body and is the caller's to
+// respect.
+var Budgets = []providers.Budget{
+	{Name: "requests", Limit: 100, Window: time.Minute},
+	{Name: "login", Limit: 10, Window: time.Hour, Method: http.MethodPost, Path: LoginPath},
+	{Name: "forgot-password", Limit: 10, Window: time.Hour, Method: http.MethodPost, Path: ForgotPasswordPath},
+}
 
 // Config is one KYConnect account. Set Email and Password (and MFACode when
 // the account has MFA) to log in, or APIKey for machine-to-machine access;
@@ -103,10 +106,10 @@ func (c Config) spec() providers.Spec {
 		Name:        Name,
 		BaseURL:     c.BaseURL,
 		DecodeError: decodeError,
-		Rate:        requestRate,
-		Burst:       1,
-		LoginRate:   loginRate,
-		LoginBurst:  1,
+		Budgets:     Budgets,
+		// NestJS's throttler blocks for its window when it sends no
+		// Retry-After (setHeaders: false).
+		Penalty: time.Minute,
 	}
 	if c.APIKey != "" {
 		header := c.APIKeyHeader

@@ -15,7 +15,8 @@ import (
 // its slot comes: it joins the cool-down instead.
 func TestQueuedRequestJoinsCoolDownThatStartedWhileItWaited(t *testing.T) {
 	clk := newClock()
-	e := setup(t, providers.WithClock(clk), providers.WithLimiter(providers.NewLimiter(1.0/6, 1, clk)))
+	lim := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
+	e := setup(t, providers.WithClock(clk), providers.WithLimiter(lim))
 	e.fake.then(status(429, "Retry-After", "60"))
 	done := make(chan error, 2)
 	get := func() {
@@ -27,12 +28,12 @@ func TestQueuedRequestJoinsCoolDownThatStartedWhileItWaited(t *testing.T) {
 	}
 	go get() // logs in at t0, then queues its call for t0+6
 	require.True(t, clk.WaitForTimers(1, nil))
-	go get() // queues for t0+12
-	require.True(t, clk.WaitForTimers(2, nil))
+	go get() // queues behind it
+	require.Eventually(t, func() bool { return lim.Queued() == 2 }, 5*time.Second, time.Millisecond)
 
 	clk.Advance(6 * time.Second) // the first call is sent and meets the 429
-	require.True(t, clk.WaitForTimers(2, nil))
-	clk.Advance(6 * time.Second) // the second one's slot: it must see the cool-down
+	require.True(t, clk.WaitForTimers(2, nil), "one waits out the pause, the other for its slot")
+	clk.Advance(6 * time.Second) // the old slot of the second: the pause holds it
 	require.True(t, clk.WaitForTimers(2, nil))
 	assert.EqualValues(t, 1, e.fake.calls.Load(), "nothing sent into the cool-down")
 

@@ -1,8 +1,8 @@
 package providers
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,6 +34,8 @@ var (
 	// (400/422 with a validation code) or by unikyc before sending
 	// (*ValidationError).
 	ErrValidation = errs.ErrValidation
+	// ErrClosed: the client was closed; nothing more is sent.
+	ErrClosed = errs.ErrClosed
 )
 
 // maxErrorBody caps how much of an error answer is kept.
@@ -45,8 +47,9 @@ const maxErrorBody = 64 << 10
 // show the same. An *Error may be shared by every caller that waited on
 // one login: treat it as read-only.
 type Error struct {
-	Provider   string // "icomply", "idenfy", …
-	Operation  string // "login", "refresh", or the endpoint's name
+	Provider   string   // "icomply", "idenfy", …
+	Operation  string   // "login", "refresh", or the endpoint's name
+	Kind       CallKind // API call, login or refresh
 	StatusCode int
 	Code       string   // the provider's own error code, e.g. "LOGIN_BAD_CREDENTIALS"
 	Message    string   // the provider's message; may quote your input
@@ -197,23 +200,59 @@ func requestID(h http.Header) string {
 }
 
 // RateLimitError reports that a request was not sent, or not retried,
-// because the provider's rate limit asks for a wait longer than the
-// caller's deadline or the retry policy's MaxRetryWait. It matches
-// ErrRateLimited.
+// because the provider's rate limit (a 429 pause) or the client's own
+// budget asks for a wait longer than the caller's deadline or the retry
+// policy's MaxRetryWait. It matches ErrRateLimited, and also
+// context.DeadlineExceeded when the caller's deadline was the reason.
 type RateLimitError struct {
-	Provider   string
-	RetryAfter time.Duration // how long until the provider accepts requests again
+	Provider string
+	// Budget names the client's own budget that held the request back
+	// ("requests", "login", …); "" for a pause the provider asked for.
+	Budget     string
+	RetryAfter time.Duration // how long until a request may leave again
 	// Response is the 429 answer that started the wait; nil when the request
-	// was held back by a cool-down that an earlier answer started.
+	// was held back by a pause an earlier answer started, or by a budget.
 	Response *Error
+
+	deadline bool
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("unikyc: %s rate limited: retry after %s", e.Provider, e.RetryAfter.Round(time.Millisecond))
+	var b strings.Builder
+	b.WriteString("unikyc: ")
+	b.WriteString(e.Provider)
+	if e.Response != nil && e.Response.Operation != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Response.Operation)
+	}
+	if e.Budget != "" {
+		b.WriteString(": budget ")
+		writeText(&b, e.Budget)
+		b.WriteString(" exhausted")
+	} else {
+		b.WriteString(": rate limited")
+	}
+	b.WriteString(": retry after ")
+	b.WriteString(roundWait(e.RetryAfter).String())
+	if e.deadline {
+		b.WriteString(", past the deadline")
+	}
+	return b.String()
 }
 
-// Is reports whether target is ErrRateLimited.
-func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+// roundWait keeps a wait readable: whole seconds past ten, else milliseconds.
+func roundWait(d time.Duration) time.Duration {
+	if d >= 10*time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// Is reports whether target is ErrRateLimited, or context.DeadlineExceeded
+// when the deadline held the request back.
+func (e *RateLimitError) Is(target error) bool {
+	return target == ErrRateLimited || e.deadline && target == context.DeadlineExceeded
+}
 
 // Unwrap returns the 429 answer, when there was one.
 func (e *RateLimitError) Unwrap() error {
@@ -239,11 +278,3 @@ func (e *ValidationError) Is(target error) bool { return target == ErrValidation
 
 // Invalid returns a *ValidationError for field.
 func Invalid(field, reason string) error { return &ValidationError{Field: field, Reason: reason} }
-
-// isLocal reports whether err was produced on this side before sending,
-// so retrying cannot help.
-func isLocal(err error) bool {
-	var rl *RateLimitError
-	var ve *ValidationError
-	return errors.As(err, &rl) || errors.As(err, &ve) || errors.Is(err, errThrottleDeadline)
-}

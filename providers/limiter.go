@@ -2,7 +2,6 @@ package providers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -13,21 +12,11 @@ import (
 	"github.com/unikyc/unikyc/clock"
 )
 
-// Limiter paces the requests sent for one provider account. Every attempt
-// (retries, logins and refreshes included) waits on it once.
-//
-// Wait returns when one request may be sent. When the wait would outlast
-// ctx's deadline it returns at once with an error wrapping
-// context.DeadlineExceeded, and on cancellation it returns ctx.Err().
-type Limiter interface {
-	Wait(ctx context.Context) error
-}
-
-// errThrottleDeadline marks a throttle wait refused for the deadline.
-var errThrottleDeadline = errors.New("unikyc: throttle wait would outlast the context deadline")
-
-// RateLimiter is the default Limiter: a token bucket from
-// golang.org/x/time/rate whose waits run on an injectable clock.
+// RateLimiter is a Limiter that spaces requests evenly: a token bucket
+// from golang.org/x/time/rate whose waits run on an injectable clock. It
+// suits a budget of many requests where an even pace matters more than a
+// burst; it ignores priorities. The providers' default is the
+// WindowLimiter.
 type RateLimiter struct {
 	lim *rate.Limiter
 	clk clock.Clock
@@ -45,7 +34,7 @@ func NewLimiter(r rate.Limit, burst int, clk clock.Clock) *RateLimiter {
 }
 
 // Wait blocks until a request may be sent; see Limiter.
-func (l *RateLimiter) Wait(ctx context.Context) error {
+func (l *RateLimiter) Wait(ctx context.Context, _ Priority) error {
 	l.mu.Lock()
 	now := l.clk.Now()
 	if l.lim.AllowN(now, 1) {
@@ -60,7 +49,7 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 	d := r.DelayFrom(now)
 	if dl, ok := ctx.Deadline(); ok && d > time.Until(dl) {
 		l.cancel(r)
-		return fmt.Errorf("%w (%s): %w", errThrottleDeadline, d, context.DeadlineExceeded)
+		return &RateLimitError{RetryAfter: d, deadline: true}
 	}
 	if err := clock.Sleep(ctx, l.clk, d); err != nil {
 		l.cancel(r)

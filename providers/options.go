@@ -3,6 +3,7 @@ package providers
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/tokencache"
@@ -12,16 +13,21 @@ import (
 type Option func(*options)
 
 type options struct {
-	transport     http.RoundTripper
-	logger        *slog.Logger
-	limiter       Limiter
-	loginLimiter  Limiter
-	coolDown      CoolDown
-	retry         RetryPolicy
-	store         tokencache.Store
-	clock         clock.Clock
-	allowInsecure bool
-	cacheOpts     []tokencache.Option
+	transport       http.RoundTripper
+	logger          *slog.Logger
+	limiter         Limiter
+	limiterSet      bool
+	loginLimiter    Limiter
+	loginLimiterSet bool
+	limiters        func(Budget) Limiter
+	coolDown        CoolDown
+	retry           RetryPolicy
+	store           tokencache.Store
+	clock           clock.Clock
+	allowInsecure   bool
+	cacheOpts       []tokencache.Option
+	trace           *Trace
+	timeout         time.Duration
 }
 
 // WithTransport sets the RoundTripper that finally sends requests (default:
@@ -29,33 +35,51 @@ type options struct {
 // instrumentation.
 func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
 
-// WithLogger sets where the client reports retries, rate limits and token
-// refreshes. Nothing secret is logged. Default: nothing is logged.
+// WithLogger sets where the client reports pauses, retries and token
+// refreshes; every record carries provider=. Nothing secret is logged.
+// Default: nothing is logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithLimiter replaces the provider's default request limiter, for
-// instance with a shared one in fleet mode. nil removes the limit.
+// WithLimiter replaces the limiter of the provider's account-wide budget
+// (the one that counts every request), or paces a provider that declares
+// none. nil removes that budget.
 func WithLimiter(l Limiter) Option {
 	return func(o *options) {
 		if l == nil {
 			l = unlimited{}
 		}
-		o.limiter = l
+		o.limiter, o.limiterSet = l, true
 	}
 }
 
-// WithLoginLimiter replaces the limiter that paces logins (KYConnect
-// allows 10 an hour). nil removes the limit.
+// WithLoginLimiter replaces the limiter of the provider's login budget
+// (KYConnect allows 10 logins an hour). nil removes it.
 func WithLoginLimiter(l Limiter) Option {
 	return func(o *options) {
 		if l == nil {
 			l = unlimited{}
 		}
-		o.loginLimiter = l
+		o.loginLimiter, o.loginLimiterSet = l, true
 	}
 }
 
-// WithCoolDown shares the 429 pause, for instance across replicas.
+// WithLimiters makes the limiter of every budget the provider declares
+// (and that WithLimiter or WithLoginLimiter do not set) with mk, for
+// instance limiters shared by a fleet. mk returning nil removes that
+// budget.
+func WithLimiters(mk func(Budget) Limiter) Option {
+	return func(o *options) {
+		o.limiters = func(b Budget) Limiter {
+			if l := mk(b); l != nil {
+				return l
+			}
+			return unlimited{}
+		}
+	}
+}
+
+// WithCoolDown shares the 429 pause of the account, for instance across
+// replicas.
 func WithCoolDown(c CoolDown) Option { return func(o *options) { o.coolDown = c } }
 
 // WithRetryPolicy sets what is retried and how long to wait.
@@ -65,8 +89,17 @@ func WithRetryPolicy(p RetryPolicy) Option { return func(o *options) { o.retry =
 // process, or many with a shared store) share one login per token.
 func WithStore(s tokencache.Store) Option { return func(o *options) { o.store = s } }
 
-// WithClock sets the clock for token lifetimes, throttles and cool-downs.
+// WithClock sets the clock for token lifetimes, budgets and pauses.
 func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithTrace adds hooks that see every step of every request (see Trace).
+// Several WithTrace options add up.
+func WithTrace(t *Trace) Option { return func(o *options) { o.trace = join(o.trace, t) } }
+
+// WithTimeout bounds how long one attempt waits for the provider's answer
+// headers (default DefaultTimeout, 30 s). A stalled attempt is a
+// transport error, retried where the request is safe to retry.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // AllowInsecureHTTP permits a plain-http base URL on a non-loopback host.
 // Credentials then cross the network in clear text: use it only for tests.

@@ -121,12 +121,17 @@ func TestRetryAfterHonouredOnTheClock(t *testing.T) {
 	}
 }
 
+// Rule: a pause past the caller's deadline is not waited for. HTTPClient
+// returns the 429 it got, as any http.Client would; CheckResponse types it.
 func TestRetryAfterPastDeadlineReturnsRateLimitErrorAtOnce(t *testing.T) {
 	e := setup(t)
 	e.fake.then(status(429, "Retry-After", "600"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err := e.get(ctx, t)
+	resp, err := e.get(ctx, t)
+	require.NoError(t, err, "a response was obtained")
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	err = e.conn.CheckResponse(resp)
 	var rl *providers.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, 600*time.Second, rl.RetryAfter)
@@ -148,7 +153,9 @@ func TestPauseLongerThanMaxRetryWait(t *testing.T) {
 	// is longer than MaxRetryWait, so the caller is told at once.
 	e := setup(t, providers.WithRetryPolicy(providers.RetryPolicy{MaxRetryWait: time.Minute, Penalty: 10 * time.Minute}))
 	e.fake.then(status(429))
-	_, err := e.get(context.Background(), t)
+	resp, err := e.get(context.Background(), t)
+	require.NoError(t, err)
+	err = e.conn.CheckResponse(resp)
 	var rl *providers.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, 10*time.Minute, rl.RetryAfter)
@@ -230,28 +237,10 @@ func TestPostIsRetriedAfter429(t *testing.T) {
 	assert.Equal(t, []string{"POST", "POST"}, e.fake.methods)
 }
 
-func TestLimiterPacesOnTheClockAndRefusesPastDeadline(t *testing.T) {
-	clk := newClock()
-	lim := providers.NewLimiter(1.0/6, 1, clk) // 10 a minute
-	require.NoError(t, lim.Wait(context.Background()))
-	done := make(chan error, 1)
-	go func() { done <- lim.Wait(context.Background()) }()
-	require.True(t, clk.WaitForTimers(1, nil))
-	next, _ := clk.NextTimer()
-	assert.Equal(t, t0.Add(6*time.Second), next)
-	clk.Advance(6 * time.Second)
-	require.NoError(t, <-done)
-
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	err := lim.Wait(ctx) // the next slot is 6 s away
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Zero(t, clk.Timers(), "refused at once, without waiting")
-}
-
 func TestLimiterCountsLoginsAndRefreshes(t *testing.T) {
 	clk := newClock()
-	e := setup(t, providers.WithClock(clk), providers.WithLimiter(providers.NewLimiter(1.0/6, 1, clk)))
+	lim := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
+	e := setup(t, providers.WithClock(clk), providers.WithLimiter(lim))
 	done := make(chan error, 1)
 	go func() {
 		resp, err := e.get(context.Background(), t)
@@ -298,7 +287,9 @@ func TestErrorsCarryNoSecretsOrBodies(t *testing.T) {
 	e.fake.then(status(429, "Retry-After", "600"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_, err := e.get(ctx, t)
+	resp, err := e.get(ctx, t)
+	require.NoError(t, err)
+	err = e.conn.CheckResponse(resp)
 	require.Error(t, err)
 	leakcheck.NoSecrets(t, []string{"tok-1", "jane@example.com"}, err)
 	var rl *providers.RateLimitError

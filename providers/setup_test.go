@@ -3,6 +3,7 @@ package providers_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -28,6 +29,9 @@ type fake struct {
 
 	mu      sync.Mutex
 	script  []func(w http.ResponseWriter) // next answers of /api; empty: 200
+	always  func(w http.ResponseWriter)   // the answer once the script is done; nil: 200
+	auths   []string                      // Authorization of each /api call
+	bodies  []string
 	methods []string
 	keys    []string
 }
@@ -44,7 +48,10 @@ func (f *fake) handle(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.methods = append(f.methods, r.Method)
 	f.keys = append(f.keys, r.Header.Get(providers.IdempotencyKeyHeader))
-	var next func(http.ResponseWriter)
+	f.auths = append(f.auths, r.Header.Get("Authorization"))
+	body, _ := io.ReadAll(r.Body)
+	f.bodies = append(f.bodies, string(body))
+	next := f.always
 	if len(f.script) > 0 {
 		next, f.script = f.script[0], f.script[1:]
 	}

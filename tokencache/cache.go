@@ -32,6 +32,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,7 +53,7 @@ type LoginFunc func(ctx context.Context) (*auth.Token, error)
 type RefreshFunc func(ctx context.Context, refreshToken string) (*auth.Token, error)
 
 // ErrClosed is returned by Token after Close when no valid token is cached.
-var ErrClosed = errors.New("unikyc: token cache closed")
+var ErrClosed = errs.ErrClosed
 
 // Stats counts what a Cache has done.
 type Stats struct {
@@ -77,6 +78,10 @@ type Cache struct {
 
 	final atomic.Pointer[error] // set once login failed with invalid credentials
 
+	distrust  atomic.Pointer[distrustMark] // a token refused even when fresh
+	distrusts atomic.Int64                 // refusals in a row, for the backoff
+	lastLife  atomic.Int64                 // lifetime of the last token obtained, ns
+
 	closeOnce sync.Once
 	closed    chan struct{}
 	closeCtx  context.Context
@@ -91,6 +96,7 @@ type Cache struct {
 // they carry a monotonic reading and ignore wall-clock jumps.
 type entry struct {
 	stale atomic.Bool // set by timer at quietUntil: the hot path's only check
+	used  atomic.Bool // a caller took the token: worth refreshing when it goes stale
 	timer clock.Timer // nil when nothing is scheduled
 	tok   *auth.Token // nil after a failed first login
 	err   error       // the last failure, served to callers during backoff
@@ -107,6 +113,22 @@ type flight struct {
 	done chan struct{}
 	tok  *auth.Token
 	err  error
+
+	// Callers waiting for a token, so that a login the provider pauses
+	// can tell them (see Pause) and stop when none of them can wait.
+	mu         sync.Mutex
+	foreground bool        // callers have no usable token meanwhile
+	joined     int         // callers that ever waited
+	patient    int         // waiters without a deadline
+	deadlines  []time.Time // the other waiters' deadlines
+	paused     chan struct{}
+	pauseErr   error
+	pauseEnd   time.Time // real time, to compare with deadlines
+}
+
+type distrustMark struct {
+	access string
+	until  time.Time
 }
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -133,6 +155,9 @@ func New(login LoginFunc, opts ...Option) *Cache {
 // The returned token is shared: do not modify it.
 func (c *Cache) Token(ctx context.Context) (*auth.Token, error) {
 	if e := c.cur.Load(); e != nil && !e.stale.Load() {
+		if !e.used.Load() {
+			e.used.Store(true)
+		}
 		return e.tok, nil
 	}
 	return c.slowToken(ctx)
@@ -158,22 +183,24 @@ func (c *Cache) slowToken(ctx context.Context) (*auth.Token, error) {
 			return nil, e.err // failed moments ago: do not ask the provider again yet
 		}
 		if usable {
+			e.used.Store(true)
 			if now.Before(e.quietUntil) || now.Before(e.retryAt) {
 				return e.tok, nil
 			}
 			if now.Before(e.hardAt) {
-				c.startFlight(ctx, e) // background; nil means it already changed
+				c.startFlight(e, false) // background; nil means it already changed
 				return e.tok, nil
 			}
 		}
-		f := c.startFlight(ctx, e)
+		f := c.startFlight(e, !usable)
 		if f == nil {
 			continue // the entry changed while we looked: look again
 		}
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := f.wait(ctx); err != nil {
+			if usable && e.usable(c.cfg.clock.Now()) {
+				return e.tok, nil // paused inside the hard window: the old token still works
+			}
+			return nil, err
 		}
 		if f.err == nil {
 			return f.tok, nil
@@ -186,17 +213,23 @@ func (c *Cache) slowToken(ctx context.Context) (*auth.Token, error) {
 }
 
 // startFlight joins the refresh in flight or starts one for e. It returns
-// nil when e is no longer the current entry.
-func (c *Cache) startFlight(ctx context.Context, e *entry) *flight {
+// nil when e is no longer the current entry. foreground: the callers have
+// no usable token while it runs.
+func (c *Cache) startFlight(e *entry, foreground bool) *flight {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.flight != nil {
+		if foreground {
+			c.flight.mu.Lock()
+			c.flight.foreground = true
+			c.flight.mu.Unlock()
+		}
 		return c.flight
 	}
 	if c.cur.Load() != e {
 		return nil
 	}
-	f := &flight{done: make(chan struct{})}
+	f := &flight{done: make(chan struct{}), foreground: foreground, paused: make(chan struct{})}
 	select {
 	case <-c.closed:
 		f.err = ErrClosed
@@ -206,8 +239,82 @@ func (c *Cache) startFlight(ctx context.Context, e *entry) *flight {
 	}
 	c.flight = f
 	c.wg.Add(1)
-	go c.run(context.WithoutCancel(ctx), f, e)
+	// The flight carries no caller's values or cancellation: it serves
+	// every caller, and none of them owns it.
+	go c.run(context.WithValue(context.Background(), flightKey{}, f), f, e)
 	return f
+}
+
+type flightKey struct{}
+
+// wait waits for the flight as one of its callers. It returns ctx's error,
+// or the pause error when the provider paused the flight for longer than
+// ctx's deadline allows.
+func (f *flight) wait(ctx context.Context) error {
+	dl, hasDL := ctx.Deadline()
+	f.mu.Lock()
+	f.joined++
+	if hasDL {
+		f.deadlines = append(f.deadlines, dl)
+	} else {
+		f.patient++
+	}
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		if hasDL {
+			if i := slices.Index(f.deadlines, dl); i >= 0 {
+				f.deadlines = slices.Delete(f.deadlines, i, i+1)
+			}
+		} else {
+			f.patient--
+		}
+		f.mu.Unlock()
+	}()
+	for {
+		f.mu.Lock()
+		paused, perr, pend := f.paused, f.pauseErr, f.pauseEnd
+		f.mu.Unlock()
+		if perr != nil && hasDL && dl.Before(pend) {
+			return perr
+		}
+		select {
+		case <-f.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-paused:
+		}
+	}
+}
+
+// Pause is called by the code that sends a login or refresh for a Cache
+// when the provider asks it to wait d before sending; err is what a
+// waiting caller whose deadline comes sooner gets at once. It reports
+// whether the token call should wait: false when every caller waiting for
+// it has left or must leave before the pause ends (no one could use its
+// answer), so the call fails with err instead. Outside a Cache's token
+// call it returns true.
+func Pause(ctx context.Context, d time.Duration, err error) bool {
+	f, ok := ctx.Value(flightKey{}).(*flight)
+	if !ok {
+		return true
+	}
+	end := time.Now().Add(d)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pauseErr, f.pauseEnd = err, end
+	close(f.paused)
+	f.paused = make(chan struct{})
+	if !f.foreground || f.patient > 0 || f.joined == 0 {
+		return true // (no caller has joined yet: each one decides when it does)
+	}
+	for _, dl := range f.deadlines {
+		if !dl.Before(end) {
+			return true
+		}
+	}
+	return false
 }
 
 // run performs one refresh on a context detached from the caller that
@@ -216,7 +323,11 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, c.cfg.refreshTimeout)
 	stop := context.AfterFunc(c.closeCtx, cancel)
+	start, before := c.cfg.clock.Now(), c.logins.Load()+c.refreshes.Load()+c.failures.Load()
 	tok, refused, err := c.obtain(ctx, prev)
+	if err == nil && c.logins.Load()+c.refreshes.Load()+c.failures.Load() == before {
+		c.observe("store", start, nil) // obtain took it from the store
+	}
 	stop()
 	cancel()
 	if err != nil && refused && prev != nil && prev.tok != nil {
@@ -229,9 +340,16 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	}
 
 	now := c.cfg.clock.Now()
+	f.mu.Lock()
+	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0
+	f.mu.Unlock()
 	c.mu.Lock()
 	if err == nil {
-		c.replace(c.newEntry(tok, now))
+		n := c.newEntry(tok, now)
+		if used {
+			n.used.Store(true)
+		}
+		c.replace(n)
 	} else {
 		c.failures.Add(1)
 		c.replace(c.failedEntry(prev, err, now))
@@ -303,8 +421,10 @@ func (c *Cache) fromStore(ctx context.Context, prev *entry) *auth.Token {
 func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Token, refusedRT bool, _ error) {
 	log := c.cfg.logger
 	now := c.cfg.clock.Now()
-	if c.refresh != nil && prev != nil && prev.RefreshUsable(now) {
+	if c.refresh != nil && prev != nil && prev.RefreshUsable(now) && c.refreshOutlivesNext(prev, now) {
+		start := c.cfg.clock.Now()
 		tok, err := c.refresh(ctx, prev.RefreshToken)
+		c.observe("refresh", start, err)
 		if err == nil {
 			if err := checkToken(tok); err != nil {
 				return nil, false, err
@@ -324,7 +444,9 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Tok
 		refusedRT = true
 		log.Info("unikyc: refresh token refused; logging in again", "status", errs.Status(err))
 	}
+	start := c.cfg.clock.Now()
 	tok, err := c.login(ctx)
+	c.observe("login", start, err)
 	if err != nil {
 		if errors.Is(err, errs.ErrInvalidCredentials) {
 			c.final.CompareAndSwap(nil, &err)
@@ -338,6 +460,29 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Tok
 	c.logins.Add(1)
 	log.Debug("unikyc: logged in", "token", tok)
 	return tok, refusedRT, nil
+}
+
+// refreshOutlivesNext reports whether prev's refresh token will still be
+// usable at the next refresh, one token lifetime from now. When it will
+// not, logging in now (instead of refreshing) means no caller ever waits
+// for a login when the refresh token runs out (Compliancely's "refresh the
+// refresh token every 12 hours" when its server does not rotate them).
+func (c *Cache) refreshOutlivesNext(prev *auth.Token, now time.Time) bool {
+	life := time.Duration(c.lastLife.Load())
+	return prev.RefreshExpiry.IsZero() || life <= 0 || prev.RefreshExpiry.After(now.Add(life))
+}
+
+func (c *Cache) observe(source string, start time.Time, err error) {
+	if c.cfg.observer != nil {
+		c.cfg.observer(Event{Source: source, Duration: c.cfg.clock.Now().Sub(start), Err: err})
+	}
+}
+
+// Event reports one token obtained, or one failure to obtain it.
+type Event struct {
+	Source   string // "login", "refresh" or "store"
+	Duration time.Duration
+	Err      error
 }
 
 func checkToken(t *auth.Token) error {
@@ -359,9 +504,13 @@ func refused(err error) bool {
 
 // Invalidate drops t if it is still the cached token, keeping its refresh
 // token for the next refresh. A t that was already replaced is ignored, so
-// a 401 that arrives late never discards a newer token.
+// a 401 that arrives late never discards a newer token; so is a t that
+// Distrust marked, until its backoff ends.
 func (c *Cache) Invalidate(t *auth.Token) {
 	if t == nil {
+		return
+	}
+	if d := c.distrust.Load(); d != nil && d.access == t.AccessToken && c.cfg.clock.Now().Before(d.until) {
 		return
 	}
 	for {
@@ -377,6 +526,50 @@ func (c *Cache) Invalidate(t *auth.Token) {
 			return
 		}
 	}
+}
+
+// Distrust records that t, a token obtained to replay a request the
+// provider refused with 401, was refused as well: the account, not the
+// token, is refused. Until the backoff ends (growing with every refusal in
+// a row), Invalidate keeps t, so that 401s do not start new logins faster
+// than the backoff.
+func (c *Cache) Distrust(t *auth.Token) {
+	if t == nil {
+		return
+	}
+	n := c.distrusts.Add(1)
+	until := c.cfg.clock.Now().Add(c.cfg.backoff(int(n)))
+	c.distrust.Store(&distrustMark{access: t.AccessToken, until: until})
+	c.cfg.logger.Warn("unikyc: a fresh token was refused too; no new login before the backoff ends",
+		"backoff", c.cfg.backoff(int(n)))
+}
+
+// Refreshing reports whether a login or refresh is in flight.
+func (c *Cache) Refreshing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flight != nil
+}
+
+// Waiting returns how many callers wait for the login or refresh in
+// flight.
+func (c *Cache) Waiting() int {
+	c.mu.Lock()
+	f := c.flight
+	c.mu.Unlock()
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.patient + len(f.deadlines)
+}
+
+// Replaceable reports whether the next Token call can return a token other
+// than t: t was dropped, or already replaced.
+func (c *Cache) Replaceable(t *auth.Token) bool {
+	e := c.cur.Load()
+	return e == nil || e.rejected || e.tok == nil || e.tok.AccessToken != t.AccessToken
 }
 
 // Stats returns counts of what the cache has done so far.
@@ -427,7 +620,18 @@ func (c *Cache) schedule(e *entry, now time.Time) *entry {
 		e.stale.Store(true)
 		return e
 	}
-	e.timer = c.cfg.clock.AfterFunc(d, func() { e.stale.Store(true) })
+	// The timer starts the refresh itself, so that it does not wait for
+	// some caller to happen by (and queue behind its calls); a token no
+	// caller has used since it came is left to lapse.
+	e.timer = c.cfg.clock.AfterFunc(d, func() {
+		e.stale.Store(true)
+		if e.used.Load() && e.usable(c.cfg.clock.Now()) {
+			if e.err == nil {
+				c.distrusts.Store(0) // it lived to its refresh: no refusal streak
+			}
+			c.startFlight(e, false)
+		}
+	})
 	return e
 }
 
@@ -444,11 +648,15 @@ func (c *Cache) newEntry(tok *auth.Token, now time.Time) *entry {
 	}
 	life := tok.Expiry.Sub(now)
 	e.expiresAt = now.Add(life)
+	c.lastLife.Store(int64(life))
 	soft := c.cfg.jittered(c.cfg.soft(life))
 	hard := c.cfg.jittered(c.cfg.hard)
-	// Never refresh before half the lifetime is spent, so a short-lived
-	// token cannot make the cache refresh in a loop.
-	soft = min(soft, life/2)
+	// The soft window takes at most a quarter of the lifetime, so a
+	// short-lived token is renewed near its end, not at half-life; but it
+	// is wide enough for the refresh to get a budget slot (never more than
+	// half the lifetime, so a short token cannot refresh in a loop).
+	soft = min(soft, life/4)
+	soft = min(max(soft, c.cfg.minSoft), life/2)
 	hard = min(hard, soft, life/4)
 	e.quietUntil = e.expiresAt.Add(-soft)
 	e.hardAt = e.expiresAt.Add(-hard)

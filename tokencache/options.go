@@ -25,6 +25,8 @@ type config struct {
 	key            string
 	onRefresh      []func(*auth.Token)
 	initial        *auth.Token
+	minSoft        time.Duration
+	observer       func(Event)
 }
 
 func defaults() config {
@@ -93,3 +95,12 @@ func OnRefresh(f func(*auth.Token)) Option {
 // WithToken starts the cache with t, for instance a token persisted by
 // OnRefresh; its refresh token is used before any login.
 func WithToken(t *auth.Token) Option { return func(c *config) { c.initial = t } }
+
+// WithMinSoftWindow sets the narrowest soft window (still at most half
+// of a token's lifetime): wide enough for a refresh to get a slot of the
+// provider's budget before the hard window.
+func WithMinSoftWindow(d time.Duration) Option { return func(c *config) { c.minSoft = d } }
+
+// WithObserver calls f after every login, refresh or token read from the
+// store, and every failure of one, on the goroutine that made it.
+func WithObserver(f func(Event)) Option { return func(c *config) { c.observer = f } }

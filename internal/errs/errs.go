@@ -11,6 +11,7 @@ var (
 	ErrRateLimited        = errors.New("unikyc: rate limited")
 	ErrNotFound           = errors.New("unikyc: not found")
 	ErrValidation         = errors.New("unikyc: validation failed")
+	ErrClosed             = errors.New("unikyc: client closed")
 )
 
 // StatusCoder is implemented by errors that carry an HTTP status

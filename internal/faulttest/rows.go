@@ -23,6 +23,18 @@ type Probe[F any, C Client] struct {
 	Logins   func(F) int                                   // successful logins the fake counted
 	Token    func(context.Context, C) (*auth.Token, error) // the client's current token
 	Lifetime time.Duration                                 // of the access tokens the fake issues
+	// LoginOnce: the provider's rules allow one attempt per login
+	// (Compliancely: "if re-authentication fails, surface the error and
+	// stop retrying"); otherwise a login is retried three times.
+	LoginOnce bool
+}
+
+// attempts is how many times one login is sent at most.
+func (p Probe[F, C]) attempts() int {
+	if p.LoginOnce {
+		return 1
+	}
+	return 4
 }
 
 // Backoff is how long the token cache waits after a failed login before it
@@ -45,7 +57,7 @@ func LoginRows[F, O any, C Client](p Probe[F, C]) []Row[F, O, C] {
 			Arrange: func(e *E) { e.Front.Next(p.Login, 10, Answer(status, injected)) },
 			Assert: func(t *testing.T, e *E, err error) {
 				AssertProviderError(t, err, "login", status)
-				assert.Equal(t, 4, e.Front.Calls(p.Login), "one attempt and three retries, no more")
+				assert.Equal(t, p.attempts(), e.Front.Calls(p.Login), "the provider's attempts, no more")
 				assert.Zero(t, p.Logins(e.Fake))
 				assert.Zero(t, e.Front.Calls(p.API), "no request without a token")
 			},
@@ -57,6 +69,12 @@ func LoginRows[F, O any, C Client](p Probe[F, C]) []Row[F, O, C] {
 			Name:    "login answers 502 once",
 			Arrange: func(e *E) { e.Front.Next(p.Login, 1, Answer(http.StatusBadGateway, injected)) },
 			Assert: func(t *testing.T, e *E, err error) {
+				if p.LoginOnce {
+					AssertProviderError(t, err, "login", http.StatusBadGateway)
+					assert.Equal(t, 1, e.Front.Calls(p.Login), "surfaced, not retried")
+					assert.Zero(t, e.Front.Calls(p.API))
+					return
+				}
 				require.NoError(t, err)
 				assert.Equal(t, 2, e.Front.Calls(p.Login), "retried once")
 				assert.Equal(t, 1, p.Logins(e.Fake))
@@ -85,6 +103,11 @@ func LoginRows[F, O any, C Client](p Probe[F, C]) []Row[F, O, C] {
 			Name:    "connection reset mid-body",
 			Arrange: func(e *E) { e.Front.Next(p.Login, 1, ResetMidBody()) },
 			Assert: func(t *testing.T, e *E, err error) {
+				if p.LoginOnce {
+					require.Equal(t, KindTransport, Kind(err), "%v", err)
+					assert.Equal(t, 1, e.Front.Calls(p.Login), "surfaced, not retried")
+					return
+				}
 				require.NoError(t, err, "a login answer cut off while read is asked for once more")
 				assert.Equal(t, 2, e.Front.Calls(p.Login))
 				assert.Equal(t, 1, p.Logins(e.Fake))
@@ -104,18 +127,47 @@ func LoginRows[F, O any, C Client](p Probe[F, C]) []Row[F, O, C] {
 			},
 		},
 		{
-			Name:    "429 on login with Retry-After",
+			Name:    "429 on login with Retry-After, a caller that can wait",
 			Arrange: func(e *E) { e.Front.Next(p.Login, 1, TooMany("7")) },
+			Timeout: time.Minute, // longer than the pause: it waits
 			Act: func(e *E) error {
+				if p.LoginOnce {
+					return e.Call()
+				}
 				err, waited := e.CallAdvancing(7 * time.Second)
 				assert.True(e.T, waited, "the login waited for Retry-After on the clock")
 				return err
 			},
 			Assert: func(t *testing.T, e *E, err error) {
+				if p.LoginOnce {
+					var rl *providers.RateLimitError
+					require.ErrorAs(t, err, &rl, "the login's 429 surfaces")
+					assert.Equal(t, 1, e.Front.Calls(p.Login))
+					assert.Equal(t, Start, e.Clock.Now(), "nothing waited")
+					return
+				}
 				require.NoError(t, err)
 				assert.Equal(t, 2, e.Front.Calls(p.Login), "one 429, then one login")
 				assert.Equal(t, 1, p.Logins(e.Fake))
 				assert.Equal(t, Start.Add(7*time.Second), e.Clock.Now(), "exactly the pause asked for")
+			},
+		},
+		{
+			Name:    "429 on login with Retry-After, a caller whose deadline is shorter",
+			Arrange: func(e *E) { e.Front.Next(p.Login, 1, TooMany("60")) },
+			Timeout: 5 * time.Second,
+			Act: func(e *E) error {
+				start := time.Now()
+				err := e.Call()
+				assert.Less(e.T, time.Since(start), 2*time.Second, "told at once, not at its deadline")
+				return err
+			},
+			Assert: func(t *testing.T, e *E, err error) {
+				var rl *providers.RateLimitError
+				require.ErrorAs(t, err, &rl, "the login's 429 reaches the caller typed")
+				assert.GreaterOrEqual(t, rl.RetryAfter, 60*time.Second)
+				assert.Equal(t, 1, e.Front.Calls(p.Login))
+				assert.Zero(t, e.Front.Calls(p.API))
 			},
 		},
 		{

@@ -23,6 +23,7 @@ import (
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 // perLifetime is the login budget of a provider without refresh tokens:
@@ -120,7 +121,15 @@ func complianceLy(t *testing.T, clk *clock.Fake) *rig {
 		connect: func(base string, opts ...providers.Option) (io.Closer, func(context.Context) error, error) {
 			cfg := srv.Config()
 			cfg.BaseURL = base
-			c, err := compliancely.New(cfg, append(opts, providers.WithLimiter(nil))...)
+			// The chaos front answers 429 at random, which Compliancely
+			// does only past its budget: a short penalty instead of the
+			// documented 10-minute floor keeps the soak about faults.
+			// A failed login surfaces and is not retried (Compliancely's
+			// rule); a short cache backoff lets the next caller try again
+			// within the soak's few milliseconds.
+			c, err := compliancely.New(cfg, append(opts, providers.WithLimiter(nil),
+				providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, Penalty: time.Second}),
+				providers.WithTokenCacheOptions(tokencache.WithBackoff(10*time.Millisecond, 100*time.Millisecond)))...)
 			return c, func(ctx context.Context) error {
 				_, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789"})
 				return err

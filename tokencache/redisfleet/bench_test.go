@@ -21,7 +21,7 @@ func BenchmarkLimiterWait(b *testing.B) {
 		l := providers.NewLimiter(limit, burst, nil)
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := l.Wait(ctx); err != nil {
+			if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -31,7 +31,7 @@ func BenchmarkLimiterWait(b *testing.B) {
 		l := f.Limiter("bench", rate.Limit(limit), burst)
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := l.Wait(ctx); err != nil {
+			if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
 				b.Fatal(err)
 			}
 		}

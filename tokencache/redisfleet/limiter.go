@@ -61,7 +61,7 @@ func (f *Fleet) Limiter(name string, limit rate.Limit, burst int) providers.Limi
 
 // Wait blocks until the fleet may send one request; see providers.Limiter.
 // It never fails because Redis did: it then waits on the local share.
-func (l *Limiter) Wait(ctx context.Context) error {
+func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
 	select {
 	case l.gate <- struct{}{}:
 	case <-ctx.Done():
@@ -77,7 +77,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return err
 		case !ok:
 			<-l.gate
-			return l.localLimiter().Wait(ctx)
+			return l.localLimiter().Wait(ctx, p)
 		case res.Allowed > 0:
 			<-l.gate
 			return nil
@@ -102,7 +102,7 @@ func (l *Limiter) localLimiter() *providers.RateLimiter {
 	if l.local == nil || l.localEpoch != epoch {
 		l.local, l.localEpoch = providers.NewLimiter(l.localRate, l.localBurst, l.f.cfg.clock), epoch
 		for range l.localBurst {
-			_ = l.local.Wait(context.Background()) // a full bucket: returns at once
+			_ = l.local.Wait(context.Background(), providers.PriorityAPI) // a full bucket: returns at once
 		}
 	}
 	return l.local

@@ -27,15 +27,15 @@ func TestLimiterIsSharedAcrossReplicas(t *testing.T) {
 	lb := b.Limiter("compliancely:api-user@example.com", rate.Every(time.Hour), 2)
 
 	// The burst of 2 is the fleet's, not each replica's.
-	require.NoError(t, la.Wait(ctx))
-	require.NoError(t, lb.Wait(ctx))
+	require.NoError(t, la.Wait(ctx, providers.PriorityAPI))
+	require.NoError(t, lb.Wait(ctx, providers.PriorityAPI))
 
 	// The next slot is an hour away: a deadline sooner than that fails at
 	// once, wrapping context.DeadlineExceeded.
 	short, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	began := time.Now()
-	err := la.Wait(short)
+	err := la.Wait(short, providers.PriorityAPI)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(began), 500*time.Millisecond)
 	assert.Contains(t, err.Error(), "deadline")
@@ -44,7 +44,7 @@ func TestLimiterIsSharedAcrossReplicas(t *testing.T) {
 	// context is cancelled.
 	cctx, cancelWait := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- lb.Wait(cctx) }()
+	go func() { done <- lb.Wait(cctx, providers.PriorityAPI) }()
 	require.True(t, clk.WaitForTimers(1, nil))
 	next, _ := clk.NextTimer()
 	assert.InDelta(t, time.Hour.Seconds(), next.Sub(clk.Now()).Seconds(), 5, "parked until the next fleet slot")
@@ -81,7 +81,7 @@ func TestLimiterFallsBackToItsShare(t *testing.T) {
 
 	for i := range 3 {
 		done := make(chan error, 1)
-		go func() { done <- l.Wait(ctx) }()
+		go func() { done <- l.Wait(ctx, providers.PriorityAPI) }()
 		require.True(t, clk.WaitForTimers(1, nil), "wait %d", i)
 		next, _ := clk.NextTimer()
 		assert.Equal(t, 500*time.Millisecond, next.Sub(clk.Now()), "wait %d: 1/5 of 10/s", i)
@@ -105,9 +105,9 @@ func TestSlowRedisFallsBackWithinTheTimeout(t *testing.T) {
 	l := f.Limiter("acct", 1000, 10)
 
 	began := time.Now()
-	require.NoError(t, l.Wait(ctx))
+	require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
 	for range 20 {
-		require.NoError(t, l.Wait(ctx))
+		require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
 	}
 	assert.Less(t, time.Since(began), time.Second)
 	tok, err := f.Store().Load(ctx, "k")

@@ -32,7 +32,7 @@ func BenchmarkFleetReplicas(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				l := limiters[int(next.Add(1))%n]
 				for pb.Next() {
-					if err := l.Wait(ctx); err != nil {
+					if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
 						b.Fatal(err)
 					}
 				}

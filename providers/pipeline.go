@@ -1,0 +1,536 @@
+package providers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/httpbody"
+	"github.com/unikyc/unikyc/internal/retryafter"
+	"github.com/unikyc/unikyc/tokencache"
+)
+
+// pipeline is the one attempt loop every request of a client goes through:
+// API calls, logins and refreshes. See the package doc for its steps.
+type pipeline struct {
+	provider      string
+	scheme, host  string // the provider's origin, canonical
+	baseURL       *url.URL
+	basePath      string
+	allowInsecure bool
+
+	next  http.RoundTripper
+	cache *tokencache.Cache // nil with a static credential
+	cred  auth.Credential
+
+	account *scope   // every request
+	routes  []*scope // budgets of single routes (KYConnect's logins)
+
+	policy       RetryPolicy
+	rules        TokenRules
+	penaltyFloor bool
+	decode       ErrorDecoder
+	clk          clock.Clock
+	trace        *Trace // never nil
+	log          *slog.Logger
+	closed       chan struct{}
+
+	last atomic.Pointer[tokenHeader] // the Authorization value of the last token
+}
+
+type tokenHeader struct {
+	tok   *auth.Token
+	value []string
+}
+
+// call is what the loop knows of one logical request.
+type call struct {
+	kind      CallKind
+	operation string
+	read      int64     // > 0: read a 2xx body inside the attempt, capped
+	sent      time.Time // when the last attempt left, on the client's clock
+}
+
+// RoundTrip is the HTTPClient's transport: it returns every response it
+// obtained, the final 401 or 429 included, and an error only when it
+// obtained none.
+func (p *pipeline) RoundTrip(req *http.Request) (*http.Response, error) {
+	c, typed := req.Context().Value(callKey{}).(*call)
+	if !typed {
+		c = &call{kind: CallAPI}
+	}
+	resp, data, err := p.exchange(req, c)
+	if err == nil && data != nil {
+		// A typed call's answer, read inside the attempt.
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+	}
+	return resp, err
+}
+
+// callKey carries a typed call's *call through http.Client to RoundTrip.
+type callKey struct{}
+
+// exchange sends req until it has a final answer. With c.read set, a 2xx
+// body is read inside the attempt and returned as data, so an answer cut
+// off mid-body is one more attempt.
+func (p *pipeline) exchange(req *http.Request, c *call) (*http.Response, []byte, error) {
+	ctx := req.Context()
+	var buf [3]*scope
+	scopes := p.scopesFor(req, &buf)
+	prio := PriorityAPI
+	if c.kind != CallAPI {
+		prio = PriorityToken
+	}
+	safe := c.kind != CallAPI || isIdempotent(req)
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	replayable := !hasBody || req.GetBody != nil
+	maxRetries := p.maxRetries(c.kind)
+	replayed := false
+	retries := 0
+	for n := 0; ; n++ {
+		areq := req
+		if n > 0 && hasBody {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, nil, p.wrap(c, err)
+			}
+			cp := *req
+			cp.Body = body
+			areq = &cp
+		}
+		resp, data, tok, sc, err := p.attempt(ctx, areq, scopes, prio, c, n)
+		if err != nil {
+			var local *localError
+			if errors.As(err, &local) {
+				closeBody(req)
+				return nil, nil, local.err
+			}
+			if !safe || !replayable || retries >= maxRetries || ctx.Err() != nil {
+				closeBody(req)
+				return nil, nil, p.wrap(c, err)
+			}
+			retries++
+			if err := p.backoff(ctx, c, n, retries, nil); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+
+		status := resp.StatusCode
+		switch {
+		case status == http.StatusUnauthorized && tok != nil && !tokenInBody(req):
+			if replayed {
+				// A token minted for this replay was refused too: the
+				// account, not the token, is refused. No new logins for it
+				// until the cache's backoff ends.
+				p.cache.Distrust(tok)
+				return resp, data, nil
+			}
+			p.cache.Invalidate(tok)
+			p.emit(p.trace.Invalidated, c, req, n)
+			if !replayable || !p.cache.Replaceable(tok) {
+				return resp, data, nil
+			}
+			replayed = true
+			p.emit(p.trace.Replay, c, req, n)
+			httpbody.Drain(resp.Body, 64<<10)
+			continue
+
+		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable && hasRetryAfter(resp.Header):
+			wait := p.pause(ctx, resp, sc)
+			again := status == http.StatusTooManyRequests || safe
+			if !again || !replayable || retries >= maxRetries || wait > p.policy.MaxRetryWait || pastDeadline(ctx, wait) {
+				return resp, data, nil
+			}
+			retries++
+			p.emitRetry(c, req, n, status, wait)
+			httpbody.Drain(resp.Body, 64<<10)
+			continue // the next attempt waits at the gate
+
+		case retryableStatus(status, safe) && replayable && retries < maxRetries:
+			retries++
+			httpbody.Drain(resp.Body, 64<<10)
+			if err := p.backoff(ctx, c, n, retries, resp); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		return resp, data, nil
+	}
+}
+
+// localError is a request held back on this side (a pause or a budget
+// wait past the deadline, a token that could not be obtained, Close):
+// retrying cannot help.
+type localError struct{ err error }
+
+func (e *localError) Error() string { return e.err.Error() }
+
+// attempt makes one attempt: gate, budgets, credential, send, read.
+func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*scope, prio Priority, c *call, n int) (
+	resp *http.Response, data []byte, tok *auth.Token, hit *scope, err error) {
+	// 0. A request that needs a login waits for it before it takes a budget
+	// slot: the login takes its own slot, ahead of the queue, and the
+	// request's slot is then spent when it really leaves.
+	if c.kind == CallAPI && p.cache != nil && p.sameOrigin(req) {
+		if _, err := p.cache.Token(ctx); err != nil {
+			return nil, nil, nil, nil, &localError{p.tokenError(err)}
+		}
+	}
+	// 1. The cool-down gates, then the budgets (the most specific first),
+	// then the gates again: a 429 may have come while this request queued.
+	var probes uint8
+	defer func() {
+		for i, s := range scopes {
+			if probes&(1<<i) != 0 {
+				s.gate.leave(resp != nil && !isPause(resp))
+			}
+		}
+	}()
+	if err := p.enterGates(ctx, scopes, c, &probes); err != nil {
+		return nil, nil, nil, nil, &localError{err}
+	}
+	waited := false
+	for i := len(scopes) - 1; i >= 0; i-- {
+		s := scopes[i]
+		if s.limiter == nil {
+			continue
+		}
+		if est, ok := s.limiter.(interface{ Estimate(Priority) time.Duration }); ok && c.kind != CallAPI {
+			// A shared login that must wait for its budget tells the callers
+			// waiting for it, as a pause would.
+			if d := est.Estimate(prio); d > 0 {
+				rl := &RateLimitError{Provider: p.provider, Budget: s.budget.Name, RetryAfter: d}
+				if !tokencache.Pause(ctx, d, rl) {
+					return nil, nil, nil, nil, &localError{rl}
+				}
+			}
+		}
+		start := p.clk.Now()
+		if err := s.limiter.Wait(ctx, prio); err != nil {
+			return nil, nil, nil, nil, &localError{p.budgetError(s, err)}
+		}
+		if d := p.clk.Now().Sub(start); d > 0 {
+			waited = true
+			p.emitWait(p.trace.BudgetWait, c, s.budget.Name, d)
+		}
+	}
+	if waited {
+		if err := p.enterGates(ctx, scopes, c, &probes); err != nil {
+			return nil, nil, nil, nil, &localError{err}
+		}
+	}
+
+	// 2. Only now the credential, so it is fresh when it leaves.
+	out, tok, err := p.authorize(ctx, req, c)
+	if err != nil {
+		return nil, nil, nil, nil, &localError{err}
+	}
+
+	// 3. Send, and for typed calls read the answer inside the attempt.
+	if p.trace.AttemptStart != nil {
+		p.trace.AttemptStart(p.describe(c, req, n))
+	}
+	var start time.Time
+	if p.trace.AttemptDone != nil || c.kind != CallAPI {
+		start = p.clk.Now()
+		c.sent = start
+	}
+	resp, err = p.next.RoundTrip(out)
+	if err == nil && c.read > 0 && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		data, err = httpbody.Read(resp.Body, c.read)
+		httpbody.Drain(resp.Body, 4<<10)
+		if errors.Is(err, httpbody.ErrTooLarge) {
+			err = &localError{p.wrap(c, err)} // a capped read is not retried
+		}
+		if err != nil {
+			resp, data = nil, nil
+		}
+	}
+	if p.trace.AttemptDone != nil {
+		r := AttemptResult{Attempt: p.describe(c, req, n), Err: err, Duration: p.clk.Now().Sub(start)}
+		if resp != nil {
+			r.StatusCode = resp.StatusCode
+		}
+		p.trace.AttemptDone(r)
+	}
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return resp, data, tok, scopes[len(scopes)-1], nil
+}
+
+func (p *pipeline) enterGates(ctx context.Context, scopes []*scope, c *call, probes *uint8) error {
+	for i, s := range scopes {
+		if *probes&(1<<i) != 0 {
+			continue
+		}
+		probe, err := s.gate.enter(ctx, p, c)
+		if err != nil {
+			return err
+		}
+		if probe {
+			*probes |= 1 << i
+		}
+	}
+	return nil
+}
+
+// authorize returns a copy of req carrying the credential, for the
+// provider's own origin only.
+func (p *pipeline) authorize(ctx context.Context, req *http.Request, c *call) (*http.Request, *auth.Token, error) {
+	if !p.sameOrigin(req) {
+		return req, nil, nil // another origin (a redirect) gets no credential
+	}
+	if p.scheme == "http" && !p.allowInsecure && !auth.IsLoopback(req.URL) {
+		return nil, nil, fmt.Errorf("unikyc: %s: %w", p.provider, auth.ErrInsecureHTTP)
+	}
+	var (
+		tok   *auth.Token
+		value []string
+	)
+	switch {
+	case c.kind != CallAPI:
+		// Logins and refreshes carry their credentials in their body.
+	case p.cache != nil:
+		var err error
+		if tok, err = p.cache.Token(ctx); err != nil {
+			return nil, nil, p.tokenError(err)
+		}
+		value = p.headerFor(tok)
+	case p.cred == nil:
+		return req, nil, nil
+	}
+	// A shallow copy with its own header map: only the header changes.
+	out := new(http.Request)
+	*out = *req
+	out.Header = make(http.Header, len(req.Header)+1)
+	for k, v := range req.Header {
+		out.Header[k] = v
+	}
+	switch {
+	case value != nil:
+		out.Header["Authorization"] = value[:1:1]
+	case p.cred != nil && c.kind == CallAPI:
+		p.cred.SetHeader(out.Header)
+	}
+	return out, tok, nil
+}
+
+func (p *pipeline) headerFor(tok *auth.Token) []string {
+	if h := p.last.Load(); h != nil && h.tok == tok {
+		return h.value
+	}
+	h := &tokenHeader{tok: tok, value: []string{tok.Type() + " " + tok.AccessToken}}
+	p.last.Store(h)
+	return h.value
+}
+
+func (p *pipeline) sameOrigin(req *http.Request) bool {
+	u := req.URL
+	if !strings.EqualFold(u.Scheme, p.scheme) {
+		return false
+	}
+	return auth.CanonicalHost(u) == p.host
+}
+
+// pause reads how long the provider asks to wait, starts the cool-down of
+// the most specific budget the request counted against, and returns the
+// wait.
+func (p *pipeline) pause(ctx context.Context, resp *http.Response, s *scope) time.Duration {
+	now := p.clk.Now()
+	wait, ok := parseRetryAfter(resp.Header, now)
+	penalty := s.penalty
+	switch {
+	case !ok:
+		wait = penalty
+	case p.penaltyFloor && resp.StatusCode == http.StatusTooManyRequests:
+		wait = max(wait, penalty) // the provider's docs ask for at least this
+	}
+	until := now.Add(wait)
+	s.gate.pause(ctx, until)
+	if pc, ok := s.limiter.(Pacer); ok {
+		pc.PaceFrom(until)
+	}
+	if resp.StatusCode == http.StatusTooManyRequests && p.trace.CoolDownStart != nil {
+		p.trace.CoolDownStart(Wait{Provider: p.provider, Budget: s.budget.Name, Wait: wait})
+	}
+	p.log.Warn("unikyc: provider asked to pause", "provider", p.provider, "status", resp.StatusCode,
+		"budget", s.budget.Name, "pause", wait.Round(time.Millisecond))
+	return wait
+}
+
+// parseRetryAfter reads every form the providers use: retry-after-ms,
+// Retry-After (seconds or HTTP-date) and, from NestJS named throttlers,
+// Retry-After-<name> (the longest of them).
+func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if d, ok := retryafter.Parse(h, now); ok {
+		return d, true
+	}
+	var (
+		longest time.Duration
+		found   bool
+	)
+	for k, v := range h {
+		name, ok := strings.CutPrefix(k, "Retry-After-")
+		if !ok || name == "" || strings.EqualFold(name, "Ms") || len(v) == 0 {
+			continue
+		}
+		if d, ok := retryafter.Parse(http.Header{"Retry-After": v[:1]}, now); ok {
+			longest, found = max(longest, d), true
+		}
+	}
+	return longest, found
+}
+
+func hasRetryAfter(h http.Header) bool {
+	_, ok := parseRetryAfter(h, time.Now())
+	return ok
+}
+
+func isPause(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusTooManyRequests ||
+		resp.StatusCode == http.StatusServiceUnavailable && hasRetryAfter(resp.Header)
+}
+
+func retryableStatus(status int, safe bool) bool {
+	switch status {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInternalServerError:
+		return safe
+	}
+	return false
+}
+
+func (p *pipeline) maxRetries(k CallKind) int {
+	switch {
+	case k == CallLogin && p.rules.LoginAttempts > 0:
+		return p.rules.LoginAttempts - 1
+	case k == CallRefresh && p.rules.RefreshAttempts > 0:
+		return p.rules.RefreshAttempts - 1
+	}
+	return p.policy.MaxRetries
+}
+
+// backoff waits before a retry: exponential with jitter, or the
+// Retry-After a 5xx asked for.
+func (p *pipeline) backoff(ctx context.Context, c *call, n, retries int, resp *http.Response) error {
+	d := backoff(p.policy.MinWait, p.policy.MaxWait, retries-1)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+		if ra, ok := parseRetryAfter(resp.Header, p.clk.Now()); ok {
+			d = max(d, ra)
+		}
+	}
+	if pastDeadline(ctx, d) {
+		return p.wrap(c, context.DeadlineExceeded)
+	}
+	p.emitRetry(c, nil, n, status, d)
+	// Real time: backoffs are short, and a test's fake clock must not
+	// have to be pumped through every transport fault.
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return p.wrap(c, ctx.Err())
+	case <-p.closed:
+		return ErrClosed
+	}
+}
+
+// sleep waits d on the client's clock, or until ctx ends or the client
+// closes.
+func (p *pipeline) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := p.clk.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.closed:
+		return ErrClosed
+	}
+}
+
+// wrap names the provider and operation on an error of the transport or
+// of the request's own context, once, with a bounded message that never
+// quotes a URL or a header.
+func (p *pipeline) wrap(c *call, err error) error {
+	return &TransportError{Provider: p.provider, Operation: c.operation, Kind: c.kind, Err: err}
+}
+
+// tokenError is what a request gets when no token could be obtained: the
+// login's or refresh's own error (which names the provider), or, when the
+// caller's context ended while it waited, that.
+func (p *pipeline) tokenError(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		var te *TransportError
+		var rl *RateLimitError
+		if !errors.As(err, &te) && !errors.As(err, &rl) {
+			return &TransportError{Provider: p.provider, Operation: "token", Kind: CallLogin, Err: err}
+		}
+	}
+	return err
+}
+
+func (p *pipeline) budgetError(s *scope, err error) error {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		cp := *rl
+		cp.Provider, cp.Budget = p.provider, s.budget.Name
+		return &cp
+	}
+	return err
+}
+
+func (p *pipeline) describe(c *call, req *http.Request, n int) Attempt {
+	return Attempt{Provider: p.provider, Operation: c.operation, Kind: c.kind, Method: req.Method, Attempt: n}
+}
+
+func (p *pipeline) emit(hook func(Attempt), c *call, req *http.Request, n int) {
+	if hook != nil {
+		hook(p.describe(c, req, n))
+	}
+}
+
+func (p *pipeline) emitRetry(c *call, req *http.Request, n, status int, wait time.Duration) {
+	if p.trace.Retry != nil {
+		a := Attempt{Provider: p.provider, Operation: c.operation, Kind: c.kind, Attempt: n}
+		if req != nil {
+			a.Method = req.Method
+		}
+		p.trace.Retry(Retry{Attempt: a, StatusCode: status, Wait: wait})
+	}
+	if p.log.Enabled(context.Background(), slog.LevelDebug) {
+		p.log.Debug("unikyc: retrying", "provider", p.provider, "operation", c.operation,
+			"status", status, "wait", wait.Round(time.Millisecond))
+	}
+}
+
+func (p *pipeline) emitWait(hook func(Wait), c *call, budget string, d time.Duration) {
+	if hook != nil {
+		hook(Wait{Provider: p.provider, Kind: c.kind, Budget: budget, Wait: d})
+	}
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
