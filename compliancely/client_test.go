@@ -91,6 +91,26 @@ func TestValidateTokenStockVerify(t *testing.T) {
 	assert.Zero(t, e.srv.Refreshes(), "a good token is kept")
 }
 
+// Rule: stock verify's 401 token_not_valid is the verdict on the token in
+// the body: one request, no refresh, no replay, and the token is kept.
+func TestValidateTokenRefusedIsOneRequest(t *testing.T) {
+	e := setup(t, nil)
+	require.NoError(t, e.call(func(ctx context.Context) error { _, err := e.c.ValidateToken(ctx); return err }))
+	held, err := e.c.TokenSource().Token(context.Background())
+	require.NoError(t, err)
+	e.srv.RevokeAccessTokens()
+	e.srv.ResetCounts()
+	var st *compliancely.TokenStatus
+	require.NoError(t, e.call(func(ctx context.Context) (err error) { st, err = e.c.ValidateToken(ctx); return }))
+	assert.False(t, st.Valid)
+	assert.Equal(t, "invalid", st.Status)
+	assert.Equal(t, 1, e.srv.Requests(), "one validate, nothing else")
+	assert.Zero(t, e.srv.Refreshes())
+	now, err := e.c.TokenSource().Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, held.AccessToken, now.AccessToken)
+}
+
 func TestValidateToken(t *testing.T) {
 	e := setup(t, []compliancelytest.Option{compliancelytest.WithValidateAnswer(compliancelytest.StatusAnswer)})
 	var st *compliancely.TokenStatus

@@ -50,7 +50,13 @@ func (c *Client) ValidateToken(ctx context.Context) (*TokenStatus, error) {
 		return nil, err
 	}
 	var a validateAnswer
-	err = c.do(ctx, http.MethodPost, c.validatePath, "validate", validateRequest{Token: tok.AccessToken}, &a)
+	req, err := c.NewRequest(ctx, http.MethodPost, c.validatePath, validateRequest{Token: tok.AccessToken})
+	if err != nil {
+		return nil, err
+	}
+	// A 401 here is the verdict on the token in the body, not a refused
+	// call: no token is dropped and nothing is replayed.
+	err = c.Do(providers.TokenInBody(req), "validate", &a)
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.StatusCode == http.StatusUnauthorized && pe.Code == CodeTokenNotValid {
 		return &TokenStatus{Status: "invalid"}, nil

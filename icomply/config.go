@@ -156,10 +156,11 @@ func loginForm(username, password string) (providers.RawBody, error) {
 	return providers.RawBody{ContentType: w.FormDataContentType(), Data: buf.Bytes()}, nil
 }
 
-// CheckToken reports whether iComply accepts the client's current token
-// (GET /api/tokenvalid). The client logs in first if it holds no token.
-// It returns false, nil when the provider says the token is not valid,
-// and ErrNoToken for a client that uses an API key.
+// CheckToken reports whether iComply accepts the token the client holds
+// now (GET /api/tokenvalid), in one request: a 401 is iComply's answer
+// about that token, so it is neither replaced nor the call replayed, and
+// CheckToken returns false, nil. The client logs in first only if it holds
+// no token. With an API key it returns ErrNoToken and sends nothing.
 func (c *Client) CheckToken(ctx context.Context) (bool, error) {
 	if c.apiKey {
 		return false, ErrNoToken
@@ -171,7 +172,7 @@ func (c *Client) CheckToken(ctx context.Context) (bool, error) {
 	var ans struct {
 		IsTokenValid bool `json:"isTokenValid"`
 	}
-	err = c.Do(req, "tokenvalid", &ans)
+	err = c.Do(providers.TokenInBody(req), "tokenvalid", &ans)
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.Operation == "tokenvalid" && pe.StatusCode == http.StatusUnauthorized {
 		return false, nil // the check itself was refused, not the login
