@@ -71,7 +71,7 @@ func TestRefreshAnswerShapes(t *testing.T) {
 		"access/refresh with expiry": compliancelytest.AccessRefreshWithExpiry,
 	} {
 		t.Run(name, func(t *testing.T) {
-			e := loggedIn(t, compliancelytest.WithRefreshAnswer(a), compliancelytest.WithLifetimes(30*time.Minute, 2*time.Hour))
+			e := loggedIn(t, compliancelytest.WithRefreshAnswer(a), compliancelytest.WithTokenLifetime(30*time.Minute), compliancelytest.WithRefreshLifetime(2*time.Hour))
 			e.clk.Advance(31 * time.Minute)
 			require.NoError(t, e.call(createSub(e.c)))
 			assert.Equal(t, calls{Logins: 1, Refreshes: 1, API: 2}, e.calls())
@@ -84,8 +84,40 @@ func TestRefreshAnswerShapes(t *testing.T) {
 	}
 }
 
-func TestValidateToken(t *testing.T) {
+// Rule: Simple JWT's verify view answers a valid token with 200 {}; a 2xx
+// without a verdict field means valid.
+func TestValidateTokenStockVerify(t *testing.T) {
 	e := setup(t, nil)
+	var st *compliancely.TokenStatus
+	require.NoError(t, e.call(func(ctx context.Context) (err error) { st, err = e.c.ValidateToken(ctx); return }))
+	assert.True(t, st.Valid)
+	assert.Equal(t, "valid", st.Status)
+	assert.Equal(t, 1, e.srv.Validations())
+	assert.Zero(t, e.srv.Refreshes(), "a good token is kept")
+}
+
+// Rule: stock verify's 401 token_not_valid is the verdict on the token in
+// the body: one request, no refresh, no replay, and the token is kept.
+func TestValidateTokenRefusedIsOneRequest(t *testing.T) {
+	e := setup(t, nil)
+	require.NoError(t, e.call(func(ctx context.Context) error { _, err := e.c.ValidateToken(ctx); return err }))
+	held, err := e.c.TokenSource().Token(context.Background())
+	require.NoError(t, err)
+	e.srv.RevokeAccessTokens()
+	e.srv.ResetCounts()
+	var st *compliancely.TokenStatus
+	require.NoError(t, e.call(func(ctx context.Context) (err error) { st, err = e.c.ValidateToken(ctx); return }))
+	assert.False(t, st.Valid)
+	assert.Equal(t, "invalid", st.Status)
+	assert.Equal(t, 1, e.srv.Requests(), "one validate, nothing else")
+	assert.Zero(t, e.srv.Refreshes())
+	now, err := e.c.TokenSource().Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, held.AccessToken, now.AccessToken)
+}
+
+func TestValidateToken(t *testing.T) {
+	e := setup(t, []compliancelytest.Option{compliancelytest.WithValidateAnswer(compliancelytest.StatusAnswer)})
 	var st *compliancely.TokenStatus
 	require.NoError(t, e.call(func(ctx context.Context) (err error) { st, err = e.c.ValidateToken(ctx); return }))
 	assert.True(t, st.Valid)
@@ -102,29 +134,58 @@ func TestValidateToken(t *testing.T) {
 	assert.Equal(t, 2, e.srv.Calls(compliancely.DefaultValidatePath))
 }
 
-func TestSubmissions(t *testing.T) {
+// Rule: the documented v2 call is POST /api/v2/taxexempt/; its answer is
+// unwrapped from {success_message, data, success} and its errors
+// {"errors":[{"code","message"}]} decode to field names and a message.
+func TestTaxExempt(t *testing.T) {
 	e := setup(t, nil)
-	var got *compliancely.Submission
-	require.NoError(t, e.call(func(ctx context.Context) error {
-		s, err := e.c.CreateSubmission(ctx, &compliancely.SubmissionRequest{TIN: "111232312", Name: "Zenwork"})
-		if err != nil {
-			return err
-		}
-		got, err = e.c.GetSubmission(ctx, s.ID)
+	var got *compliancely.TaxExempt
+	require.NoError(t, e.call(func(ctx context.Context) (err error) {
+		got, err = e.c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "111232312", WebhookURLs: []string{}})
 		return err
 	}))
-	assert.Equal(t, compliancely.StatusNotMatched, got.Status)
-	assert.Equal(t, 2, got.IRSCode)
+	assert.Equal(t, compliancely.StatusPending, got.Status)
+	assert.Equal(t, providers.ID("1"), got.ID, "a numeric id")
+	assert.Equal(t, "111232312", got.TIN)
+	assert.Equal(t, 1, e.srv.TaxExempts())
+
+	// The fake's own refusal, past the client's checks (a 9-digit TIN with
+	// a name the fake refuses is impossible, so inject the documented one).
+	e.srv.FailNext(apiPath, 1, http.StatusBadRequest,
+		[]byte(`{"errors":[{"code":"tin","message":"Please enter valid TIN/EIN"}],"data":null,"success":false}`))
+	err := e.call(func(ctx context.Context) error {
+		_, err := e.c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "111232312"})
+		return err
+	})
+	require.ErrorIs(t, err, providers.ErrValidation)
+	var pe *providers.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, []string{"tin"}, pe.Fields)
+	assert.Equal(t, "Please enter valid TIN/EIN", pe.Message)
+
+	// Credit errors in both documented spellings.
+	e.srv.SetCredits(0)
+	err = e.call(createSub(e.c))
+	assert.ErrorIs(t, err, compliancely.ErrCreditLimit)
+	e.srv.FailNext(apiPath, 1, http.StatusForbidden, []byte(`{"detail":"Credit limit reached! For assistance, please contact the support"}`))
+	err = e.call(createSub(e.c))
+	assert.ErrorIs(t, err, compliancely.ErrCreditLimit)
 
 	// Bad input is refused before anything is sent.
 	before := e.srv.Requests()
-	for _, r := range []compliancely.SubmissionRequest{
-		{TIN: "12-3456789", Name: "x"}, {TIN: "123456789"}, {TIN: "123456789", Name: "Acme, Inc."},
+	for _, r := range []compliancely.TaxExemptRequest{
+		{}, {TIN: "12-3456789"}, {TIN: "12345678"}, {Name: "Acme <Holdings>"}, {Name: "Acme;"},
 	} {
-		_, err := e.c.CreateSubmission(context.Background(), &r)
-		assert.ErrorIs(t, err, providers.ErrValidation)
+		_, err := e.c.CreateTaxExempt(context.Background(), &r)
+		assert.ErrorIs(t, err, providers.ErrValidation, "%+v", r)
 	}
 	assert.Equal(t, before, e.srv.Requests())
+	e.srv.SetCredits(-1)
+	err = e.call(func(ctx context.Context) error {
+		_, err := e.c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{Name: `O'Brien & Co. (US), "Inc" 50% @ 1/2 *`})
+		return err
+	})
+	assert.NoError(t, err, "every documented character is accepted, by the client and the fake")
 }
 
 // Secrets never show: not in the Config, the Client, any error, nor the
@@ -146,12 +207,12 @@ func TestNoSecretsLeak(t *testing.T) {
 	defer cancel()
 	errs = append(errs, e.call(func(context.Context) error { return createSub(e.c)(short) }))
 	e.clk.Advance(11 * time.Minute)
-	e.srv.RevokeAllTokens() // refused refresh, login again
+	e.srv.RevokeTokens() // refused refresh, login again
 	require.NoError(t, e.call(createSub(e.c)))
-	e.srv.RevokeAllTokens()
+	e.srv.RevokeTokens()
 	e.srv.SetPassword(compliancelytest.Username, "changed") // login refused
 	errs = append(errs, e.call(createSub(e.c)))
-	_, verr := e.c.CreateSubmission(context.Background(), &compliancely.SubmissionRequest{TIN: "123456789", Name: "a,b"})
+	_, verr := e.c.CreateTaxExempt(context.Background(), &compliancely.TaxExemptRequest{TIN: "123456789", Name: "a;b"})
 	errs = append(errs, verr)
 
 	for _, err := range errs {

@@ -14,14 +14,15 @@ const (
 	SandboxBaseURL = "https://sandbox.compliancely.com"
 )
 
-// Paths. The guide also names the login path "/api/v2/token/create"
-// ([AltLoginPath]); set Config.LoginPath to use it.
+// Paths. Every Compliancely path ends in "/", as its endpoint reference
+// spells them: Django routes the slash form only, and a POST without it
+// is a 404. The guide also names the login path "/api/v2/token/create"
+// ([AltLoginPath], with its slash); set Config.LoginPath to use it.
 const (
 	DefaultLoginPath    = "/api/v2/token/"
-	AltLoginPath        = "/api/v2/token/create"
+	AltLoginPath        = "/api/v2/token/create/"
 	DefaultRefreshPath  = "/api/v2/token/refresh/"
 	DefaultValidatePath = "/api/v2/token/validate/"
-	SubmissionsPath     = "/api/v2/submissions/"
 )
 
 // Documented lifetimes and limits.
@@ -56,7 +57,7 @@ type Config struct {
 	// ValidatePath defaults to DefaultValidatePath.
 	ValidatePath string
 	// AuthScheme is the Authorization scheme for the access token
-	// (default "Bearer", an assumption: the guide does not say).
+	// (default "Bearer", as the v2 reference's examples send it).
 	AuthScheme string
 }
 

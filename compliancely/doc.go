@@ -1,6 +1,9 @@
 // Package compliancely is the unikyc client for Compliancely
 // (https://compliancely.com), a TIN-matching and business-verification
-// service, on its API v2 with JWT authentication.
+// service, on its API v2 with JWT authentication. Its typed call is the one
+// business endpoint Compliancely documents for v2, the tax-exempt check
+// ([Client.CreateTaxExempt], POST [TaxExemptPath]); any other call can be
+// sent with the embedded providers.Conn and the same authentication.
 //
 // # Authentication
 //
@@ -47,31 +50,46 @@
 // providers.WithRetryPolicy (Penalty) and providers.WithTokenCacheOptions
 // (tokencache.WithSoftWindow, WithJitter) replace the values above.
 //
+// Every path ends in "/", as the endpoint reference spells them: Django
+// routes only that form, and a POST without the slash is a 404.
+//
 // # Errors
 //
 // Errors follow Django REST Framework: {"detail": "…", "code": "…"}, or
-// {"field": ["message", …]} for validation. The detail becomes
+// {"field": ["message", …]} for validation; v2 business calls answer
+// {"errors":[{"code","message"}],"data":null,"success":false}, each code
+// naming a field. The detail or first message becomes
 // providers.Error.Message, the code Error.Code, the fields Error.Fields.
-// The code "token_not_valid" matches providers.ErrUnauthorized.
+// The code "token_not_valid" matches providers.ErrUnauthorized; the credit
+// error ({"code":"credit_message","message"} or {"detail":"Credit limit
+// reached! …"}) matches [ErrCreditLimit].
 //
 // # Assumptions
 //
-// Marked (I) in the project's provider notes — inferred, not documented by
-// Compliancely — and configurable where they could be wrong:
+// Inferred (I), not documented by Compliancely, and configurable where
+// they could be wrong:
 //
-//   - the login path: the guide names both /api/v2/token/ and
-//     /api/v2/token/create ([Config.LoginPath]);
+//   - the login path: the reference names /api/v2/token/, the guide's
+//     prose /api/v2/token/create, which the client spells with its slash
+//     ([AltLoginPath], [Config.LoginPath]);
 //   - the refresh answer: the guide names new_access_token and
 //     new_refresh_token, the endpoint reference access and refresh; both
 //     decode, with or without *_expiry_seconds. Without them, the lifetime
 //     is read from the JWT "exp" claim, else the documented 1 h / 24 h;
-//   - the validate call's body {"token": "<access>"} and its answer
-//     {"valid", "status", "token_type", "remaining_seconds", "expires_at"}
-//     ([Client.ValidateToken]);
-//   - the "Bearer" authorization scheme ([Config.AuthScheme]);
-//   - the submission endpoints ([Client.CreateSubmission],
-//     [Client.GetSubmission]) are the documented v1 TIN-match calls at
-//     /api/v2/submissions/: stand-ins until the v2 reference is published.
+//   - the validate call's body {"token": "<access>"}, as Simple JWT's
+//     verify view takes it. Its stock answer is 200 {} for a valid token
+//     and 401 token_not_valid otherwise; richer answers ({"valid",
+//     "status", "token_type", "remaining_seconds", "expires_at"}) decode
+//     too ([Client.ValidateToken]);
+//   - the tax-exempt rules: a TIN is 9 digits (the reference says "a valid
+//     TIN/EIN"); the answer's HTTP status (201, as DRF creates) and the
+//     credit error's status are not documented.
+//
+// Documented, not assumed: "Authorization: Bearer <access>" (the v2
+// reference's examples; [Config.AuthScheme] changes it), the envelope
+// {success_message, data, success} and its errors. Only v1 TIN-match
+// submissions are documented (retired with API v1), so the client offers
+// no submission calls.
 //
 // Package compliancelytest is a fake Compliancely server for tests.
 package compliancely

@@ -27,20 +27,14 @@ func Example() {
 	defer c.Close()
 
 	ctx := context.Background()
-	s, err := c.CreateSubmission(ctx, &compliancely.SubmissionRequest{TIN: "111232319", Name: "Zenwork"})
+	s, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "111232319", Name: "Zenwork"})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(s.Status, s.IRSCode)
-	s, err = c.GetSubmission(ctx, s.ID)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(s.IRSReason)
+	fmt.Println(s.ID, s.Status)
 	fmt.Println("logins:", srv.Logins())
 	// Output:
-	// TIN Matched 0
-	// TIN and Name combination matches IRS records.
+	// 1 Pending
 	// logins: 1
 }
 
@@ -75,7 +69,7 @@ func ExampleNew_invalidCredentials() {
 	defer c.Close()
 
 	for range 3 {
-		_, err = c.GetSubmission(context.Background(), 1)
+		_, err = c.CreateTaxExempt(context.Background(), &compliancely.TaxExemptRequest{TIN: "123456789"})
 		fmt.Println(errors.Is(err, providers.ErrInvalidCredentials), err)
 	}
 	fmt.Println("login attempts:", srv.Calls(compliancely.DefaultLoginPath))
@@ -98,13 +92,13 @@ func ExampleClient_rotation() {
 	}
 	defer c.Close()
 	ctx := context.Background()
-	sub := &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme"}
+	sub := &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme"}
 
-	_, _ = c.CreateSubmission(ctx, sub) // logs in
-	clk.Advance(61 * time.Minute)       // the access token expired
-	_, _ = c.CreateSubmission(ctx, sub) // refreshes
-	srv.RevokeAllTokens()               // both tokens refused
-	_, err = c.CreateSubmission(ctx, sub)
+	_, _ = c.CreateTaxExempt(ctx, sub) // logs in
+	clk.Advance(61 * time.Minute)      // the access token expired
+	_, _ = c.CreateTaxExempt(ctx, sub) // refreshes
+	srv.RevokeTokens()                 // both tokens refused
+	_, err = c.CreateTaxExempt(ctx, sub)
 	fmt.Println(err, "logins:", srv.Logins(), "refreshes:", srv.Refreshes())
 	// Output: <nil> logins: 2 refreshes: 1
 }

@@ -85,7 +85,7 @@ func TestRuleRefreshRefusedLogsInAgain(t *testing.T) {
 		name  string
 		setup func(*env)
 	}{
-		{"401 revoked refresh token", func(e *env) { e.srv.RevokeAllTokens() }},
+		{"401 revoked refresh token", func(e *env) { e.srv.RevokeTokens() }},
 		{"400", func(e *env) {
 			e.srv.RevokeAccessTokens()
 			e.srv.FailNext(refreshPath, 1, http.StatusBadRequest, tokenNotValid)
@@ -160,7 +160,7 @@ func TestRuleInvalidCredentialsNeverRetried(t *testing.T) {
 func TestRuleReloginFailureSurfaces(t *testing.T) {
 	t.Run("invalid credentials", func(t *testing.T) {
 		e := loggedIn(t)
-		e.srv.RevokeAllTokens()
+		e.srv.RevokeTokens()
 		e.srv.SetPassword(compliancelytest.Username, "rotated-by-an-admin")
 
 		err := e.call(createSub(e.c))
@@ -175,7 +175,7 @@ func TestRuleReloginFailureSurfaces(t *testing.T) {
 	})
 	t.Run("other failure", func(t *testing.T) {
 		e := loggedIn(t)
-		e.srv.RevokeAllTokens()
+		e.srv.RevokeTokens()
 		e.srv.FailNext(loginPath, 1, http.StatusBadRequest, []byte(`{"detail":"Account locked pending review.","code":"account_locked"}`))
 
 		err := e.call(createSub(e.c))
@@ -219,11 +219,12 @@ func TestRefreshRotatesBothTokens(t *testing.T) {
 
 func TestErrorsMatchSentinels(t *testing.T) {
 	e := loggedIn(t)
-	err := e.call(func(ctx context.Context) error { _, err := e.c.GetSubmission(ctx, 999); return err })
+	e.srv.FailNext(apiPath, 1, http.StatusNotFound, []byte(`{"detail":"Not found."}`))
+	err := e.call(createSub(e.c))
 	var pe *providers.Error
 	require.ErrorAs(t, err, &pe)
 	assert.ErrorIs(t, err, providers.ErrNotFound)
-	assert.Equal(t, "get submission", pe.Operation)
+	assert.Equal(t, "create tax exempt", pe.Operation)
 	assert.Equal(t, "Not found.", pe.Message)
 	assert.False(t, errors.Is(err, providers.ErrUnauthorized))
 }

@@ -22,10 +22,6 @@ type (
 	cpEnv = faulttest.Env[*compliancelytest.Server, compliancelytest.Option, *compliancely.Client]
 )
 
-// seededID is the submission every row's fake holds: the caller's request
-// reads it.
-const seededID = 1
-
 // TestFaults is the fault matrix: each row a fault, against the fake
 // Compliancely (behind a front that makes the faults its knobs cannot).
 // Besides its own assertions every row checks that the error is typed,
@@ -33,7 +29,7 @@ const seededID = 1
 // leaks. The documented 10-a-minute pacing is off (WithLimiter(nil)): it
 // is tested in throttle_test.go, and here it would only add clock waits.
 func TestFaults(t *testing.T) {
-	const login, refresh, api = compliancely.DefaultLoginPath, compliancely.DefaultRefreshPath, "/api/v2/submissions/1/"
+	const login, refresh, api = compliancely.DefaultLoginPath, compliancely.DefaultRefreshPath, compliancely.TaxExemptPath
 	probe := faulttest.Probe[*compliancelytest.Server, *compliancely.Client]{
 		Login: login, API: api, Lifetime: compliancely.AccessLifetime, LoginOnce: true,
 		Logins: (*compliancelytest.Server).Logins,
@@ -45,7 +41,7 @@ func TestFaults(t *testing.T) {
 	rows = append(rows,
 		cpRow{
 			Name:   "token with no exp and no lifetime field (documented hour)",
-			Server: []compliancelytest.Option{compliancelytest.WithLifetimes(0, compliancely.RefreshLifetime)},
+			Server: []compliancelytest.Option{compliancelytest.WithTokenLifetime(0), compliancelytest.WithRefreshLifetime(compliancely.RefreshLifetime)},
 			Act: func(e *cpEnv) error {
 				require.NoError(e.T, e.Call())
 				tok, err := e.Client.TokenSource().Token(context.Background())
@@ -64,7 +60,7 @@ func TestFaults(t *testing.T) {
 			Name: "revoked refresh token (refused once, then one login)",
 			Arrange: func(e *cpEnv) {
 				require.NoError(e.T, e.Call())
-				e.Fake.RevokeAllTokens()
+				e.Fake.RevokeTokens()
 			},
 			Assert: func(t *testing.T, e *cpEnv, err error) {
 				require.NoError(t, err)
@@ -115,7 +111,7 @@ func TestFaults(t *testing.T) {
 			},
 			Assert: func(t *testing.T, e *cpEnv, err error) {
 				require.ErrorIs(t, err, providers.ErrUnauthorized)
-				faulttest.AssertProviderError(t, err, "get submission", http.StatusUnauthorized)
+				faulttest.AssertProviderError(t, err, "create tax exempt", http.StatusUnauthorized)
 				assert.Equal(t, 2, e.Fake.Calls(api), "the request and one replay")
 				assert.Equal(t, 1, e.Fake.Logins())
 				assert.Equal(t, 1, e.Fake.Refreshes(), "the replay used a refreshed token, not a login")
@@ -134,7 +130,7 @@ func TestFaults(t *testing.T) {
 			return compliancely.New(cfg, opts...)
 		},
 		Call: func(ctx context.Context, c *compliancely.Client) error {
-			_, err := c.GetSubmission(ctx, seededID)
+			_, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789"})
 			return err
 		},
 		Secrets: func(*compliancelytest.Server) []string { return []string{compliancelytest.Password} },
@@ -142,14 +138,14 @@ func TestFaults(t *testing.T) {
 	}, rows)
 }
 
-// seed creates the submission the rows read, with a client of its own,
-// then zeroes the fake's counters.
+// seed makes one call with a client of its own, so that the fake holds a
+// record before the rows run, then zeroes the fake's counters.
 func seed(t *testing.T, srv *compliancelytest.Server, clk *clock.Fake) {
 	c, err := compliancely.New(srv.Config(), providers.WithClock(clk), providers.WithLimiter(nil))
 	require.NoError(t, err)
 	defer c.Close()
-	s, err := c.CreateSubmission(context.Background(), &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme Corp"})
+	s, err := c.CreateTaxExempt(context.Background(), &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme Corp"})
 	require.NoError(t, err)
-	require.EqualValues(t, seededID, s.ID)
+	require.Equal(t, providers.ID("1"), s.ID)
 	srv.ResetCounts()
 }

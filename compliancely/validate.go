@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/unikyc/unikyc/providers"
@@ -14,16 +15,17 @@ type TokenStatus struct {
 	Valid     bool
 	Status    string        // as sent: "valid", "expired", "invalid", …
 	TokenType string        // "access"
-	Remaining time.Duration // lifetime left; 0 when invalid or not said
-	ExpiresAt time.Time     // zero when not said
+	Remaining time.Duration // lifetime left; 0 when invalid or unknown
+	ExpiresAt time.Time     // as said, else the token's own expiry; zero when unknown
 }
 
 type validateRequest struct {
 	Token string `json:"token"`
 }
 
-// validateAnswer is an assumption: the guide names the endpoint and says it
-// reports status and remaining lifetime, not the field names.
+// validateAnswer: Simple JWT's stock verify view answers 200 {} for a
+// valid token; the guide says the endpoint reports status and remaining
+// lifetime without naming fields, so these (I) are read when present.
 type validateAnswer struct {
 	Valid            *bool     `json:"valid"`
 	Status           string    `json:"status"`
@@ -48,7 +50,13 @@ func (c *Client) ValidateToken(ctx context.Context) (*TokenStatus, error) {
 		return nil, err
 	}
 	var a validateAnswer
-	err = c.do(ctx, http.MethodPost, c.validatePath, "validate", validateRequest{Token: tok.AccessToken}, &a)
+	req, err := c.NewRequest(ctx, http.MethodPost, c.validatePath, validateRequest{Token: tok.AccessToken})
+	if err != nil {
+		return nil, err
+	}
+	// A 401 here is the verdict on the token in the body, not a refused
+	// call: no token is dropped and nothing is replayed.
+	err = c.Do(providers.TokenInBody(req), "validate", &a)
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.StatusCode == http.StatusUnauthorized && pe.Code == CodeTokenNotValid {
 		return &TokenStatus{Status: "invalid"}, nil
@@ -58,12 +66,23 @@ func (c *Client) ValidateToken(ctx context.Context) (*TokenStatus, error) {
 	}
 	st := &TokenStatus{Status: a.Status, TokenType: a.TokenType, ExpiresAt: a.ExpiresAt,
 		Remaining: max(a.RemainingSeconds.duration(), a.ExpiresIn.duration())}
-	st.Valid = a.Status == "valid"
-	if a.Valid != nil {
+	// A 2xx is the verdict "valid" unless the answer says otherwise:
+	// Simple JWT's verify view answers a bare {}.
+	switch {
+	case a.Valid != nil:
 		st.Valid = *a.Valid
+	case a.Status != "":
+		st.Valid = strings.EqualFold(a.Status, "valid")
+	default:
+		st.Valid, st.Status = true, "valid"
 	}
-	if st.Remaining == 0 && st.Valid && !a.ExpiresAt.IsZero() {
-		st.Remaining = max(a.ExpiresAt.Sub(c.Now()), 0)
+	if st.Valid && st.ExpiresAt.IsZero() && st.Remaining == 0 {
+		// Stock verify says nothing about lifetime: the token's own expiry
+		// (its answer's lifetime or JWT "exp") is the best we know.
+		st.ExpiresAt = tok.Expiry
+	}
+	if st.Remaining == 0 && st.Valid && !st.ExpiresAt.IsZero() {
+		st.Remaining = max(st.ExpiresAt.Sub(c.Now()), 0)
 	}
 	return st, nil
 }

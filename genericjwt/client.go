@@ -63,6 +63,8 @@ func (c Config) login(ctx context.Context, s *providers.Sender) (*auth.Token, er
 	}
 	var ans loginAnswer
 	if err := s.Do(req, "login", &ans); err != nil {
+		// The form's values are what a 422 "loc" could echo.
+		scrubFields(err, c.Username, string(c.Password))
 		return nil, err
 	}
 	if ans.AccessToken == "" {

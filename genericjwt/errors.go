@@ -3,7 +3,9 @@ package genericjwt
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/unikyc/unikyc/providers"
@@ -30,12 +32,15 @@ type notVerified struct{}
 func (notVerified) Error() string { return "unikyc: " + Name + ": user not verified" }
 func (notVerified) Unwrap() error { return providers.ErrInvalidCredentials }
 
-// validationItem is one entry of FastAPI's 422 detail list. Its "input"
-// echoes what was sent (possibly a password): it is deliberately not read.
+// validationItem is one entry of FastAPI's 422 detail list, in pydantic
+// v2's shape ({"type","loc","msg","input"}) or v1's ({"loc","msg","type"}).
+// Its "input" echoes what was sent (possibly a password): it is read only
+// to keep those values out of the field names, and never kept.
 type validationItem struct {
-	Type string            `json:"type"`
-	Loc  []json.RawMessage `json:"loc"`
-	Msg  string            `json:"msg"`
+	Type  string            `json:"type"`
+	Loc   []json.RawMessage `json:"loc"`
+	Msg   string            `json:"msg"`
+	Input json.RawMessage   `json:"input"`
 }
 
 // detailObject is FastAPI-Users' {"code","reason"} detail.
@@ -100,7 +105,7 @@ func setText(e *providers.Error, s string) {
 func setValidation(e *providers.Error, items []validationItem) {
 	var msgs []string
 	for _, it := range items {
-		if loc := joinLoc(it.Loc); loc != "" {
+		if loc := joinLoc(it.Loc, submitted(it.Input)); loc != "" {
 			e.Fields = append(e.Fields, loc)
 		}
 		if it.Msg != "" {
@@ -110,23 +115,113 @@ func setValidation(e *providers.Error, items []validationItem) {
 	e.Message = strings.Join(msgs, "; ")
 }
 
-// joinLoc turns ["body","items",0,"name"] into "body.items.0.name".
-// Only strings and numbers are copied.
-func joinLoc(loc []json.RawMessage) string {
+// joinLoc turns ["body","items",0,"name"] into "body.items.0.name". Error()
+// prints the result, so only name-like parts are copied: identifiers and
+// list indexes. Any other part (a dict key holding input, text with
+// spaces or punctuation), and any part equal to a submitted value, becomes
+// "?".
+func joinLoc(loc []json.RawMessage, input map[string]bool) string {
 	parts := make([]string, 0, len(loc))
 	for _, p := range loc {
 		var s string
 		var n json.Number
 		switch {
-		case json.Unmarshal(p, &s) == nil:
-		case json.Unmarshal(p, &n) == nil:
-			s = n.String() // a list index
+		case json.Unmarshal(p, &s) == nil && isIdentifier(s) && !input[s]:
+		case json.Unmarshal(p, &n) == nil && isIndex(n.String()):
+			s = n.String()
 		default:
-			s = "?" // not a name FastAPI sends; never copy it
+			s = "?"
 		}
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, ".")
+}
+
+// submitted collects the strings and numbers of an item's "input" (values
+// only, not keys), to keep them out of field names. It reads at most a
+// few levels and a few hundred values: enough for a login form.
+func submitted(raw json.RawMessage) map[string]bool {
+	if len(raw) == 0 {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 4 || len(out) > 256 {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			out[x] = true
+		case float64:
+			out[strconv.FormatFloat(x, 'f', -1, 64)] = true
+		case []any:
+			for _, y := range x {
+				walk(y, depth+1)
+			}
+		case map[string]any:
+			for _, y := range x {
+				walk(y, depth+1)
+			}
+		}
+	}
+	walk(v, 0)
+	return out
+}
+
+// isIdentifier reports whether s is a field name: a letter or underscore,
+// then letters, digits, underscores or hyphens, at most 64 bytes.
+func isIdentifier(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isIndex reports whether s is a list index: at most 9 decimal digits.
+func isIndex(s string) bool {
+	if s == "" || len(s) > 9 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// scrubFields replaces any field name equal to one of the submitted values
+// with "?": a back office may echo a form value inside "loc".
+func scrubFields(err error, values ...string) {
+	var pe *providers.Error
+	if !errors.As(err, &pe) {
+		return
+	}
+	for i, f := range pe.Fields {
+		parts := strings.Split(f, ".")
+		for k, part := range parts {
+			for _, v := range values {
+				if v != "" && part == v {
+					parts[k] = "?"
+				}
+			}
+		}
+		pe.Fields[i] = strings.Join(parts, ".")
+	}
 }
 
 // isCode reports whether s looks like a FastAPI-Users error code:

@@ -101,6 +101,30 @@ func TestLoginValidationError(t *testing.T) {
 	assert.Equal(t, 1, srv.Logins())
 }
 
+// Rule: a 422 loc never puts a submitted value into Error(), even an
+// identifier-like password the input field does not echo.
+func TestLoginValidationLocNeverEchoesCredentials(t *testing.T) {
+	_, srv, c := setup(t, nil)
+	body := `{"detail":[{"type":"value_error","loc":["body","password","` + genericjwttest.DefaultUsername + `"],"msg":"bad"},` +
+		`{"loc":["body","` + genericjwttest.DefaultPassword + `"],"msg":"bad","type":"value_error"}]}`
+	srv.FailNext(genericjwt.DefaultLoginPath, 1, http.StatusUnprocessableEntity, []byte(body))
+	_, err := c.Me(context.Background())
+	pe := checkError(t, err, "login", http.StatusUnprocessableEntity, genericjwttest.DefaultUsername)
+	assert.Equal(t, []string{"body.password.?", "body.?"}, pe.Fields)
+}
+
+// The fake answers the pydantic v1 shape on request; it decodes the same.
+func TestPydanticV1ValidationShape(t *testing.T) {
+	_, _, c := setup(t, []genericjwttest.Option{genericjwttest.WithPydanticV1()})
+	req, err := c.NewRequest(context.Background(), http.MethodPost, genericjwt.DefaultLoginPath, map[string]string{})
+	require.NoError(t, err)
+	err = c.Do(req, "json-login", nil)
+	require.ErrorIs(t, err, providers.ErrValidation)
+	pe := checkError(t, err, "json-login", http.StatusUnprocessableEntity)
+	assert.Equal(t, []string{"body.username", "body.password"}, pe.Fields)
+	assert.Equal(t, "field required; field required", pe.Message)
+}
+
 // The fake enforces the form: a JSON login gets FastAPI's 422 list, which
 // decodes field by field.
 func TestJSONLoginIsRefusedByTheFake(t *testing.T) {

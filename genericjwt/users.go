@@ -1,10 +1,11 @@
 package genericjwt
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+
+	"github.com/unikyc/unikyc/providers"
 )
 
 // User is the FastAPI-Users BaseUser schema that GET /users/me answers.
@@ -34,30 +35,9 @@ func (u *User) UnmarshalJSON(b []byte) error {
 }
 
 // UserID is a user's id: FastAPI-Users uses UUIDs by default, ObjectIds
-// with Beanie, and some back offices integers; all decode to their text.
-type UserID string
-
-// UnmarshalJSON accepts a JSON string or number (null leaves it empty).
-func (id *UserID) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*id = UserID(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*id = UserID(n)
-	return nil
-}
+// with Beanie, and some back offices integers; all decode to their text
+// (providers.ID).
+type UserID = providers.ID
 
 // Me returns the user the client is logged in as (GET /users/me, or
 // Config.MePath). It logs in first when needed.

@@ -97,7 +97,10 @@ type AMLSearch struct {
 	LinkedEntityIDs   []string `json:"linkedEntityIds,omitempty"`
 }
 
-// GetAMLSearch returns one AML screening.
+// GetAMLSearch returns one AML screening (GET /api/v2/aml/{id}). id is the
+// search ID CreateAMLSearch returned, as iComply's sample shows; its prose
+// also calls the parameter an entity ID, so an entity ID is sent as given
+// too (see the package doc).
 func (c *Client) GetAMLSearch(ctx context.Context, id ID) (*AMLSearch, error) {
 	if err := checkID("id", string(id)); err != nil {
 		return nil, err

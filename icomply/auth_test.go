@@ -116,8 +116,8 @@ func TestCheckToken(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, 1, e.srv.Logins(), "logs in first when it holds no token")
 
-	// The provider refuses even a fresh token: not valid, and no error.
-	e.srv.FailNext(icomply.TokenValidPath, 2, http.StatusUnauthorized, nil)
+	// The provider refuses the token: not valid, and no error.
+	e.srv.FailNext(icomply.TokenValidPath, 1, http.StatusUnauthorized, nil)
 	ok, err = e.c.CheckToken(ctx)
 	require.NoError(t, err)
 	assert.False(t, ok)
@@ -127,4 +127,28 @@ func TestCheckToken(t *testing.T) {
 	ok, err = w.c.CheckToken(ctx)
 	assert.ErrorIs(t, err, providers.ErrInvalidCredentials)
 	assert.False(t, ok)
+}
+
+// Rule: CheckToken says whether the token it was asked about is valid, in
+// one request. After a server-side expiry the wire is one tokenvalid 401:
+// no login, no replay with a new token.
+func TestCheckTokenReportsTheRejectedToken(t *testing.T) {
+	e := newEnv(t, tokenMode, nil)
+	ok, err := e.c.CheckToken(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	held, err := e.c.TokenSource().Token(ctx)
+	require.NoError(t, err)
+
+	e.srv.ExpireTokens()
+	e.srv.ResetCounts()
+	ok, err = e.c.CheckToken(ctx)
+	require.NoError(t, err)
+	assert.False(t, ok, "the token asked about has expired")
+	assert.Equal(t, 1, e.srv.Requests(), "one request")
+	assert.Equal(t, 1, e.srv.RejectedExpired())
+	assert.Zero(t, e.srv.Logins(), "no new login behind the caller's back")
+	now, err := e.c.TokenSource().Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, held.AccessToken, now.AccessToken, "the token is not dropped by the check")
 }

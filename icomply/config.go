@@ -49,13 +49,21 @@ type Config struct {
 	// in APIKeyHeader (default DefaultAPIKeyHeader).
 	APIKey       auth.Secret
 	APIKeyHeader string
+
+	// NaturalPersonPath is the path GetNaturalPerson appends an entity ID
+	// to (default NaturalPersonPath). iComply's documentation names
+	// /api/v2/entities/natural-persons/{id} in its heading and
+	// /api/v2/natural-persons/{id} in its sample (AltNaturalPersonPath);
+	// set this if your account answers the other one.
+	NaturalPersonPath string
 }
 
 // Client calls the iComply API. It is safe for concurrent use; Close it
 // when done to stop background token refreshes.
 type Client struct {
 	*providers.Conn
-	apiKey bool
+	apiKey     bool
+	personPath string
 }
 
 // New returns a Client for cfg. A bad cfg returns a *providers.ValidationError
@@ -93,7 +101,23 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Conn: conn, apiKey: apiKey}, nil
+	personPath, err := naturalPersonPath(cfg.NaturalPersonPath)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Conn: conn, apiKey: apiKey, personPath: personPath}, nil
+}
+
+// naturalPersonPath checks Config.NaturalPersonPath: an absolute path that
+// ends in "/", without query or fragment.
+func naturalPersonPath(p string) (string, error) {
+	if p == "" {
+		return NaturalPersonPath, nil
+	}
+	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?#") {
+		return "", providers.Invalid("NaturalPersonPath", "must be an absolute path ending in / without query or fragment")
+	}
+	return p, nil
 }
 
 // login returns the Spec.Login for a username and password.
@@ -137,10 +161,11 @@ func loginForm(username, password string) (providers.RawBody, error) {
 	return providers.RawBody{ContentType: w.FormDataContentType(), Data: buf.Bytes()}, nil
 }
 
-// CheckToken reports whether iComply accepts the client's current token
-// (GET /api/tokenvalid). The client logs in first if it holds no token.
-// It returns false, nil when the provider says the token is not valid,
-// and ErrNoToken for a client that uses an API key.
+// CheckToken reports whether iComply accepts the token the client holds
+// now (GET /api/tokenvalid), in one request: a 401 is iComply's answer
+// about that token, so it is neither replaced nor the call replayed, and
+// CheckToken returns false, nil. The client logs in first only if it holds
+// no token. With an API key it returns ErrNoToken and sends nothing.
 func (c *Client) CheckToken(ctx context.Context) (bool, error) {
 	if c.apiKey {
 		return false, ErrNoToken
@@ -152,7 +177,7 @@ func (c *Client) CheckToken(ctx context.Context) (bool, error) {
 	var ans struct {
 		IsTokenValid bool `json:"isTokenValid"`
 	}
-	err = c.Do(req, "tokenvalid", &ans)
+	err = c.Do(providers.TokenInBody(req), "tokenvalid", &ans)
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.Operation == "tokenvalid" && pe.StatusCode == http.StatusUnauthorized {
 		return false, nil // the check itself was refused, not the login

@@ -43,7 +43,7 @@
 //
 // # Assumptions
 //
-// Marked (I) in the project's provider notes, i.e. not published by iComply:
+// Inferred (I), not published by iComply:
 //
 //   - The header that carries the API key is not published. The default is
 //     [DefaultAPIKeyHeader] ("X-API-Key"); set Config.APIKeyHeader if your
@@ -62,6 +62,18 @@
 //     some answers and a string in others; [ID] accepts both.
 //   - KYC status is an open set ([KYCStatus]): values unknown to this
 //     package are kept as they are.
+//
+// Where iComply's documentation contradicts itself the client does not
+// guess silently:
+//
+//   - The natural-person path is /api/v2/entities/natural-persons/{id} in
+//     the documentation's heading and /api/v2/natural-persons/{id} in its
+//     sample. The default is the heading's ([NaturalPersonPath]); set
+//     Config.NaturalPersonPath to [AltNaturalPersonPath] for the other.
+//   - GET /api/v2/aml/{id} is described both as taking an entity ID and as
+//     taking the ID of an AML search. [Client.GetAMLSearch] sends whatever
+//     ID it is given, so either reading works; its doc names the search ID
+//     returned by [Client.CreateAMLSearch], as the sample shows.
 //
 // The fake server in package icomplytest implements all of the above for
 // tests, on an injectable clock.

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/icomply"
 	"github.com/unikyc/unikyc/icomply/icomplytest"
 	"github.com/unikyc/unikyc/providers"
@@ -158,4 +159,36 @@ func TestAMLSearchWithoutNameRawRequest(t *testing.T) {
 	assert.True(t, bytes.Contains(pe.Body, []byte(`"messsage"`)))
 	assert.NotContains(t, pe.Error(), "you need to provide")
 	assert.Equal(t, 1, e.srv.Rejected())
+}
+
+// Rule: iComply's documentation names two natural-person paths; the one in
+// use is configured, never guessed, and a bad one is refused by New.
+func TestNaturalPersonPathIsConfigurable(t *testing.T) {
+	clk := clock.NewFake(start)
+	srv := icomplytest.NewServer(icomplytest.WithClock(clk), icomplytest.WithNaturalPersonPath(icomply.AltNaturalPersonPath))
+	t.Cleanup(srv.Close)
+	cfg := srv.APIKeyConfig()
+	require.Equal(t, icomply.AltNaturalPersonPath, cfg.NaturalPersonPath)
+	c, err := icomply.New(cfg, providers.WithClock(clk), providers.WithTransport(srv.Transport()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	np, err := c.GetNaturalPerson(ctx, icomplytest.PersonApproved)
+	require.NoError(t, err)
+	assert.Equal(t, "Doe", np.PersonalInformation.LastName)
+	assert.Equal(t, 1, srv.Calls(icomply.AltNaturalPersonPath+icomplytest.PersonApproved))
+
+	cfg.NaturalPersonPath = ""
+	d, err := icomply.New(cfg, providers.WithClock(clk), providers.WithTransport(srv.Transport()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	_, err = d.GetNaturalPerson(ctx, icomplytest.PersonApproved)
+	assert.ErrorIs(t, err, providers.ErrNotFound, "the heading's path is not served by this fake")
+
+	for _, bad := range []string{"api/v2/x/", "/api/v2/x", "/api/v2/x/?a=1"} {
+		cfg.NaturalPersonPath = bad
+		_, err := icomply.New(cfg)
+		var ve *providers.ValidationError
+		require.ErrorAs(t, err, &ve, bad)
+		assert.Equal(t, "NaturalPersonPath", ve.Field)
+	}
 }

@@ -10,8 +10,17 @@ import (
 	"github.com/unikyc/unikyc/providers"
 )
 
-// EntitiesPath is the v2 entity list; natural persons live under it.
+// EntitiesPath is the v2 entity list.
 const EntitiesPath = "/api/v2/entities"
+
+// Natural-person paths, each followed by the entity ID. iComply's
+// documentation contradicts itself: its heading names NaturalPersonPath
+// (the default), its sample request AltNaturalPersonPath. Pick with
+// Config.NaturalPersonPath.
+const (
+	NaturalPersonPath    = "/api/v2/entities/natural-persons/"
+	AltNaturalPersonPath = "/api/v2/natural-persons/"
+)
 
 // EntityType filters ListEntities.
 type EntityType string
@@ -107,7 +116,7 @@ func (c *Client) GetNaturalPerson(ctx context.Context, entityID string) (*Natura
 	if err := checkID("entityID", entityID); err != nil {
 		return nil, err
 	}
-	np, err := call[NaturalPerson](ctx, c, http.MethodGet, EntitiesPath+"/natural-persons/"+entityID, "get natural person", nil)
+	np, err := call[NaturalPerson](ctx, c, http.MethodGet, c.personPath+entityID, "get natural person", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package icomply_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,6 +20,23 @@ func TestCheckAuthLogsInAndChecksTheToken(t *testing.T) {
 	assert.Equal(t, 1, e.srv.Logins())
 	assert.Equal(t, 1, e.srv.Calls(icomply.TokenValidPath))
 	assert.Equal(t, 2, e.srv.Requests(), "a login and one check, nothing else")
+}
+
+// A token iComply no longer accepts is replaced once, so CheckAuth judges
+// the credentials: tokenvalid 401, gettoken, tokenvalid 200.
+func TestCheckAuthReplacesARejectedTokenOnce(t *testing.T) {
+	e := newEnv(t, tokenMode, nil)
+	require.NoError(t, e.c.CheckAuth(context.Background()))
+	e.srv.ExpireTokens()
+	e.srv.ResetCounts()
+	require.NoError(t, e.c.CheckAuth(context.Background()))
+	assert.Equal(t, 2, e.srv.Calls(icomply.TokenValidPath))
+	assert.Equal(t, 1, e.srv.Logins())
+	assert.Equal(t, 3, e.srv.Requests())
+
+	e.srv.FailNext(icomply.TokenValidPath, 2, http.StatusUnauthorized, nil)
+	err := e.c.CheckAuth(context.Background())
+	assert.ErrorIs(t, err, providers.ErrUnauthorized, "a new token refused too")
 }
 
 func TestCheckAuthWithAPIKeyListsOneEntity(t *testing.T) {

@@ -1,9 +1,7 @@
 package icomply
 
 import (
-	"bytes"
-	"encoding/json"
-	"strconv"
+	"github.com/unikyc/unikyc/providers"
 )
 
 // KYCStatus is an entity's KYC status. The set is open: iComply documents
@@ -35,30 +33,5 @@ func (s KYCStatus) Known() bool {
 
 // ID is an identifier that iComply sends as a JSON string in some answers
 // and as a number in others (an AML search is "591" when created, 591 when
-// read). It decodes both and encodes as a string.
-type ID string
-
-// UnmarshalJSON accepts a string, a number or null.
-func (id *ID) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case bytes.Equal(b, []byte("null")):
-		*id = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*id = ID(s)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return err
-		}
-		*id = ID(n.String())
-	}
-	return nil
-}
-
-// Int returns the ID as a number, for IDs that are numeric.
-func (id ID) Int() (int64, error) { return strconv.ParseInt(string(id), 10, 64) }
+// read): providers.ID, which decodes both and encodes as a string.
+type ID = providers.ID

@@ -19,9 +19,20 @@ const Name = "idenfy"
 // (TOO_MANY_REQUESTS beyond it).
 var DocumentedBudget = providers.Budget{Name: "requests", Limit: 10000, Window: time.Hour}
 
-// ErrTokenNotValid matches an answer with the identifier TOKEN_NOT_VALID: the
-// token named in the call is expired, deactivated or unknown to iDenfy.
-var ErrTokenNotValid = errors.New("unikyc: idenfy: token not valid")
+// Sentinels for iDenfy's documented refusals; match them with errors.Is.
+var (
+	// ErrTokenNotValid: the identifier TOKEN_NOT_VALID; the token named in
+	// the call is expired, deactivated or unknown to iDenfy.
+	ErrTokenNotValid = errors.New("unikyc: idenfy: token not valid")
+	// ErrLackOfFunds: 402, the account has no funds for the call.
+	ErrLackOfFunds = errors.New("unikyc: idenfy: lack of funds")
+	// ErrPartnerInactive: 403 or PERMISSIONS_ERROR; the partner account is
+	// inactive, lacks the permission, or the key pair belongs to another
+	// environment (sandbox and live share the base URL).
+	ErrPartnerInactive = errors.New("unikyc: idenfy: partner inactive, not permitted or wrong environment")
+	// ErrTokenLimit: PARTNER_CONTRACT_ERROR, "Partner reached token limit".
+	ErrTokenLimit = errors.New("unikyc: idenfy: partner reached its token limit")
+)
 
 // Config configures a [Client]. The zero BaseURL means [DefaultBaseURL].
 type Config struct {
@@ -83,31 +94,51 @@ type APIError struct {
 
 // Error identifiers iDenfy documents.
 const (
-	CodeUnauthorized    = "UNAUTHORIZED"
-	CodeTooManyRequests = "TOO_MANY_REQUESTS"
-	CodeBadValue        = "BAD_VALUE"
-	CodeMissingValue    = "MISSING_VALUE"
-	CodeValidationError = "VALIDATION_ERROR"
-	CodeTokenNotValid   = "TOKEN_NOT_VALID"
+	CodeUnauthorized     = "UNAUTHORIZED"
+	CodeTooManyRequests  = "TOO_MANY_REQUESTS"
+	CodeBadValue         = "BAD_VALUE"
+	CodeMissingValue     = "MISSING_VALUE"
+	CodeValidationError  = "VALIDATION_ERROR"
+	CodeTokenNotValid    = "TOKEN_NOT_VALID"
+	CodeInternalError    = "INTERNAL_ERROR"
+	CodeEncodingError    = "ENCODING_ERROR"
+	CodeJSONError        = "JSON_ERROR"
+	CodePartnerContract  = "PARTNER_CONTRACT_ERROR"
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	CodePermissions      = "PERMISSIONS_ERROR"
 )
 
-// decodeError reads iDenfy's error body into e; any other body leaves e as
-// the status made it.
+// decodeError reads iDenfy's error body into e. The identifier decides
+// the sentinel; without one (or another body) the status does: 402 lack
+// of funds, 403 partner inactive or wrong environment. TOO_MANY_REQUESTS
+// matches providers.ErrRateLimited whatever the status: iDenfy's standard
+// error status is 400, so it may come with a 400 (I).
 func decodeError(e *providers.Error) {
 	var body APIError
-	if json.Unmarshal(e.Body, &body) != nil || body.Identifier == "" {
-		return
+	if json.Unmarshal(e.Body, &body) == nil && body.Identifier != "" {
+		e.Code, e.Message = body.Identifier, body.Message
 	}
-	e.Code, e.Message = body.Identifier, body.Message
-	switch body.Identifier {
+	switch e.Code {
 	case CodeUnauthorized:
 		e.Err = providers.ErrUnauthorized
 	case CodeTooManyRequests:
 		e.Err = providers.ErrRateLimited
-	case CodeBadValue, CodeMissingValue, CodeValidationError:
+	case CodeBadValue, CodeMissingValue, CodeValidationError, CodeEncodingError, CodeJSONError:
 		e.Err = providers.ErrValidation
 	case CodeTokenNotValid:
 		e.Err = ErrTokenNotValid
+	case CodePartnerContract:
+		e.Err = ErrTokenLimit
+	case CodePermissions:
+		e.Err = ErrPartnerInactive
+	}
+	if e.Err == nil {
+		switch e.StatusCode {
+		case http.StatusPaymentRequired:
+			e.Err = ErrLackOfFunds
+		case http.StatusForbidden:
+			e.Err = ErrPartnerInactive
+		}
 	}
 }
 

@@ -27,48 +27,81 @@
 //
 // [Client.CreateKYBToken] and [Client.UpdateKYBToken] check every field and
 // constraint of iDenfy's KYB token schema (lengths, enums, UUIDs, ranges, the
-// comma ban in tags and scan refs). A violation returns a
-// *providers.ValidationError naming the field, e.g. "tags[2]", and sends
-// nothing. [Client.CreateVerificationToken] checks the documented KYC limits.
-// Every params type has a Validate method you can call yourself.
+// comma ban in tags and scan refs), and a token string must be one
+// printable path segment (no control characters). A violation returns a
+// *providers.ValidationError naming the field, e.g. "tags[2]", never its
+// value, and sends nothing. [Client.CreateVerificationToken] checks the
+// documented KYC rules: clientId ASCII (at most 100), names without digits
+// or ~!@#$%^*()_+={}[]|:;",<>/?, sessionLength 60–3600 s, expiryTime at
+// most 30 days. Every params type has a Validate method you can call
+// yourself.
+//
+// # Answers
+//
+// [KYBToken] keeps iDenfy's nulls ([Nullable] companyId, externalRef, flow,
+// theme; a nil ScanRefs) and decodes leniently: a token iDenfy created is
+// returned even when a field does not decode (an "expiration" without a
+// time zone is read as UTC; unreadable fields are named in
+// KYBToken.Undecoded). [Client.UpdateKYBToken] returns what iDenfy answers,
+// the lists ([KYBTokenUpdate]), not a token.
 //
 // # Absent, null and a value
 //
-// The KYB "questionnaire" field has three meanings: absent (use the default
-// questionnaire from your KYB settings), null (no questionnaire) and a key.
-// It is a [Nullable][string]: its zero value is absent, [Null] sends null and
-// [Value] sends a value. Fields where null and absent mean the same thing are
-// plain Go values omitted when empty. Nil slices in
-// [UpdateKYBTokenParams] are not sent (the token keeps its list); an empty,
-// non-nil slice is sent as [] and clears it.
+// The "questionnaire" field (KYB and KYC) has three meanings: absent (use
+// the default questionnaire), null (no questionnaire) and a key. It is a
+// [Nullable][string]: its zero value is absent, [Null] sends null and
+// [Value] sends a value. The KYB fields the schema makes nullable
+// (externalRef, flow, theme, scanRefs) are Nullable too; Lifetime is a
+// pointer ([Int]), so that 0 can be sent. Nil slices (KYB tags,
+// [UpdateKYBTokenParams]) are not sent; an empty, non-nil slice is sent as
+// [] (in an update it clears the list).
 //
 // # Errors
 //
 // iDenfy answers errors as {"identifier", "message", "documentation",
 // "severity"}. The identifier becomes providers.Error.Code and maps to
 // sentinels: UNAUTHORIZED to providers.ErrUnauthorized, TOO_MANY_REQUESTS
-// to providers.ErrRateLimited, BAD_VALUE, MISSING_VALUE and VALIDATION_ERROR
-// to providers.ErrValidation, TOKEN_NOT_VALID to [ErrTokenNotValid]. Error
-// strings never hold the response body, the key or the secret.
+// to providers.ErrRateLimited (with a 429 or, iDenfy's standard error
+// status being 400, with a 400), BAD_VALUE, MISSING_VALUE,
+// VALIDATION_ERROR, JSON_ERROR and ENCODING_ERROR to
+// providers.ErrValidation, TOKEN_NOT_VALID to [ErrTokenNotValid],
+// PARTNER_CONTRACT_ERROR ("Partner reached token limit") to
+// [ErrTokenLimit], PERMISSIONS_ERROR to [ErrPartnerInactive]. Without an
+// identifier the status decides: 402 is [ErrLackOfFunds], 403 (partner
+// inactive, or the key pair of the other environment)
+// [ErrPartnerInactive]. Error strings never hold the response body, the
+// key or the secret.
+//
+// # Checking the credentials
+//
+// [Client.CheckAuth] does not use POST /api/v2/status, which iDenfy asks
+// not to poll: it sends POST /api/v2/token a body iDenfy can only refuse
+// (no clientId), one request of the hourly budget and no credit. Once a
+// minute is plenty (60 of the 10,000 requests an hour).
 //
 // # Webhooks
 //
 // iDenfy signs each webhook with the header Idenfy-Signature: the hex
-// HMAC-SHA256 of the raw body under your webhook signing key.
-// [ParseWebhook] reads the body (capped at [MaxWebhookBody]), checks the
-// signature in constant time and only then decodes a [KYCCallback];
-// [VerifyWebhook] checks a body you have read yourself. A bad or missing
-// signature returns [ErrBadSignature] and no payload.
+// HMAC-SHA256 of the raw body under your webhook signing key, and names its
+// event in Idenfy-Event-Type. [ParseEvent] reads the body (capped at
+// [MaxWebhookBody]), checks the signature in constant time and only then
+// dispatches on the event type: KYC results decode into a [KYCCallback];
+// every other event (DOCUMENT_EXPIRATION, KYB events, types this package
+// does not know) is returned as its raw verified bytes, never decoded into
+// the wrong shape. [ParseWebhook] is the KYC-only form ([ErrNotKYCResult]
+// for other events); [VerifyWebhook] checks a body you have read yourself.
+// A bad or missing signature returns [ErrBadSignature] and no payload.
 //
 // # Assumptions
 //
-// Marked (I) in the project's provider notes, i.e. inferred rather than
-// confirmed by iDenfy's documents:
+// Inferred (I) rather than confirmed by iDenfy's documents:
 //
 //   - (I) Lengths are counted in Unicode characters, not bytes.
-//   - (I) A KYB lifetime of 0 cannot be asked for: [CreateKYBTokenParams]
-//     omits a zero Lifetime, so iDenfy applies its default of 3600 s (a
-//     zero-second token would be born expired).
+//   - (I) The upper-case event type names of KYC results
+//     ([EventIDVerificationAuto] and its siblings); a webhook without
+//     Idenfy-Event-Type is read as the legacy KYC result.
+//   - (I) CheckAuth relies on iDenfy checking the Basic credentials before
+//     the body, as a Django REST Framework view does.
 //   - (I) The KYC token type, document types and country are passed
 //     through unchecked: iDenfy's lists of them grow.
 //   - (I) Status and delete of an unknown scanRef answer 404 (the fake

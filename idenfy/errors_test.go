@@ -39,17 +39,17 @@ func TestErrorPathsMapToSentinels(t *testing.T) {
 			sentinel: providers.ErrUnauthorized, code: idenfy.CodeUnauthorized, status: 401},
 		{name: "wrong key", cfg: func(c *idenfy.Config) { c.APIKey = "wrong" },
 			sentinel: providers.ErrUnauthorized, code: idenfy.CodeUnauthorized, status: 401},
-		{name: "too many requests", arrange: func(s *idenfytest.Server) { s.RateLimitNext(1, "86400") },
+		{name: "too many requests", arrange: func(s *idenfytest.Server) { s.RateLimitNext("", 1, "86400") },
 			sentinel: providers.ErrRateLimited, code: idenfy.CodeTooManyRequests, status: 429},
-		{name: "bad value", arrange: func(s *idenfytest.Server) { s.FailNextWith(1, 400, idenfy.CodeBadValue, pii) },
+		{name: "bad value", arrange: func(s *idenfytest.Server) { s.FailNextWith("", 1, 400, idenfy.CodeBadValue, pii) },
 			sentinel: providers.ErrValidation, code: idenfy.CodeBadValue, status: 400},
-		{name: "missing value", arrange: func(s *idenfytest.Server) { s.FailNextWith(1, 400, idenfy.CodeMissingValue, pii) },
+		{name: "missing value", arrange: func(s *idenfytest.Server) { s.FailNextWith("", 1, 400, idenfy.CodeMissingValue, pii) },
 			sentinel: providers.ErrValidation, code: idenfy.CodeMissingValue, status: 400},
-		{name: "validation error", arrange: func(s *idenfytest.Server) { s.FailNextWith(1, 400, idenfy.CodeValidationError, pii) },
+		{name: "validation error", arrange: func(s *idenfytest.Server) { s.FailNextWith("", 1, 400, idenfy.CodeValidationError, pii) },
 			sentinel: providers.ErrValidation, code: idenfy.CodeValidationError, status: 400},
-		{name: "token not valid", arrange: func(s *idenfytest.Server) { s.FailNextWith(1, 400, idenfy.CodeTokenNotValid, pii) },
+		{name: "token not valid", arrange: func(s *idenfytest.Server) { s.FailNextWith("", 1, 400, idenfy.CodeTokenNotValid, pii) },
 			sentinel: idenfy.ErrTokenNotValid, code: idenfy.CodeTokenNotValid, status: 400},
-		{name: "unauthorized identifier on another status", arrange: func(s *idenfytest.Server) { s.FailNextWith(1, 403, idenfy.CodeUnauthorized, pii) },
+		{name: "unauthorized identifier on another status", arrange: func(s *idenfytest.Server) { s.FailNextWith("", 1, 403, idenfy.CodeUnauthorized, pii) },
 			sentinel: providers.ErrUnauthorized, code: idenfy.CodeUnauthorized, status: 403},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestErrorPathsMapToSentinels(t *testing.T) {
 
 func TestServerErrorIsNotRetriedForPOST(t *testing.T) {
 	srv, c, _ := setup(t, nil)
-	srv.FailNext(1, http.StatusInternalServerError)
+	srv.FailNext("", 1, http.StatusInternalServerError, nil)
 	_, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u"})
 	var pe *providers.Error
 	require.ErrorAs(t, err, &pe)
@@ -100,7 +100,7 @@ func TestStatusIsAReadAndRetriedAfter5xx(t *testing.T) {
 	tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u"})
 	require.NoError(t, err)
 	before := srv.Requests()
-	srv.FailNext(1, http.StatusBadGateway)
+	srv.FailNext("", 1, http.StatusBadGateway, nil)
 	v, err := c.Status(ctx(t), tok.ScanRef)
 	require.NoError(t, err)
 	assert.Equal(t, tok.ScanRef, v.ScanRef)
@@ -111,7 +111,7 @@ func TestStatusIsAReadAndRetriedAfter5xx(t *testing.T) {
 // call goes through.
 func TestRateLimitPausesThenSucceeds(t *testing.T) {
 	srv, c, clk := setup(t, nil)
-	srv.RateLimitNext(1, "2")
+	srv.RateLimitNext("", 1, "2")
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.CreateKYBToken(ctx(t), validKYB())
@@ -127,7 +127,7 @@ func TestRateLimitPausesThenSucceeds(t *testing.T) {
 // The fake's own hourly window answers 429 TOO_MANY_REQUESTS with a
 // Retry-After longer than the client waits for.
 func TestFakeWindowLimitSurfacesAsRateLimited(t *testing.T) {
-	srv, c, _ := setup(t, []idenfytest.Option{idenfytest.WithRateLimit(2, time.Hour)},
+	srv, c, _ := setup(t, []idenfytest.Option{idenfytest.WithRateLimit(2, time.Hour, 0)},
 		providers.WithRetryPolicy(providers.RetryPolicy{MaxRetryWait: time.Minute}))
 	for range 2 {
 		_, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u"})
@@ -192,7 +192,7 @@ func TestSlowAnswerHonoursContext(t *testing.T) {
 	srv, c, _ := setup(t, nil)
 	// Short: fakekit delays before reading the body, so the server does not
 	// see the hang-up and Close waits the delay out.
-	srv.DelayNext(1, 300*time.Millisecond)
+	srv.DelayNext("", 1, 300*time.Millisecond)
 	cx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := c.Status(cx, "x")

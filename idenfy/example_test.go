@@ -28,7 +28,7 @@ func ExampleClient_CreateKYBToken() {
 	tok, err := client.CreateKYBToken(ctx, idenfy.CreateKYBTokenParams{
 		TokenType:     idenfy.KYBTokenForm,
 		ClientID:      "company-42",
-		Lifetime:      86400,
+		Lifetime:      idenfy.Int(86400),
 		Locale:        "en",
 		Questionnaire: idenfy.Null[string](), // no questionnaire; leave it zero for your default
 		Tags:          []string{"priority", "eu"},

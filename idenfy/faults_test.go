@@ -38,7 +38,7 @@ func TestFaults(t *testing.T) {
 	persistent := func(code int) idRow {
 		return idRow{
 			Name:    "answers " + http.StatusText(code),
-			Arrange: func(e *idEnv) { e.Fake.FailNextPath(status, 10, code) },
+			Arrange: func(e *idEnv) { e.Fake.FailNext(status, 10, code, nil) },
 			Assert: func(t *testing.T, e *idEnv, err error) {
 				faulttest.AssertProviderError(t, err, "status", code)
 				assert.Equal(t, 4, e.Fake.Calls(status), "one attempt and three retries, no more")
@@ -49,7 +49,7 @@ func TestFaults(t *testing.T) {
 		persistent(http.StatusInternalServerError),
 		{
 			Name:    "answers 502 once",
-			Arrange: func(e *idEnv) { e.Fake.FailNextPath(status, 1, http.StatusBadGateway) },
+			Arrange: func(e *idEnv) { e.Fake.FailNext(status, 1, http.StatusBadGateway, nil) },
 			Assert: func(t *testing.T, e *idEnv, err error) {
 				require.NoError(t, err)
 				assert.Equal(t, 2, e.Fake.Calls(status))
@@ -58,7 +58,7 @@ func TestFaults(t *testing.T) {
 		persistent(http.StatusGatewayTimeout),
 		{
 			Name:    "a POST that mints a session answers 502 (not retried)",
-			Arrange: func(e *idEnv) { e.Fake.FailNextPath(kyb, 10, http.StatusBadGateway) },
+			Arrange: func(e *idEnv) { e.Fake.FailNext(kyb, 10, http.StatusBadGateway, nil) },
 			Act: func(e *idEnv) error {
 				_, err := e.Client.CreateKYBToken(context.Background(), validKYB())
 				return err
@@ -123,7 +123,7 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			Name:    "429 with Retry-After",
-			Arrange: func(e *idEnv) { e.Fake.RateLimitNext(1, "3") },
+			Arrange: func(e *idEnv) { e.Fake.RateLimitNext("", 1, "3") },
 			Act: func(e *idEnv) error {
 				err, waited := e.CallAdvancing(3 * time.Second)
 				assert.True(e.T, waited, "waited for Retry-After on the clock")
@@ -137,7 +137,7 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			Name:    "429 without Retry-After (30 s pause, longer than the caller's deadline)",
-			Arrange: func(e *idEnv) { e.Fake.RateLimitNext(1, "") },
+			Arrange: func(e *idEnv) { e.Fake.RateLimitNext("", 1, "") },
 			Act: func(e *idEnv) error {
 				faulttest.AssertRateLimited(e.T, e.Call(), 30*time.Second)
 				require.ErrorIs(e.T, e.Call(), providers.ErrRateLimited, "still cooling down: nothing sent")
@@ -165,7 +165,7 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			Name:    "401 on every call (no replay with static credentials)",
-			Arrange: func(e *idEnv) { e.Fake.FailNextPath(status, 100, http.StatusUnauthorized) },
+			Arrange: func(e *idEnv) { e.Fake.FailNext(status, 100, http.StatusUnauthorized, nil) },
 			Assert: func(t *testing.T, e *idEnv, err error) {
 				require.ErrorIs(t, err, providers.ErrUnauthorized)
 				assert.Equal(t, 1, e.Fake.Calls(status))
@@ -190,7 +190,7 @@ func TestFaults(t *testing.T) {
 			v, err := c.CreateVerificationToken(context.Background(), idenfy.CreateVerificationTokenParams{ClientID: "client-42"})
 			require.NoError(t, err)
 			scanRef = v.ScanRef
-			srv.ResetCounters()
+			srv.ResetCounts()
 			return srv, srv.URL, srv.Close
 		},
 		New: func(srv *idenfytest.Server, base string, opts ...providers.Option) (*idenfy.Client, error) {

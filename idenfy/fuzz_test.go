@@ -39,8 +39,20 @@ func FuzzKYBValidate(f *testing.F) {
 	f.Add("FORM", "company-42", 3600, "ref-1", "en", "", "", uint8(0), "", "tag-a", "tag,b", "SCAN1")
 	f.Fuzz(func(t *testing.T, tokenType, clientID string, lifetime int, externalRef, locale, flow, theme string,
 		qState uint8, questionnaire, tag1, tag2, scanRef string) {
-		p := CreateKYBTokenParams{TokenType: KYBTokenType(tokenType), ClientID: clientID, Lifetime: lifetime,
-			ExternalRef: externalRef, Locale: Locale(locale), Flow: flow, Theme: theme, Tags: nonEmpty(tag1, tag2), ScanRefs: nonEmpty(scanRef)}
+		p := CreateKYBTokenParams{TokenType: KYBTokenType(tokenType), ClientID: clientID, Lifetime: Int(lifetime),
+			Locale: Locale(locale), Tags: nonEmpty(tag1, tag2)}
+		for _, f := range []struct {
+			dst *Nullable[string]
+			v   string
+		}{{&p.ExternalRef, externalRef}, {&p.Flow, flow}, {&p.Theme, theme}} {
+			if f.v != "" {
+				*f.dst = Value(f.v)
+			}
+		}
+		scanRefs := nonEmpty(scanRef)
+		if scanRefs != nil {
+			p.ScanRefs = Value(scanRefs)
+		}
 		switch qState % 3 {
 		case 1:
 			p.Questionnaire = Null[string]()
@@ -55,11 +67,11 @@ func FuzzKYBValidate(f *testing.F) {
 			(locale == "" || oneOf(locale, "en", "es", "fr", "ru", "de", "it", "pl", "lt", "lv", "et", "cs", "ro", "hu", "ja", "bg", "nl", "pt")) &&
 			(flow == "" || isUUID(flow)) && (theme == "" || isUUID(theme)) &&
 			(!hasQ || runes(q, 1, 1<<30)) &&
-			listOK(p.Tags, MaxKYBTags, MaxTagLen) && listOK(p.ScanRefs, 1<<30, MaxScanRefLen)
+			listOK(p.Tags, MaxKYBTags, MaxTagLen) && listOK(scanRefs, 1<<30, MaxScanRefLen)
 		err := p.Validate()
 		checkVerdict(t, want, err, tokenType, clientID, externalRef, locale, flow, theme, q, tag1, tag2, scanRef)
 
-		u := UpdateKYBTokenParams{Tags: p.Tags, ScanRefs: p.ScanRefs}
+		u := UpdateKYBTokenParams{Tags: p.Tags, ScanRefs: scanRefs}
 		want = listOK(u.Tags, MaxKYBTags, MaxTagLen) && listOK(u.ScanRefs, 1<<30, MaxScanRefLen)
 		checkVerdict(t, want, u.Validate(), tag1, tag2, scanRef)
 	})

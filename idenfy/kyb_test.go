@@ -31,22 +31,24 @@ func TestCreateKYBTokenRejectsEachRuleBeforeSending(t *testing.T) {
 		{"clientId missing", func(p *idenfy.CreateKYBTokenParams) { p.ClientID = "" }, "clientId"},
 		{"clientId 101 chars", func(p *idenfy.CreateKYBTokenParams) { p.ClientID = strings.Repeat("c", 101) }, "clientId"},
 		{"clientId not UTF-8", func(p *idenfy.CreateKYBTokenParams) { p.ClientID = "\xff" }, "clientId"},
-		{"lifetime negative", func(p *idenfy.CreateKYBTokenParams) { p.Lifetime = -1 }, "lifetime"},
-		{"lifetime over 30 days", func(p *idenfy.CreateKYBTokenParams) { p.Lifetime = idenfy.MaxKYBLifetime + 1 }, "lifetime"},
-		{"externalRef 41 chars", func(p *idenfy.CreateKYBTokenParams) { p.ExternalRef = strings.Repeat("e", 41) }, "externalRef"},
+		{"lifetime negative", func(p *idenfy.CreateKYBTokenParams) { p.Lifetime = idenfy.Int(-1) }, "lifetime"},
+		{"lifetime over 30 days", func(p *idenfy.CreateKYBTokenParams) { p.Lifetime = idenfy.Int(idenfy.MaxKYBLifetime + 1) }, "lifetime"},
+		{"externalRef 41 chars", func(p *idenfy.CreateKYBTokenParams) { p.ExternalRef = idenfy.Value(strings.Repeat("e", 41)) }, "externalRef"},
 		{"locale unknown", func(p *idenfy.CreateKYBTokenParams) { p.Locale = "xx" }, "locale"},
 		{"locale upper case", func(p *idenfy.CreateKYBTokenParams) { p.Locale = "EN" }, "locale"},
-		{"flow not a UUID", func(p *idenfy.CreateKYBTokenParams) { p.Flow = "flow-1" }, "flow"},
-		{"flow UUID without dashes", func(p *idenfy.CreateKYBTokenParams) { p.Flow = strings.ReplaceAll(uuid, "-", "") }, "flow"},
-		{"theme not a UUID", func(p *idenfy.CreateKYBTokenParams) { p.Theme = uuid + "0" }, "theme"},
+		{"flow not a UUID", func(p *idenfy.CreateKYBTokenParams) { p.Flow = idenfy.Value("flow-1") }, "flow"},
+		{"flow UUID without dashes", func(p *idenfy.CreateKYBTokenParams) { p.Flow = idenfy.Value(strings.ReplaceAll(uuid, "-", "")) }, "flow"},
+		{"theme not a UUID", func(p *idenfy.CreateKYBTokenParams) { p.Theme = idenfy.Value(uuid + "0") }, "theme"},
 		{"questionnaire empty", func(p *idenfy.CreateKYBTokenParams) { p.Questionnaire = idenfy.Value("") }, "questionnaire"},
 		{"six tags", func(p *idenfy.CreateKYBTokenParams) { p.Tags = []string{"a", "b", "c", "d", "e", "f"} }, "tags"},
 		{"tag empty", func(p *idenfy.CreateKYBTokenParams) { p.Tags = []string{"a", ""} }, "tags[1]"},
 		{"tag 33 chars", func(p *idenfy.CreateKYBTokenParams) { p.Tags = []string{strings.Repeat("t", 33)} }, "tags[0]"},
 		{"tag with comma", func(p *idenfy.CreateKYBTokenParams) { p.Tags = []string{"a", "b", "c,d"} }, "tags[2]"},
-		{"scanRef empty", func(p *idenfy.CreateKYBTokenParams) { p.ScanRefs = []string{""} }, "scanRefs[0]"},
-		{"scanRef 41 chars", func(p *idenfy.CreateKYBTokenParams) { p.ScanRefs = []string{"ok", strings.Repeat("s", 41)} }, "scanRefs[1]"},
-		{"scanRef with comma", func(p *idenfy.CreateKYBTokenParams) { p.ScanRefs = []string{"a,b"} }, "scanRefs[0]"},
+		{"scanRef empty", func(p *idenfy.CreateKYBTokenParams) { p.ScanRefs = idenfy.Value([]string{""}) }, "scanRefs[0]"},
+		{"scanRef 41 chars", func(p *idenfy.CreateKYBTokenParams) {
+			p.ScanRefs = idenfy.Value([]string{"ok", strings.Repeat("s", 41)})
+		}, "scanRefs[1]"},
+		{"scanRef with comma", func(p *idenfy.CreateKYBTokenParams) { p.ScanRefs = idenfy.Value([]string{"a,b"}) }, "scanRefs[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,11 +71,11 @@ func TestCreateKYBTokenRejectsEachRuleBeforeSending(t *testing.T) {
 func TestCreateKYBTokenAcceptsBounds(t *testing.T) {
 	_, c, clk := setup(t, nil)
 	p := idenfy.CreateKYBTokenParams{
-		TokenType: idenfy.KYBTokenGOV2, ClientID: strings.Repeat("c", 100), Lifetime: idenfy.MaxKYBLifetime,
-		ExternalRef: strings.Repeat("é", 40), Locale: "pt", Flow: uuid, Theme: strings.ToUpper(uuid),
+		TokenType: idenfy.KYBTokenGOV2, ClientID: strings.Repeat("c", 100), Lifetime: idenfy.Int(idenfy.MaxKYBLifetime),
+		ExternalRef: idenfy.Value(strings.Repeat("é", 40)), Locale: "pt", Flow: idenfy.Value(uuid), Theme: idenfy.Value(strings.ToUpper(uuid)),
 		Questionnaire: idenfy.Value("q"), QuestionnaireRequired: idenfy.Bool(false),
 		Tags:     []string{"a", "b", "c", "d", strings.Repeat("t", 32)},
-		ScanRefs: []string{strings.Repeat("s", 40)},
+		ScanRefs: idenfy.Value([]string{strings.Repeat("s", 40)}),
 	}
 	tok, err := c.CreateKYBToken(ctx(t), p)
 	require.NoError(t, err)
@@ -85,9 +87,12 @@ func TestCreateKYBTokenAcceptsBounds(t *testing.T) {
 	assert.Equal(t, p.ClientID, tok.ClientID)
 	assert.Equal(t, p.ExternalRef, tok.ExternalRef)
 	assert.Equal(t, idenfy.Locale("pt"), tok.Locale)
-	assert.Equal(t, uuid, tok.Flow)
+	assert.Equal(t, idenfy.Value(uuid), tok.Flow)
 	assert.Equal(t, p.Tags, tok.Tags)
-	assert.Equal(t, p.ScanRefs, tok.ScanRefs)
+	sent, _ := p.ScanRefs.Get()
+	assert.Equal(t, sent, tok.ScanRefs)
+	assert.True(t, tok.CompanyID.IsNull(), "companyId is null until a company fills the form")
+	assert.Empty(t, tok.Undecoded)
 }
 
 func TestCreateKYBTokenDefaultsAndExpiration(t *testing.T) {
@@ -147,7 +152,7 @@ func TestUpdateKYBToken(t *testing.T) {
 	srv, c, _ := setup(t, nil)
 	p := validKYB()
 	p.Tags = []string{"old"}
-	p.ScanRefs = []string{"scan-1"}
+	p.ScanRefs = idenfy.Value([]string{"scan-1"})
 	tok, err := c.CreateKYBToken(ctx(t), p)
 	require.NoError(t, err)
 	path := "/kyb/tokens/" + tok.TokenString + "/"

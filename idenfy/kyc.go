@@ -3,7 +3,9 @@ package idenfy
 import (
 	"context"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/unikyc/unikyc/providers"
 )
@@ -26,15 +28,16 @@ const (
 // ClientID is required; empty fields are not sent and take the defaults of
 // your iDenfy dashboard.
 type CreateVerificationTokenParams struct {
-	ClientID    string   `json:"clientId"`              // required, 1–100 characters
-	FirstName   string   `json:"firstName,omitempty"`   // at most 100 characters
-	LastName    string   `json:"lastName,omitempty"`    // at most 100 characters
+	ClientID    string   `json:"clientId"`              // required, 1–100 ASCII characters
+	FirstName   string   `json:"firstName,omitempty"`   // at most 100 characters, no digits or ~!@#$%^*()_+={}[]|:;",<>/?
+	LastName    string   `json:"lastName,omitempty"`    // as FirstName
 	DateOfBirth string   `json:"dateOfBirth,omitempty"` // YYYY-MM-DD
 	Country     string   `json:"country,omitempty"`     // ISO 3166-1 alpha-2
 	Documents   []string `json:"documents,omitempty"`   // e.g. "PASSPORT", "ID_CARD"
 	Locale      string   `json:"locale,omitempty"`
 	// ExpiryTime is the token's validity in seconds (at most 2,592,000);
-	// SessionLength the seconds a started session may last.
+	// SessionLength the seconds a started session may last, 60–3600 (0 is
+	// not sent: iDenfy's default, 600).
 	ExpiryTime          int    `json:"expiryTime,omitempty"`
 	SessionLength       int    `json:"sessionLength,omitempty"`
 	SuccessURL          string `json:"successUrl,omitempty"`
@@ -44,7 +47,9 @@ type CreateVerificationTokenParams struct {
 	ExternalRef         string `json:"externalRef,omitempty"` // at most 40 characters
 	TokenType           string `json:"tokenType,omitempty"`   // e.g. "IDENTIFICATION", "DOCUMENT"
 	GenerateDigitString bool   `json:"generateDigitString,omitempty"`
-	Questionnaire       string `json:"questionnaire,omitempty"`
+	// Questionnaire: absent (zero value) uses your dashboard's default,
+	// Null[string]() disables it, Value(key) picks one.
+	Questionnaire Nullable[string] `json:"questionnaire,omitzero"`
 }
 
 // Validate checks the limits iDenfy documents for KYC tokens.
@@ -52,17 +57,56 @@ func (p *CreateVerificationTokenParams) Validate() error {
 	return firstError(
 		checkRequired("clientId", p.ClientID),
 		checkLen("clientId", p.ClientID, 1, MaxClientIDLen),
+		checkASCII("clientId", p.ClientID),
 		checkOptionalLen("firstName", p.FirstName, 100),
+		checkName("firstName", p.FirstName),
 		checkOptionalLen("lastName", p.LastName, 100),
+		checkName("lastName", p.LastName),
 		checkDate("dateOfBirth", p.DateOfBirth),
 		checkRange("expiryTime", p.ExpiryTime, 0, MaxExpiryTime),
-		checkRange("sessionLength", p.SessionLength, 0, MaxExpiryTime),
+		checkSessionLength(p.SessionLength),
+		checkQuestionnaire(p.Questionnaire),
 		checkOptionalLen("externalRef", p.ExternalRef, MaxExternalRefLen),
 		checkURL("successUrl", p.SuccessURL),
 		checkURL("errorUrl", p.ErrorURL),
 		checkURL("unverifiedUrl", p.UnverifiedURL),
 		checkURL("callbackUrl", p.CallbackURL),
 	)
+}
+
+// KYC session length limits (seconds).
+const (
+	MinSessionLength = 60
+	MaxSessionLength = 3600
+)
+
+func checkSessionLength(n int) error {
+	if n == 0 {
+		return nil
+	}
+	return checkRange("sessionLength", n, MinSessionLength, MaxSessionLength)
+}
+
+// nameForbidden are the characters iDenfy refuses in names, with digits.
+const nameForbidden = "~!@#$%^*()_+={}[]|:;\",<>/?"
+
+func checkName(field, s string) error {
+	if strings.ContainsAny(s, nameForbidden+"0123456789") {
+		return providers.Invalid(field, "must not contain digits or any of "+nameForbidden)
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return providers.Invalid(field, "must not contain control characters")
+	}
+	return nil
+}
+
+func checkASCII(field, s string) error {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return providers.Invalid(field, "must hold only printable ASCII characters")
+		}
+	}
+	return nil
 }
 
 func checkDate(field, s string) error {

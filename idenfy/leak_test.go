@@ -29,18 +29,18 @@ func TestNothingSecretLeaks(t *testing.T) {
 	_, err = c.CreateKYBToken(ctx(t), idenfy.CreateKYBTokenParams{TokenType: "X"})
 	values = append(values, err)
 
-	srv.FailNext(1, http.StatusBadGateway) // a PATCH is not retried: the caller gets the 502
+	srv.FailNext("", 1, http.StatusBadGateway, nil) // a PATCH is not retried: the caller gets the 502
 	_, err = c.UpdateKYBToken(ctx(t), tok.TokenString, idenfy.UpdateKYBTokenParams{Tags: []string{"a"}})
 	require.Error(t, err)
 	values = append(values, err)
 
-	srv.RateLimitNext(1, "86400") // logged as a warning
+	srv.RateLimitNext("", 1, "86400") // logged as a warning
 	_, err = c.Status(ctx(t), "x")
 	require.ErrorIs(t, err, providers.ErrRateLimited)
 	values = append(values, err)
 	clk.Advance(86400e9)
 
-	srv.FailNextWith(1, 400, idenfy.CodeBadValue, "bad")
+	srv.FailNextWith("", 1, 400, idenfy.CodeBadValue, "bad")
 	_, err = c.Status(ctx(t), "x")
 	values = append(values, err)
 

@@ -13,15 +13,17 @@ import (
 	"github.com/unikyc/unikyc/providers"
 )
 
-// CheckAuth costs one status request, for a scan that does not exist:
-// nothing is created.
+// Rule: iDenfy asks that /api/v2/status not be polled. CheckAuth costs one
+// token request whose body iDenfy can only refuse: nothing is created and
+// the status endpoint is never called.
 func TestCheckAuthIsOneHarmlessRead(t *testing.T) {
 	srv, c, _ := setup(t, nil)
 	require.NoError(t, c.CheckAuth(ctx(t)))
 	assert.Equal(t, 1, srv.Requests())
-	assert.Equal(t, 1, srv.Calls("/api/v2/status"))
+	assert.Zero(t, srv.Calls("/api/v2/status"), "the status endpoint is not polled")
+	assert.Equal(t, 1, srv.Calls("/api/v2/token"))
+	assert.Equal(t, 1, srv.Rejected(), "refused as invalid: no session created")
 	assert.Empty(t, srv.LastBody("/kyb/tokens/"))
-	assert.Empty(t, srv.LastBody("/api/v2/token"))
 }
 
 func TestCheckAuthAnswers(t *testing.T) {
@@ -31,14 +33,17 @@ func TestCheckAuthAnswers(t *testing.T) {
 		wantOK bool
 		is     error
 	}{
-		{"400 about the scan proves the pair", func(s *idenfytest.Server) {
-			s.FailNextWith(1, http.StatusBadRequest, idenfy.CodeValidationError, "scanRef: not found")
+		{"400 about the body proves the pair", func(s *idenfytest.Server) {
+			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodeValidationError, "clientId: required")
 		}, true, nil},
+		{"400 TOO_MANY_REQUESTS proves nothing", func(s *idenfytest.Server) {
+			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodeTooManyRequests, "Too many requests.")
+		}, false, providers.ErrRateLimited},
 		{"401 refuses it", func(s *idenfytest.Server) {
-			s.FailNextWith(1, http.StatusUnauthorized, idenfy.CodeUnauthorized, "Provided credentials are invalid.")
+			s.FailNextWith("", 1, http.StatusUnauthorized, idenfy.CodeUnauthorized, "Provided credentials are invalid.")
 		}, false, providers.ErrUnauthorized},
-		{"5xx proves nothing", func(s *idenfytest.Server) { s.FailNext(10, http.StatusServiceUnavailable) }, false, nil},
-		{"403 proves nothing", func(s *idenfytest.Server) { s.FailNext(1, http.StatusForbidden) }, false, nil},
+		{"5xx proves nothing", func(s *idenfytest.Server) { s.FailNext("", 10, http.StatusServiceUnavailable, nil) }, false, nil},
+		{"403: partner inactive or wrong environment", func(s *idenfytest.Server) { s.FailNext("", 1, http.StatusForbidden, nil) }, false, idenfy.ErrPartnerInactive},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, c, _ := setup(t, nil)

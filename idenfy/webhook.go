@@ -61,10 +61,53 @@ func VerifyWebhook(body []byte, signatureHeader string, key auth.Secret) error {
 	return nil
 }
 
-// ParseWebhook reads r's body (at most MaxWebhookBody bytes), verifies its
-// Idenfy-Signature under key and decodes the KYC result. On any failure
-// it returns a nil payload; a signature failure matches ErrBadSignature.
-func ParseWebhook(r *http.Request, key auth.Secret) (*KYCCallback, error) {
+// EventTypeHeader names a webhook's event, e.g. "ID_VERIFICATION_AUTO_FINISHED",
+// "DOCUMENT_EXPIRATION" or "COMPANY_INFO_REQUEST".
+const EventTypeHeader = "Idenfy-Event-Type"
+
+// Webhook event types whose body is a KYC verification result
+// ([KYCCallback]). (I) for the upper-case spellings of the dashboard's
+// "ID VERIFICATION …" names; a webhook without the header is the legacy
+// ID VERIFICATION result.
+const (
+	EventIDVerification        = "ID_VERIFICATION"
+	EventIDVerificationAuto    = "ID_VERIFICATION_AUTO_FINISHED"
+	EventIDVerificationManual  = "ID_VERIFICATION_MANUAL_FINISHED"
+	EventIDVerificationExpired = "ID_VERIFICATION_EXPIRED"
+	EventDocumentExpiration    = "DOCUMENT_EXPIRATION"
+	EventCompanyInfoRequest    = "COMPANY_INFO_REQUEST"
+	eventTypeMaxLen            = 64
+)
+
+// ErrNotKYCResult is returned by ParseWebhook for a verified webhook whose
+// event type is not a KYC result: use ParseEvent to read it.
+var ErrNotKYCResult = errors.New("unikyc: idenfy: webhook is not a KYC result")
+
+// Event is a verified webhook. Type is its Idenfy-Event-Type ("" for a
+// legacy webhook without one). KYC is set for KYC result events; every
+// other event (DOCUMENT_EXPIRATION, KYB events, types this package does
+// not know) has only Raw, the verified body, never a guess at its shape.
+// Both hold personal data: do not log them.
+type Event struct {
+	Type string
+	KYC  *KYCCallback
+	Raw  []byte
+}
+
+// IsKYCResult reports whether eventType's body is a KYC result.
+func IsKYCResult(eventType string) bool {
+	switch eventType {
+	case "", EventIDVerification, EventIDVerificationAuto, EventIDVerificationManual, EventIDVerificationExpired:
+		return true
+	}
+	return false
+}
+
+// ParseEvent reads r's body (at most MaxWebhookBody bytes), verifies its
+// Idenfy-Signature under key, then dispatches on Idenfy-Event-Type. On
+// any failure it returns a nil Event; a signature failure matches
+// ErrBadSignature.
+func ParseEvent(r *http.Request, key auth.Secret) (*Event, error) {
 	if r.Body == nil {
 		return nil, fmt.Errorf("%w: no body", ErrBadSignature)
 	}
@@ -75,12 +118,35 @@ func ParseWebhook(r *http.Request, key auth.Secret) (*KYCCallback, error) {
 	if err := VerifyWebhook(body, r.Header.Get(SignatureHeader), key); err != nil {
 		return nil, err
 	}
-	var cb KYCCallback
-	if err := json.Unmarshal(body, &cb); err != nil {
-		// The JSON error may quote the body; keep only its kind.
-		return nil, errors.New("unikyc: idenfy: webhook body is not a KYC result")
+	ev := &Event{Type: strings.TrimSpace(r.Header.Get(EventTypeHeader)), Raw: body}
+	if len(ev.Type) > eventTypeMaxLen || strings.IndexFunc(ev.Type, func(c rune) bool {
+		return (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_'
+	}) >= 0 {
+		return nil, errors.New("unikyc: idenfy: webhook event type is malformed")
 	}
-	return &cb, nil
+	if IsKYCResult(ev.Type) {
+		var cb KYCCallback
+		if err := json.Unmarshal(body, &cb); err != nil {
+			// The JSON error may quote the body; keep only its kind.
+			return nil, errors.New("unikyc: idenfy: webhook body is not a KYC result")
+		}
+		ev.KYC = &cb
+	}
+	return ev, nil
+}
+
+// ParseWebhook is ParseEvent for KYC results only: it returns the decoded
+// result, or ErrNotKYCResult for a verified webhook of another event type
+// (never a result decoded from another event's body).
+func ParseWebhook(r *http.Request, key auth.Secret) (*KYCCallback, error) {
+	ev, err := ParseEvent(r, key)
+	if err != nil {
+		return nil, err
+	}
+	if ev.KYC == nil {
+		return nil, ErrNotKYCResult
+	}
+	return ev.KYC, nil
 }
 
 // KYCCallback is the verification result iDenfy posts to your webhook.

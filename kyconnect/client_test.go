@@ -3,6 +3,7 @@ package kyconnect_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -148,6 +149,29 @@ func TestAPIKeyMode(t *testing.T) {
 			_, err = c2.Me(context.Background())
 			assert.ErrorIs(t, err, providers.ErrUnauthorized)
 			assert.False(t, errors.Is(err, providers.ErrInvalidCredentials))
+		})
+	}
+}
+
+// Rule: NestJS apps answer numeric ids ("id": 1); Me and CheckAuth work on
+// such an account, in login and in API-key mode.
+func TestNumericIDsDecodeInBothModes(t *testing.T) {
+	for _, apiKey := range []bool{false, true} {
+		t.Run(fmt.Sprint("apiKey=", apiKey), func(t *testing.T) {
+			e := newEnv(t, nil, nil)
+			if apiKey {
+				c, err := kyconnect.New(e.srv.APIKeyConfig(), providers.WithClock(e.clk))
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = c.Close() })
+				e.c = c
+			}
+			u, err := e.me(t)
+			require.NoError(t, err)
+			assert.Equal(t, providers.ID("1"), u.ID)
+			assert.Equal(t, providers.ID("1"), u.FirmID)
+			var checkErr error
+			drive(e.clk, func() { checkErr = e.c.CheckAuth(context.Background()) })
+			assert.NoError(t, checkErr)
 		})
 	}
 }

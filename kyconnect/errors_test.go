@@ -44,7 +44,7 @@ func TestErrorAnswersMapToSentinels(t *testing.T) {
 			e := newEnv(t, nil, nil)
 			_, err := e.me(t) // log in first
 			require.NoError(t, err)
-			e.srv.FailNextWith(kyconnect.MePath, tc.times, tc.status, []byte(tc.body))
+			e.srv.FailNext(kyconnect.MePath, tc.times, tc.status, []byte(tc.body))
 			_, err = e.me(t)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.want)
@@ -117,7 +117,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		errs = append(errs, err)
 	}
 	for _, status := range []int{400, 403, 404, 409, 422, 500} {
-		e.srv.FailNext(kyconnect.MePath, 4, status)
+		e.srv.FailNext(kyconnect.MePath, 4, status, nil)
 		_, err := e.me(t)
 		collect(err)
 		e.srv.ClearFaults()

@@ -101,5 +101,5 @@ func ExampleNew_apiKey() {
 		log.Fatal(err)
 	}
 	fmt.Println(u.ID, c.TokenSource() == nil, srv.Logins())
-	// Output: usr_1 true 0
+	// Output: 1 true 0
 }

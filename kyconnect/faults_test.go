@@ -41,7 +41,7 @@ func TestFaults(t *testing.T) {
 	rows = append(rows,
 		kcRow{
 			Name:   "token with no exp and no expires_in (documented 15 minutes)",
-			Server: []kyconnecttest.Option{kyconnecttest.WithAccessLifetime(0)},
+			Server: []kyconnecttest.Option{kyconnecttest.WithTokenLifetime(0)},
 			Act: func(e *kcEnv) error {
 				require.NoError(e.T, e.Call())
 				tok, err := e.Client.TokenSource().Token(context.Background())
@@ -116,7 +116,7 @@ func TestFaults(t *testing.T) {
 		},
 		kcRow{
 			Name:    "401 on every call (one refresh and replay, then ErrUnauthorized)",
-			Arrange: func(e *kcEnv) { e.Fake.FailNext(kyconnect.MePath, 100, http.StatusUnauthorized) },
+			Arrange: func(e *kcEnv) { e.Fake.FailNext(kyconnect.MePath, 100, http.StatusUnauthorized, nil) },
 			Assert: func(t *testing.T, e *kcEnv, err error) {
 				require.ErrorIs(t, err, providers.ErrUnauthorized)
 				faulttest.AssertProviderError(t, err, "me", http.StatusUnauthorized)

@@ -45,45 +45,6 @@ func newEnv(t *testing.T, srvOpts []kyconnecttest.Option, edit func(*kyconnect.C
 	return &env{clk: clk, srv: srv, c: c, obtained: obtained}
 }
 
-// awaitToken drives the clock until the client obtains a token, for a
-// background refresh that waits on the limiter after the call that
-// started it returned; then it waits (in real time, briefly) until the
-// cache serves that token, so that the clock does not move while the cache
-// schedules its next refresh.
-func (e *env) awaitToken(t *testing.T) {
-	t.Helper()
-	var tok *auth.Token
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		select {
-		case tok = <-e.obtained:
-		case <-time.After(10 * time.Second):
-		}
-	}()
-	for e.clk.WaitForTimers(1, done) {
-		if next, ok := e.clk.NextTimer(); ok && next.After(e.clk.Now()) {
-			e.clk.Set(next)
-		}
-	}
-	require.NotNil(t, tok, "no token obtained at %s", e.clk.Now().Sub(start))
-	require.Eventually(t, func() bool {
-		cur, err := e.c.TokenSource().Token(context.Background())
-		return err == nil && cur.AccessToken == tok.AccessToken
-	}, 10*time.Second, 100*time.Microsecond, "the cache never served the new token")
-}
-
-// drain forgets earlier token notifications.
-func (e *env) drain() {
-	for {
-		select {
-		case <-e.obtained:
-		default:
-			return
-		}
-	}
-}
-
 // drive runs fn and moves the fake clock from timer to timer (limiter
 // waits, 429 cool-downs) until fn returns.
 func drive(clk *clock.Fake, fn func()) {

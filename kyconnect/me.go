@@ -4,19 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+
+	"github.com/unikyc/unikyc/providers"
 )
 
 // User is the account behind the token or API key, as GET /auth/me answers
 // it. (I): the fields are not published; snake_case names are read, and
-// their camelCase spellings too.
+// their camelCase spellings too. IDs decode from a JSON number (NestJS
+// apps on TypeORM or Prisma answer "id": 1) or a string.
 type User struct {
-	ID         string `json:"id"`
-	Email      string `json:"email"`
-	FirstName  string `json:"first_name,omitempty"`
-	LastName   string `json:"last_name,omitempty"`
-	Role       string `json:"role,omitempty"`
-	FirmID     string `json:"firm_id,omitempty"`
-	MFAEnabled bool   `json:"mfa_enabled"`
+	ID         providers.ID `json:"id"`
+	Email      string       `json:"email"`
+	FirstName  string       `json:"first_name,omitempty"`
+	LastName   string       `json:"last_name,omitempty"`
+	Role       string       `json:"role,omitempty"`
+	FirmID     providers.ID `json:"firm_id,omitempty"`
+	MFAEnabled bool         `json:"mfa_enabled"`
 }
 
 // UnmarshalJSON reads both snake_case and camelCase field names.
@@ -24,10 +27,10 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	type plain User
 	var w struct {
 		plain
-		FirstName  string `json:"firstName"`
-		LastName   string `json:"lastName"`
-		FirmID     string `json:"firmId"`
-		MFAEnabled *bool  `json:"mfaEnabled"`
+		FirstName  string       `json:"firstName"`
+		LastName   string       `json:"lastName"`
+		FirmID     providers.ID `json:"firmId"`
+		MFAEnabled *bool        `json:"mfaEnabled"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
@@ -35,7 +38,7 @@ func (u *User) UnmarshalJSON(b []byte) error {
 	*u = User(w.plain)
 	u.FirstName = first(u.FirstName, w.FirstName)
 	u.LastName = first(u.LastName, w.LastName)
-	u.FirmID = first(u.FirmID, w.FirmID)
+	u.FirmID = providers.ID(first(string(u.FirmID), string(w.FirmID)))
 	if w.MFAEnabled != nil {
 		u.MFAEnabled = *w.MFAEnabled
 	}

@@ -108,6 +108,7 @@ type WindowLimiter struct {
 	log     []time.Time // ring of admitted times, oldest at head
 	head, n int
 	waiters []*waiter // token calls first, then API calls, each in arrival order
+	total   int64     // requests admitted so far
 	closed  chan struct{}
 	isShut  bool
 }
@@ -253,6 +254,14 @@ func (l *WindowLimiter) expire(now time.Time) {
 func (l *WindowLimiter) record(now time.Time) {
 	l.log[(l.head+l.n)%len(l.log)] = now
 	l.n++
+	l.total++
+}
+
+// Admitted returns how many requests the limiter has admitted so far.
+func (l *WindowLimiter) Admitted() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total
 }
 
 // queuedAhead reports whether a waiter that p must let go first is queued.

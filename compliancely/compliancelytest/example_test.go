@@ -22,15 +22,15 @@ func ExampleNewServer() {
 	}
 	defer c.Close()
 	ctx := context.Background()
-	sub := &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme"}
+	sub := &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme"}
 
-	_, _ = c.CreateSubmission(ctx, sub)
+	_, _ = c.CreateTaxExempt(ctx, sub)
 	srv.RevokeAccessTokens() // the next call gets 401: the client refreshes once
-	_, err = c.CreateSubmission(ctx, sub)
-	fmt.Println(err, srv.Logins(), srv.Refreshes(), srv.Calls(compliancely.SubmissionsPath))
+	_, err = c.CreateTaxExempt(ctx, sub)
+	fmt.Println(err, srv.Logins(), srv.Refreshes(), srv.Calls(compliancely.TaxExemptPath))
 
-	srv.FailNext(compliancely.SubmissionsPath, 1, http.StatusNotFound, nil)
-	_, err = c.CreateSubmission(ctx, sub)
+	srv.FailNext(compliancely.TaxExemptPath, 1, http.StatusNotFound, nil)
+	_, err = c.CreateTaxExempt(ctx, sub)
 	fmt.Println(errors.Is(err, providers.ErrNotFound))
 	// Output:
 	// <nil> 1 1 3

@@ -1,21 +1,20 @@
 package compliancelytest
 
 import (
-	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/internal/fakekit"
 	"github.com/unikyc/unikyc/internal/jwtexp"
-	"github.com/unikyc/unikyc/providers"
 )
 
 var throttledBody, _ = json.Marshal(map[string]string{"detail": ThrottledDetail})
@@ -31,44 +30,73 @@ var (
 	errTokenInvalid = detail{"Token is invalid or expired", compliancely.CodeTokenNotValid}
 	errBadBearer    = detail{"Given token not valid for any token type", compliancely.CodeTokenNotValid}
 	errNoAuth       = detail{"Authentication credentials were not provided.", compliancely.CodeNotAuthenticated}
-	errNotFound     = detail{"Not found.", "not_found"}
 )
 
+// errorBody is the body of an injected fault: Compliancely's throttled
+// answer for a 429, a DRF detail otherwise.
+func errorBody(status int) []byte {
+	if status == http.StatusTooManyRequests {
+		return throttledBody
+	}
+	b, _ := json.Marshal(detail{Detail: "injected fault"})
+	return b
+}
+
+// djangoNotFound is Django's own 404 page (DEBUG off): what a path without
+// its trailing slash, or any unrouted path, gets.
+const djangoNotFound = `<!doctype html>
+<html lang="en">
+<head>
+  <title>Not Found</title>
+</head>
+<body>
+  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>
+</body>
+</html>
+`
+
+// routes matches paths exactly, as Django's URL patterns do: every path
+// ends in "/", and the same path without it is a 404 (a POST is never
+// redirected to the slash form).
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	for _, p := range []string{"/api/v2/token/", "/api/v2/token/create", "/api/v2/token/create/"} {
-		mux.HandleFunc(p, s.post(s.login))
-	}
-	for _, p := range []string{"/api/v2/token/refresh/", "/api/v2/token/refresh"} {
-		mux.HandleFunc(p, s.post(s.refresh))
-	}
-	for _, p := range []string{"/api/v2/token/validate/", "/api/v2/token/validate"} {
-		mux.HandleFunc(p, s.post(s.validate))
-	}
-	mux.HandleFunc("POST /api/v2/submissions/", s.api(s.createSubmission))
-	mux.HandleFunc("GET /api/v2/submissions/{id}/", s.api(s.getSubmission))
-	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
-		s.reject(w, r, http.StatusGone, detail{"API v1 and Basic authentication were retired on 31 May 2026; use API v2.", "gone"})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == compliancely.DefaultLoginPath || p == compliancely.AltLoginPath:
+			s.post(s.login)(w, r)
+		case p == compliancely.DefaultRefreshPath:
+			s.post(s.refresh)(w, r)
+		case p == compliancely.DefaultValidatePath:
+			s.post(s.validate)(w, r)
+		case p == compliancely.TaxExemptPath:
+			// DRF authenticates and throttles before it looks for the
+			// method's handler.
+			s.api(func(w http.ResponseWriter, r *http.Request, account string) {
+				if r.Method != http.MethodPost {
+					w.Header().Set("Allow", "POST, OPTIONS")
+					s.reject(w, r, http.StatusMethodNotAllowed, detail{`Method "` + r.Method + `" not allowed.`, "method_not_allowed"})
+					return
+				}
+				s.createTaxExempt(w, r, account)
+			})(w, r)
+		case strings.HasPrefix(p, "/api/v1/"):
+			s.reject(w, r, http.StatusGone, detail{"API v1 and Basic authentication were retired on 31 May 2026; use API v2.", "gone"})
+		default:
+			s.notFound(w)
+		}
 	})
-	return mux
 }
 
-// accountKey carries the account a request names up to the Hit record.
-type accountKey struct{}
-
-func withAccount(ctx context.Context, p *string) context.Context {
-	return context.WithValue(ctx, accountKey{}, p)
-}
-
-func setAccount(r *http.Request, account string) {
-	if p, ok := r.Context().Value(accountKey{}).(*string); ok {
-		*p = account
-	}
+func (s *Server) notFound(w http.ResponseWriter) {
+	s.kit.Counts.Inc(fakekit.CountRejected)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = io.WriteString(w, djangoNotFound)
 }
 
 // reject answers a refusal by the fake's own rules.
 func (s *Server) reject(w http.ResponseWriter, _ *http.Request, status int, body any) {
-	s.kit.Counts.Inc("rejected")
+	s.kit.Counts.Inc(fakekit.CountRejected)
 	fakekit.WriteJSON(w, status, body)
 }
 
@@ -76,7 +104,7 @@ func (s *Server) reject(w http.ResponseWriter, _ *http.Request, status int, body
 // true when the account is over it. Requests naming no account count
 // against the caller's address.
 func (s *Server) throttled(w http.ResponseWriter, r *http.Request, account string) bool {
-	setAccount(r, account)
+	fakekit.SetAccount(r, account)
 	if s.window == nil {
 		return false
 	}
@@ -85,11 +113,16 @@ func (s *Server) throttled(w http.ResponseWriter, r *http.Request, account strin
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		key = "addr:" + host
 	}
-	if ok, _ := s.window.Allow(key); ok {
+	ok, wait := s.window.Allow(key)
+	if ok {
 		return false
 	}
-	s.kit.Counts.Inc("ratelimited")
-	s.kit.Counts.Inc("rejected")
+	s.kit.Counts.Inc(fakekit.CountRateLimited)
+	s.kit.Counts.Inc(fakekit.CountRejected)
+	// (I) Retry-After says when the fake accepts the key again: DRF sends
+	// the wait until a slot frees; past the limit Compliancely refuses for
+	// its 10-minute penalty, so that is the wait.
+	fakekit.SetRetryAfter(w.Header(), "", wait)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusTooManyRequests)
 	_, _ = w.Write(throttledBody)
@@ -165,7 +198,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, body map[string]s
 		s.reject(w, r, http.StatusUnauthorized, errNoAccount)
 		return
 	}
-	s.kit.Counts.Inc("logins")
+	s.kit.Counts.Inc(fakekit.CountLogins)
 	access, refresh := s.issue(user)
 	fakekit.WriteJSON(w, http.StatusOK, map[string]any{
 		"access": access, "access_expiry_seconds": int64(s.accessLife / time.Second),
@@ -174,7 +207,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, body map[string]s
 }
 
 func (s *Server) issue(user string) (access, refresh string) {
-	return s.kit.Tokens.Issue(user, "access", s.accessLife), s.kit.Tokens.Issue(user, "refresh", s.refreshLife)
+	return s.kit.Tokens.Issue(user, fakekit.KindAccess, s.accessLife), s.kit.Tokens.Issue(user, fakekit.KindRefresh, s.refreshLife)
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string]string) {
@@ -189,7 +222,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string
 	}
 	// Rotation: the old refresh token is refused from now on.
 	s.kit.Tokens.Revoke(old)
-	s.kit.Counts.Inc("refreshes")
+	s.kit.Counts.Inc(fakekit.CountRefreshes)
 	access, refresh := s.issue(user)
 	names := [2]string{"new_access_token", "new_refresh_token"}
 	if s.refreshAnswer == AccessRefresh || s.refreshAnswer == AccessRefreshWithExpiry {
@@ -204,19 +237,28 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string
 }
 
 // validate reports on the token in the body; like Simple JWT's verify
-// view it needs no Authorization header.
+// view it needs no Authorization header. By default it is that view:
+// 200 {} for a valid token, 401 token_not_valid otherwise.
 func (s *Server) validate(w http.ResponseWriter, r *http.Request, body map[string]string) {
 	tok := body["token"]
-	kind := "access"
+	kind := fakekit.KindAccess
 	user, err := s.kit.Tokens.Check(tok, kind)
 	if errors.Is(err, fakekit.ErrWrongKind) {
-		kind = "refresh"
+		kind = fakekit.KindRefresh
 		user, err = s.kit.Tokens.Check(tok, kind)
 	}
 	if s.throttled(w, r, user) || !s.required(w, r, body, "token") {
 		return
 	}
 	s.kit.Counts.Inc("validations")
+	if s.validateAnswer == VerifyAnswer {
+		if err != nil {
+			s.reject(w, r, http.StatusUnauthorized, errTokenInvalid)
+			return
+		}
+		fakekit.WriteJSON(w, http.StatusOK, struct{}{})
+		return
+	}
 	answer := map[string]any{"valid": err == nil, "token_type": kind, "remaining_seconds": 0}
 	switch {
 	case err == nil:
@@ -257,67 +299,100 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, account stri
 	}
 }
 
-type submission struct {
-	account string
-	compliancely.Submission
+// taxExemptRecord is the v2 record, in Compliancely's keys.
+type taxExemptRecord struct {
+	ID          int64    `json:"id"`
+	TIN         string   `json:"tin"`
+	Name        string   `json:"name"`
+	Status      string   `json:"status"`
+	CreatedAt   string   `json:"created_at"`
+	CreatedBy   string   `json:"created_by"`
+	WebhookURLs []string `json:"webhook_urls"`
 }
 
-func (s *Server) createSubmission(w http.ResponseWriter, r *http.Request, account string) {
-	body, ok := s.jsonBody(w, r)
-	if !ok || !s.required(w, r, body, "tin", "name") {
+type v2Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// v2Failure is the documented v2 error envelope.
+type v2Failure struct {
+	Errors  []v2Error `json:"errors"`
+	Data    *struct{} `json:"data"`
+	Success bool      `json:"success"`
+}
+
+// The documented messages.
+const (
+	msgBadTIN  = "Please enter valid TIN/EIN"
+	msgBadName = "You have entered invalid characters in the Name field. Search terms in the Name field can only " +
+		"include letters, numbers, @, /, \\, &, %, (), *, hyphens, spaces, apostrophes, periods, commas and quotation marks."
+	msgCredit = "Credit limit reached! For assistance, please contact the support"
+)
+
+// createTaxExempt is POST /api/v2/taxexempt/: either tin or name.
+func (s *Server) createTaxExempt(w http.ResponseWriter, r *http.Request, account string) {
+	var req struct {
+		TIN         *string  `json:"tin"`
+		Name        *string  `json:"name"`
+		WebhookURLs []string `json:"webhook_urls"`
+	}
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		s.reject(w, r, http.StatusUnsupportedMediaType, detail{`Unsupported media type "` + r.Header.Get("Content-Type") + `" in request.`, "unsupported_media_type"})
 		return
 	}
-	req := compliancely.SubmissionRequest{TIN: body["tin"], Name: body["name"]}
-	if err := req.Validate(); err != nil {
-		field, ve := "name", (*providers.ValidationError)(nil)
-		if errors.As(err, &ve) {
-			field = ve.Field
-		}
-		s.reject(w, r, http.StatusBadRequest, map[string][]string{field: {"Enter a valid value."}})
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+		s.reject(w, r, http.StatusBadRequest, detail{"JSON parse error", "parse_error"})
 		return
 	}
-	now := s.kit.Clock.Now().UTC().Format(time.RFC3339)
-	code := int(req.TIN[8] - '0')
-	if code == 9 {
-		code = 0
+	tin, name := deref(req.TIN), deref(req.Name)
+	var errs []v2Error
+	switch {
+	case tin == "" && strings.TrimSpace(name) == "":
+		errs = append(errs, v2Error{"tin", "Either TIN or Name is mandatory"})
+	case tin != "" && !nineDigits(tin):
+		errs = append(errs, v2Error{"tin", msgBadTIN})
 	}
-	sub := compliancely.Submission{Name: req.Name, TIN: req.TIN, CreatedBy: "compliancely",
-		IRSCode: code, IRSReason: irsReasons[code], IRSServiceStatus: "RUNNING",
-		LastIRSCheckDate: now, CreatedDate: now, UpdatedDate: now}
-	switch code {
-	case 0, 6, 7, 8:
-		sub.Status = compliancely.StatusMatched
-	default:
-		sub.Status = compliancely.StatusNotMatched
+	if !validName(name) {
+		errs = append(errs, v2Error{"name", msgBadName})
+	}
+	if len(errs) > 0 {
+		s.reject(w, r, http.StatusBadRequest, v2Failure{Errors: errs})
+		return
 	}
 	s.mu.Lock()
+	if s.credits == 0 {
+		s.mu.Unlock()
+		s.reject(w, r, http.StatusForbidden, map[string]string{"code": compliancely.CodeCreditMessage, "message": msgCredit})
+		return
+	}
+	s.credits--
 	s.nextID++
-	sub.ID = s.nextID
-	s.subs[sub.ID] = submission{account: account, Submission: sub}
+	rec := taxExemptRecord{ID: s.nextID, TIN: tin, Name: name, Status: "Pending",
+		CreatedAt: s.kit.Clock.Now().UTC().Format("2006-01-02T15:04:05.000000Z"), CreatedBy: "compliancely",
+		WebhookURLs: append([]string{}, req.WebhookURLs...)}
+	s.records[rec.ID] = rec
 	s.mu.Unlock()
-	fakekit.WriteJSON(w, http.StatusCreated, sub)
+	fakekit.WriteJSON(w, http.StatusCreated, map[string]any{
+		"success_message": "Created new TAX Exempt record", "data": rec, "success": true})
 }
 
-func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, account string) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	s.mu.Lock()
-	sub, ok := s.subs[id]
-	s.mu.Unlock()
-	if err != nil || !ok || sub.account != account {
-		s.reject(w, r, http.StatusNotFound, errNotFound)
-		return
+func deref(p *string) string {
+	if p == nil {
+		return ""
 	}
-	fakekit.WriteJSON(w, http.StatusOK, sub.Submission)
+	return *p
 }
 
-var irsReasons = map[int]string{
-	0: "TIN and Name combination matches IRS records.",
-	1: "TIN was missing or TIN not 9-digit numeric.",
-	2: "TIN entered is not currently issued.",
-	3: "TIN and Name combination does not match IRS records.",
-	4: "Invalid TIN Matching request.",
-	5: "Duplicate TIN Matching request.",
-	6: "TIN and Name combination matches IRS SSN records.",
-	7: "TIN and Name combination matches IRS EIN records.",
-	8: "TIN and Name combination matches IRS SSN and EIN records.",
+func nineDigits(s string) bool {
+	return len(s) == 9 && strings.Trim(s, "0123456789") == ""
+}
+
+func validName(s string) bool {
+	for _, c := range s {
+		if !unicode.IsLetter(c) && !unicode.IsDigit(c) && c != ' ' && !strings.ContainsRune(`@/\&%()*-'.,"`, c) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,38 +1,50 @@
 // Package compliancelytest is a fake Compliancely API v2 server for tests:
-// yours and unikyc's. It runs on httptest, issues real HS256 JWTs whose
-// lifetimes run on an injectable clock, and enforces what Compliancely
-// documents:
+// yours and unikyc's. It runs on httptest (or in memory, WithInMemory),
+// issues real HS256 JWTs whose lifetimes run on an injectable clock, and
+// answers as Compliancely documents and as the Django REST Framework +
+// Simple JWT stack it runs on behaves:
 //
-//   - login (POST /api/v2/token/, also /api/v2/token/create) with a JSON
+//   - paths are matched exactly and all end in "/"; the same path without
+//     the slash gets Django's HTML 404 page;
+//   - login (POST /api/v2/token/, also /api/v2/token/create/) with a JSON
 //     {"username","password"}; wrong credentials get 401
 //     {"detail":"No active account found with the given credentials",
 //     "code":"no_active_account"}; a body that is not JSON gets 415;
 //   - access tokens for 1 hour and refresh tokens for 24 hours
-//     ([WithLifetimes] changes them);
+//     ([WithTokenLifetime], [WithRefreshLifetime]);
 //   - refresh (POST /api/v2/token/refresh/) rotates: it answers a new pair
 //     and refuses the old refresh token from then on (401
 //     "token_not_valid"); [WithRefreshAnswer] picks the answer's spelling;
-//   - validate (POST /api/v2/token/validate/, {"token"}) answers
-//     {"valid","status","token_type","remaining_seconds","expires_at"};
-//   - 10 requests a minute per account over a sliding window, logins and
-//     refreshes included; past it, 429 with Compliancely's exact body
-//     ([ThrottledDetail]) and no Retry-After, for 10 minutes;
+//   - validate (POST /api/v2/token/validate/, {"token"}) is Simple JWT's
+//     verify view: 200 {} for a valid token, 401 "token_not_valid"
+//     otherwise ([WithValidateAnswer] gives a richer answer instead);
+//   - 10 requests a minute per account over a window that counts both
+//     ends, as DRF's throttle does, logins and refreshes included; past it,
+//     429 with Compliancely's exact body ([ThrottledDetail]) for 10
+//     minutes, with Retry-After saying when the fake accepts again (I:
+//     Compliancely's 429 text asks for 10 minutes and DRF sends
+//     Retry-After; the fake sends both);
 //   - API v1 and Basic authentication are gone: /api/v1/ answers 410.
 //
-// The API endpoints are stand-ins for the TIN-match calls: POST
-// /api/v2/submissions/ and GET /api/v2/submissions/{id}/. The result is
-// immediate and, as in Compliancely's sandbox, follows the TIN's last
-// digit: 9 gives IRS code 0 ("TIN Matched"), any other digit d gives d.
+// The API endpoint is the one v2 business call Compliancely documents,
+// POST /api/v2/taxexempt/ ({"tin","name","webhook_urls"}, either tin or
+// name): 201 (I: DRF's status for a create) with
+// {"success_message","data","success":true}, the record "Pending"; a bad
+// TIN or name 400 {"errors":[{"code","message"}],"data":null,
+// "success":false} with the documented messages; past SetCredits, the
+// credit error.
 //
-// Knobs (expire or revoke tokens, fail or rate limit the next calls, delay
-// answers) and counters (Logins, Refreshes, Calls, Rejected, Requests,
-// Hits) let a test set up a failure and assert what the client did about
-// it.
+// The knobs and counters every unikyc fake shares come with the embedded
+// Knobs: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
+// UnavailableNext, DelayNext, Delay, ClearFaults; Requests, Calls, Faults,
+// Rejected, RateLimited, Logins, LoginAttempts, Refreshes, Count, Hits,
+// MaxRequestsIn, ResetCounts; ExpireTokens, ExpireAccessTokens,
+// ExpireRefreshTokens, RevokeTokens, RevokeAccessTokens,
+// RevokeRefreshTokens, LiveTokens; Clock, Transport, Client. This fake
+// adds SetPassword and Validations.
 package compliancelytest
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"time"
 
@@ -67,37 +79,49 @@ const (
 	AccessRefreshWithExpiry
 )
 
-// Server is a running fake. Its methods are safe for concurrent use.
+// Server is a running fake. Its methods are safe for concurrent use. The
+// knobs and counters every fake shares (FailNext, RateLimitNext,
+// ExpireTokens, Logins, Hits, Transport, …) come with the embedded Knobs;
+// its own are below.
 type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:41234.
 	URL string
 
+	*fakekit.Knobs
 	kit    *fakekit.Kit
-	srv    *httptest.Server
 	window *fakekit.Window
 
 	accessLife, refreshLife time.Duration
 	refreshAnswer           RefreshAnswer
+	validateAnswer          ValidateAnswer
 	limit                   int
 	limitWindow, penalty    time.Duration
+	inMemory                bool
 
 	mu       sync.Mutex
 	primary  string // the account Config returns
 	custom   bool   // WithAccount replaced the default
 	accounts map[string]string
-	hits     []Hit
-	subs     map[int64]submission
+	records  map[int64]taxExemptRecord
 	nextID   int64
+	credits  int // tax-exempt checks left; negative: unlimited
 }
 
-// Hit is one request the fake answered.
-type Hit struct {
-	At      time.Time // on the fake's clock, when the request arrived
-	Method  string
-	Path    string
-	Status  int
-	Account string // "" when the request named no account
-}
+// Hit is one request the fake answered (Account: the account it named).
+type Hit = fakekit.Hit
+
+// ValidateAnswer is how the fake answers POST /api/v2/token/validate/.
+type ValidateAnswer int
+
+const (
+	// VerifyAnswer is Simple JWT's stock verify view: 200 {} for a valid
+	// token, 401 {"detail","code":"token_not_valid"} otherwise.
+	VerifyAnswer ValidateAnswer = iota
+	// StatusAnswer is a richer answer some deployments give (I): 200
+	// {"valid","status","token_type","remaining_seconds","expires_at"} for
+	// any token.
+	StatusAnswer
+)
 
 // Option configures a Server.
 type Option func(*Server)
@@ -116,11 +140,18 @@ func WithAccount(username, password string) Option {
 	}
 }
 
-// WithLifetimes sets the access and refresh token lifetimes (default 1 h
-// and 24 h).
-func WithLifetimes(access, refresh time.Duration) Option {
-	return func(s *Server) { s.accessLife, s.refreshLife = access, refresh }
-}
+// WithTokenLifetime sets the access tokens' lifetime (default 1 hour).
+func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.accessLife = d } }
+
+// WithRefreshLifetime sets the refresh tokens' lifetime (default 24 hours).
+func WithRefreshLifetime(d time.Duration) Option { return func(s *Server) { s.refreshLife = d } }
+
+// WithValidateAnswer picks how validate answers (default VerifyAnswer).
+func WithValidateAnswer(a ValidateAnswer) Option { return func(s *Server) { s.validateAnswer = a } }
+
+// WithInMemory starts the fake without a listener: only its Transport
+// reaches it, so it can live inside a testing/synctest bubble.
+func WithInMemory() Option { return func(s *Server) { s.inMemory = true } }
 
 // WithRefreshAnswer picks how refresh answers are spelled (default
 // NewTokens, as the guide shows).
@@ -128,7 +159,7 @@ func WithRefreshAnswer(a RefreshAnswer) Option { return func(s *Server) { s.refr
 
 // WithRateLimit changes the limit of limit requests per window per account
 // and the penalty past it (default 10 a minute, 10 minutes). limit 0 turns
-// it off.
+// it off. The window counts both ends, as Django REST Framework's does.
 func WithRateLimit(limit int, window, penalty time.Duration) Option {
 	return func(s *Server) { s.limit, s.limitWindow, s.penalty = limit, window, penalty }
 }
@@ -139,7 +170,7 @@ func NewServer(opts ...Option) *Server {
 		accessLife: compliancely.AccessLifetime, refreshLife: compliancely.RefreshLifetime,
 		limit: 10, limitWindow: time.Minute, penalty: compliancely.Penalty,
 		accounts: map[string]string{Username: Password}, primary: Username,
-		subs: map[int64]submission{},
+		records: map[int64]taxExemptRecord{}, credits: -1,
 	}
 	for _, o := range opts {
 		o(s)
@@ -148,15 +179,16 @@ func NewServer(opts ...Option) *Server {
 		s.kit = fakekit.New(nil)
 	}
 	if s.limit > 0 {
-		s.window = fakekit.NewWindow(s.kit.Clock, s.limit, s.limitWindow, s.penalty)
+		s.window = fakekit.NewLimit(s.kit.Clock, fakekit.Limit{Limit: s.limit, Window: s.limitWindow,
+			Block: s.penalty, Mode: fakekit.SlidingBothEnds})
 	}
-	s.srv = httptest.NewServer(s.record(s.kit.Wrap(s.routes())))
-	s.URL = s.srv.URL
+	s.Knobs = fakekit.NewKnobs(s.kit, errorBody, nil)
+	s.URL = s.kit.Start(s.routes(), s.inMemory)
 	return s
 }
 
 // Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() { s.kit.Close() }
 
 // Config returns a client Config for the first account (by default
 // Username and Password), pointed at the fake.
@@ -169,20 +201,6 @@ func (s *Server) Config() compliancely.Config {
 // Clock returns the fake's clock.
 func (s *Server) Clock() clock.Clock { return s.kit.Clock }
 
-// --- knobs ---
-
-// ExpireAccessTokens makes every access token issued so far expire now.
-func (s *Server) ExpireAccessTokens() { s.kit.Tokens.ExpireAll("access") }
-
-// ExpireAllTokens makes every access and refresh token expire now.
-func (s *Server) ExpireAllTokens() { s.kit.Tokens.ExpireAll("") }
-
-// RevokeAccessTokens revokes every access token issued so far.
-func (s *Server) RevokeAccessTokens() { s.kit.Tokens.RevokeAll("access") }
-
-// RevokeAllTokens revokes every access and refresh token issued so far.
-func (s *Server) RevokeAllTokens() { s.kit.Tokens.RevokeAll("") }
-
 // SetPassword changes (or adds) an account's password, e.g. to make the
 // next login fail with invalid credentials.
 func (s *Server) SetPassword(username, password string) {
@@ -191,82 +209,22 @@ func (s *Server) SetPassword(username, password string) {
 	s.mu.Unlock()
 }
 
-// FailNext answers the next n requests to path ("" for any) with status
-// and body (nil: {"detail":"injected fault"}).
-func (s *Server) FailNext(path string, n, status int, body []byte) {
-	s.kit.Faults.FailNext(path, n, status, body)
-}
-
-// RateLimitNext answers the next n requests to path ("" for any) with 429,
-// Compliancely's body, and Retry-After set to retryAfter unless it is "".
-func (s *Server) RateLimitNext(path string, n int, retryAfter string) {
-	s.kit.Faults.RateLimitNext(path, n, retryAfter, throttledBody)
-}
-
-// DelayNext holds the next n answers to path ("" for any) for d of real time.
-func (s *Server) DelayNext(path string, n int, d time.Duration) { s.kit.Faults.DelayNext(path, n, d) }
-
-// ClearFaults drops the queued faults and delays.
-func (s *Server) ClearFaults() { s.kit.Faults.Clear() }
-
-// --- counters ---
-
-// Logins counts successful logins.
-func (s *Server) Logins() int { return s.kit.Counts.Get("logins") }
-
-// Refreshes counts successful refreshes.
-func (s *Server) Refreshes() int { return s.kit.Counts.Get("refreshes") }
-
-// Calls counts requests to path, whatever the answer.
-func (s *Server) Calls(path string) int { return s.kit.Counts.Path(path) }
-
-// Rejected counts requests the fake refused by its own rules (bad
-// credentials or token, malformed body, rate limit), not injected faults.
-func (s *Server) Rejected() int { return s.kit.Counts.Get("rejected") }
-
-// RateLimited counts 429s the fake's own rate limit sent.
-func (s *Server) RateLimited() int { return s.kit.Counts.Get("ratelimited") }
-
-// Requests counts every request.
-func (s *Server) Requests() int { return s.kit.Counts.Get("requests") }
-
-// Hits returns every request answered so far, in order of arrival.
-func (s *Server) Hits() []Hit {
+// SetCredits sets how many more tax-exempt checks the account may submit
+// (negative: unlimited, the default); past them the fake answers
+// Compliancely's credit error {"code":"credit_message","message"} (I: with
+// 403).
+func (s *Server) SetCredits(n int) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Hit(nil), s.hits...)
-}
-
-// ResetCounts sets every counter to zero and forgets the hits.
-func (s *Server) ResetCounts() {
-	s.kit.Counts.Reset()
-	s.mu.Lock()
-	s.hits = nil
+	s.credits = n
 	s.mu.Unlock()
 }
 
-// record logs each answered request as a Hit.
-func (s *Server) record(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hit := Hit{At: s.kit.Clock.Now(), Method: r.Method, Path: r.URL.Path}
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(sw, r.WithContext(withAccount(r.Context(), &hit.Account)))
-		hit.Status = sw.status
-		s.mu.Lock()
-		s.hits = append(s.hits, hit)
-		s.mu.Unlock()
-	})
+// TaxExempts counts the tax-exempt checks recorded.
+func (s *Server) TaxExempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.records)
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.status, w.wrote = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
+// Validations counts validate calls the fake judged.
+func (s *Server) Validations() int { return s.kit.Counts.Get("validations") }

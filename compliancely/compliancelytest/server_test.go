@@ -77,7 +77,7 @@ func (f *fake) login() (access, refresh string) {
 func TestLoginRules(t *testing.T) {
 	f := newFake(t)
 	f.login()
-	st, out := f.post("/api/v2/token/create", map[string]string{"username": compliancelytest.Username, "password": "nope"})
+	st, out := f.post("/api/v2/token/create/", map[string]string{"username": compliancelytest.Username, "password": "nope"})
 	assert.Equal(t, http.StatusUnauthorized, st)
 	assert.Equal(t, "no_active_account", out["code"])
 	st, out = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username})
@@ -91,18 +91,31 @@ func TestLoginRules(t *testing.T) {
 	assert.Equal(t, http.StatusGone, st)
 	assert.Equal(t, 1, f.srv.Logins())
 	assert.Equal(t, 4, f.srv.Calls("/api/v2/token/"))
-	assert.Equal(t, 1, f.srv.Calls("/api/v2/token/create"))
+	assert.Equal(t, 1, f.srv.Calls("/api/v2/token/create/"))
 	assert.Equal(t, 5, f.srv.Rejected())
+}
+
+// Rule: Django routes the trailing-slash form only; a POST without it is a
+// 404 page, never a redirect and never a login.
+func TestPathsNeedTheTrailingSlash(t *testing.T) {
+	f := newFake(t)
+	creds := map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password}
+	for _, p := range []string{"/api/v2/token", "/api/v2/token/create", "/api/v2/token/refresh", "/api/v2/token/validate"} {
+		st, _, h := f.do(http.MethodPost, p, "application/json", creds, "")
+		assert.Equal(t, http.StatusNotFound, st, p)
+		assert.Contains(t, h.Get("Content-Type"), "text/html", p)
+	}
+	assert.Zero(t, f.srv.Logins())
 }
 
 func TestTokenLifetimesAndRotation(t *testing.T) {
 	f := newFake(t)
 	access, refresh := f.login()
 	api := func(tok string) int {
-		st, _, _ := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, tok)
+		st, _, _ := f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, tok)
 		return st
 	}
-	assert.Equal(t, http.StatusNotFound, api(access), "authenticated; no such submission")
+	assert.Equal(t, http.StatusMethodNotAllowed, api(access), "authenticated; the call is a POST")
 	assert.Equal(t, http.StatusUnauthorized, api(""))
 	assert.Equal(t, http.StatusUnauthorized, api(refresh), "a refresh token is not an access token")
 
@@ -122,8 +135,27 @@ func TestTokenLifetimesAndRotation(t *testing.T) {
 	assert.Equal(t, 2, f.srv.Refreshes())
 }
 
+// Rule: Simple JWT's verify view answers 200 {} for a valid token and 401
+// token_not_valid otherwise.
 func TestValidateEndpoint(t *testing.T) {
 	f := newFake(t)
+	access, refresh := f.login()
+	st, out := f.post("/api/v2/token/validate/", map[string]string{"token": access})
+	require.Equal(t, http.StatusOK, st)
+	assert.Empty(t, out)
+	st, _ = f.post("/api/v2/token/validate/", map[string]string{"token": refresh})
+	assert.Equal(t, http.StatusOK, st, "verify accepts any valid token")
+	f.srv.ExpireAccessTokens()
+	st, out = f.post("/api/v2/token/validate/", map[string]string{"token": access})
+	assert.Equal(t, http.StatusUnauthorized, st)
+	assert.Equal(t, "token_not_valid", out["code"])
+	st, _ = f.post("/api/v2/token/validate/", map[string]string{"token": "garbage"})
+	assert.Equal(t, http.StatusUnauthorized, st)
+	assert.Equal(t, 4, f.srv.Validations())
+}
+
+func TestValidateStatusAnswer(t *testing.T) {
+	f := newFake(t, compliancelytest.WithValidateAnswer(compliancelytest.StatusAnswer))
 	access, _ := f.login()
 	f.clk.Advance(10 * time.Minute)
 	st, out := f.post("/api/v2/token/validate/", map[string]string{"token": access})
@@ -146,20 +178,20 @@ func TestRateLimitWindow(t *testing.T) {
 	require.Equal(t, http.StatusOK, st)
 	for i := range 8 {
 		f.clk.Advance(time.Second)
-		st, _, _ := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
-		require.Equal(t, http.StatusNotFound, st, "request %d", i+3)
+		st, _, _ := f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, access)
+		require.Equal(t, http.StatusMethodNotAllowed, st, "request %d", i+3)
 	}
-	st, out, h := f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
+	st, out, h := f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, access)
 	assert.Equal(t, http.StatusTooManyRequests, st)
 	assert.Equal(t, map[string]any{"detail": compliancelytest.ThrottledDetail}, out)
-	assert.Empty(t, h.Get("Retry-After"))
+	assert.Equal(t, "600", h.Get("Retry-After"), "the fake's own 429 says when it accepts again")
 
 	f.clk.Advance(9*time.Minute + 59*time.Second)
-	st, _, _ = f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
+	st, _, _ = f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, access)
 	assert.Equal(t, http.StatusTooManyRequests, st, "still inside the 10 minutes")
 	f.clk.Advance(time.Second)
-	st, _, _ = f.do(http.MethodGet, "/api/v2/submissions/1/", "", nil, access)
-	assert.Equal(t, http.StatusNotFound, st, "10 minutes later")
+	st, _, _ = f.do(http.MethodGet, "/api/v2/taxexempt/", "", nil, access)
+	assert.Equal(t, http.StatusMethodNotAllowed, st, "10 minutes later")
 	assert.Equal(t, 2, f.srv.RateLimited())
 
 	// Another account has its own window.
@@ -175,14 +207,46 @@ func TestRateLimitWindow(t *testing.T) {
 	assert.Equal(t, "a", g.srv.Config().Username)
 }
 
-func TestSubmissionRules(t *testing.T) {
+// Rule: DRF's window counts both ends, so a request exactly one window
+// after the first of ten is refused.
+func TestRateLimitCountsBothEnds(t *testing.T) {
+	f := newFake(t, compliancelytest.WithRateLimit(10, time.Minute, 0))
+	for range 10 {
+		st, _ := f.post("/api/v2/token/validate/", map[string]string{"token": "x"})
+		require.Equal(t, http.StatusUnauthorized, st)
+		f.clk.Advance(6 * time.Second)
+	}
+	st, _, h := f.do(http.MethodPost, "/api/v2/token/validate/", "application/json", map[string]string{"token": "x"}, "")
+	assert.Equal(t, http.StatusTooManyRequests, st, "paced at exactly 10 a minute")
+	assert.Equal(t, "1", h.Get("Retry-After"))
+	f.clk.Advance(time.Millisecond)
+	st, _ = f.post("/api/v2/token/validate/", map[string]string{"token": "x"})
+	assert.Equal(t, http.StatusUnauthorized, st)
+	assert.Equal(t, 11, f.srv.MaxRequestsIn("", time.Minute))
+}
+
+// Rule: POST /api/v2/taxexempt/ takes tin or name and answers the v2
+// envelope; errors come as {"errors":[{"code","message"}]}.
+func TestTaxExemptRules(t *testing.T) {
 	f := newFake(t)
 	access, _ := f.login()
-	st, out, _ := f.do(http.MethodPost, "/api/v2/submissions/", "application/json", map[string]string{"tin": "111232319", "name": "Zenwork"}, access)
+	st, out, _ := f.do(http.MethodPost, "/api/v2/taxexempt/", "application/json", map[string]any{"tin": "111232312", "webhook_urls": []string{}}, access)
 	require.Equal(t, http.StatusCreated, st)
-	assert.Equal(t, "TIN Matched", out["status"])
-	assert.EqualValues(t, 0, out["irs_code"])
-	st, out, _ = f.do(http.MethodPost, "/api/v2/submissions/", "application/json", map[string]string{"tin": "1112", "name": "Zenwork"}, access)
+	assert.Equal(t, true, out["success"])
+	assert.Equal(t, "Created new TAX Exempt record", out["success_message"])
+	data := out["data"].(map[string]any)
+	assert.Equal(t, float64(1), data["id"])
+	assert.Equal(t, "Pending", data["status"])
+	st, out, _ = f.do(http.MethodPost, "/api/v2/taxexempt/", "application/json", map[string]string{"tin": "1112"}, access)
 	assert.Equal(t, http.StatusBadRequest, st)
-	assert.Contains(t, out, "tin")
+	assert.Equal(t, false, out["success"])
+	assert.Nil(t, out["data"])
+	assert.Equal(t, []any{map[string]any{"code": "tin", "message": "Please enter valid TIN/EIN"}}, out["errors"])
+	st, _, _ = f.do(http.MethodPost, "/api/v2/taxexempt", "application/json", map[string]string{"tin": "111232312"}, access)
+	assert.Equal(t, http.StatusNotFound, st, "no trailing slash")
+	f.srv.SetCredits(0)
+	st, out, _ = f.do(http.MethodPost, "/api/v2/taxexempt/", "application/json", map[string]string{"name": "Acme"}, access)
+	assert.Equal(t, http.StatusForbidden, st)
+	assert.Equal(t, "credit_message", out["code"])
+	assert.Equal(t, 1, f.srv.TaxExempts())
 }

@@ -23,15 +23,11 @@ func runCompliancely(ctx context.Context, clk *clock.Fake) *run {
 	}
 	defer c.Close()
 
-	var id int64
-	get := func(ctx context.Context) error { _, err := c.GetSubmission(ctx, id); return err }
-	err = r.try(ctx, func(ctx context.Context) error {
-		s, err := c.CreateSubmission(ctx, &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme & Sons"})
-		if err == nil {
-			id = s.ID
-		}
+	get := func(ctx context.Context) error {
+		_, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme & Sons"})
 		return err
-	})
+	}
+	err = r.try(ctx, get)
 	if err != nil {
 		r.err = err
 		return r

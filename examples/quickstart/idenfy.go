@@ -74,7 +74,7 @@ func runIDenfy(ctx context.Context, clk *clock.Fake) *run {
 	r.expect(got != nil && got.ScanRef == tok.ScanRef && got.Status.Overall == idenfy.StatusApproved,
 		"signed webhook verified: APPROVED%s", note(err))
 
-	srv.RateLimitNext(1, "30")
+	srv.RateLimitNext("", 1, "30")
 	began := clk.Now()
 	err = r.try(ctx, func(ctx context.Context) error { _, err := c.Status(ctx, tok.ScanRef); return err })
 	waited := clk.Now().Sub(began)

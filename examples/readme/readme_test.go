@@ -119,8 +119,8 @@ func Example_compliancelySubmission() {
 		return
 	}
 	defer c.Close()
-	sub, err := c.CreateSubmission(ctx, &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme & Sons"})
-	_, _ = sub, err
+	rec, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme & Sons"})
+	_, _ = rec, err
 }
 
 // README: kyconnect.
@@ -204,22 +204,22 @@ func Example_errors() {
 // README: "Testing your service with the fakes". It runs: the login and
 // the 429's ten-minute penalty pass on the fake clock in milliseconds.
 func Example_testing() {
-	req := &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme & Sons"}
+	req := &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme & Sons"}
 	clk := clock.NewFake(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 	srv := compliancelytest.NewServer(compliancelytest.WithClock(clk))
 	defer srv.Close()
 	c, _ := compliancely.New(srv.Config(), providers.WithClock(clk))
 	defer c.Close()
 
-	clk.Drive(func() { _, err = c.CreateSubmission(ctx, req) }) // logs in, then submits
+	clk.Drive(func() { _, err = c.CreateTaxExempt(ctx, req) }) // logs in, then checks
 	fmt.Println("first:", err)
 
-	srv.RateLimitNext(compliancely.SubmissionsPath, 1, "")      // the next submission gets a 429 with the 10-minute penalty
-	clk.Drive(func() { _, err = c.CreateSubmission(ctx, req) }) // waits the penalty out on the fake clock
+	srv.RateLimitNext(compliancely.TaxExemptPath, 1, "")       // the next check gets a 429 with the 10-minute penalty
+	clk.Drive(func() { _, err = c.CreateTaxExempt(ctx, req) }) // waits the penalty out on the fake clock
 	fmt.Println("after the 429:", err, clk.Now().Format("15:04"))
 	srv.RevokeAccessTokens()      // the next call gets a 401, refreshes, and is replayed
 	clk.Advance(55 * time.Minute) // the refresh ahead of expiry happens in the background
-	logins, refreshes, calls, hits := srv.Logins(), srv.Refreshes(), srv.Calls(compliancely.SubmissionsPath), srv.Hits()
+	logins, refreshes, calls, hits := srv.Logins(), srv.Refreshes(), srv.Calls(compliancely.TaxExemptPath), srv.Hits()
 	fmt.Println("logins:", logins, "submissions:", calls)
 	_, _ = refreshes, hits
 	// Output:

@@ -73,10 +73,10 @@ func kybToken(e *env, args []string) int {
 	tokenType := fs.String("token-type", string(idenfy.KYBTokenForm), "FORM, GOV1 or GOV2")
 	fs.StringVar(&p.ClientID, "client-id", "", "your id for the company, 1-100 characters (required)")
 	lifetime := fs.Duration("lifetime", 0, "how long the token is valid, up to 720h (default: iDenfy's, 1h)")
-	fs.StringVar(&p.ExternalRef, "external-ref", "", "your reference, up to 40 characters")
+	externalRef := fs.String("external-ref", "", "your reference, up to 40 characters")
 	locale := fs.String("locale", "", "session language: "+joinLocales())
-	fs.StringVar(&p.Flow, "flow", "", "KYB flow UUID")
-	fs.StringVar(&p.Theme, "theme", "", "KYB theme UUID")
+	flow := fs.String("flow", "", "KYB flow UUID")
+	theme := fs.String("theme", "", "KYB theme UUID")
 	questionnaire := fs.String("questionnaire", "", "questionnaire key (default: the one in your KYB settings)")
 	noQuestionnaire := fs.Bool("no-questionnaire", false, "send questionnaire null: no questionnaire at all")
 	fs.Var(&qReq, "questionnaire-required", "whether the questionnaire must be filled (default: iDenfy's, true)")
@@ -105,8 +105,22 @@ func kybToken(e *env, args []string) int {
 	if flagSet(fs, "lifetime") && *lifetime == 0 {
 		return usageError(e, fs, "--lifetime 0 would create an expired token; leave it out for iDenfy's default")
 	}
-	p.TokenType, p.Lifetime, p.Locale = idenfy.KYBTokenType(strings.ToUpper(*tokenType)), int(*lifetime/time.Second), idenfy.Locale(*locale)
-	p.QuestionnaireRequired, p.Tags, p.ScanRefs = qReq.v, tags, scanRefs
+	p.TokenType, p.Locale = idenfy.KYBTokenType(strings.ToUpper(*tokenType)), idenfy.Locale(*locale)
+	if *lifetime > 0 {
+		p.Lifetime = idenfy.Int(int(*lifetime / time.Second))
+	}
+	for _, f := range []struct {
+		dst *idenfy.Nullable[string]
+		v   string
+	}{{&p.ExternalRef, *externalRef}, {&p.Flow, *flow}, {&p.Theme, *theme}} {
+		if f.v != "" {
+			*f.dst = idenfy.Value(f.v)
+		}
+	}
+	p.QuestionnaireRequired, p.Tags = qReq.v, tags
+	if scanRefs != nil {
+		p.ScanRefs = idenfy.Value([]string(scanRefs))
+	}
 	if err := p.Validate(); err != nil {
 		return usageError(e, fs, "%s", flagError(err))
 	}

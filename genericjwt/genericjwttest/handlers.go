@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/unikyc/unikyc/genericjwt"
 	"github.com/unikyc/unikyc/internal/fakekit"
@@ -12,9 +13,9 @@ import (
 
 // Counter names in the kit.
 const (
-	cLoginAttempts = "login attempts"
-	cLogins        = "logins"
-	cRejected      = "rejected"
+	cLoginAttempts = fakekit.CountLoginAttempts
+	cLogins        = fakekit.CountLogins
+	cRejected      = fakekit.CountRejected
 	cUnauthorized  = "unauthorized"
 	cExpired       = "expired"
 )
@@ -30,10 +31,34 @@ func (s *Server) handler() http.Handler {
 	for _, r := range s.routes {
 		mux.Handle(r.pattern, s.protect(r.h))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusNotFound, "Not Found")
 	})
-	return mux
+	return s.slashRedirect(mux)
+}
+
+// slashRedirect is Starlette's redirect_slashes: a request for a route
+// spelled with the other trailing slash gets 307 to the route's spelling
+// (method and body kept by the client), and an empty body.
+func (s *Server) slashRedirect(mux *http.ServeMux) http.Handler {
+	known := map[string]bool{s.loginPath: true, s.mePath: true, ResourcePath: true}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if !known[p] && p != "/" {
+			alt := p + "/"
+			if strings.HasSuffix(p, "/") {
+				alt = strings.TrimSuffix(p, "/")
+			}
+			if known[alt] {
+				u := *r.URL
+				u.Path = alt
+				w.Header().Set("Location", u.RequestURI())
+				w.WriteHeader(http.StatusTemporaryRedirect)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // reject answers a request the fake refuses by its own rules, with
@@ -53,13 +78,37 @@ func onlyGET(s *Server, h http.Handler) http.Handler {
 	})
 }
 
-// fieldError is one entry of FastAPI's 422 list.
+// fieldError is one entry of FastAPI's 422 list (pydantic v2's shape).
 type fieldError struct {
 	Type  string         `json:"type"`
 	Loc   []string       `json:"loc"`
 	Msg   string         `json:"msg"`
 	Input any            `json:"input"`
 	Ctx   map[string]any `json:"ctx,omitempty"`
+}
+
+// fieldErrorV1 is the same entry in pydantic v1's shape.
+type fieldErrorV1 struct {
+	Loc  []string       `json:"loc"`
+	Msg  string         `json:"msg"`
+	Type string         `json:"type"`
+	Ctx  map[string]any `json:"ctx,omitempty"`
+}
+
+// validationErrors is the 422 detail in the server's pydantic shape.
+func (s *Server) validationErrors(errs []fieldError) any {
+	if !s.pydantic1 {
+		return errs
+	}
+	out := make([]fieldErrorV1, len(errs))
+	for i, e := range errs {
+		typ, msg := "value_error.missing", "field required"
+		if e.Type != "missing" {
+			typ, msg = "value_error.str.regex", `string does not match regex "^password$"`
+		}
+		out[i] = fieldErrorV1{Loc: e.Loc, Msg: msg, Type: typ, Ctx: e.Ctx}
+	}
+	return out
 }
 
 // login is FastAPI-Users' /auth/jwt/login with OAuth2PasswordRequestForm.
@@ -71,7 +120,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.kit.Counts.Inc(cLoginAttempts)
 	username, password, errs := readLoginForm(w, r)
 	if len(errs) > 0 {
-		s.reject(w, http.StatusUnprocessableEntity, errs)
+		s.reject(w, http.StatusUnprocessableEntity, s.validationErrors(errs))
 		return
 	}
 	a, ok := s.users[username]
@@ -83,7 +132,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, genericjwt.CodeUserNotVerified)
 		return
 	}
-	tok := s.kit.Tokens.Issue(a.id, "access", s.lifetime)
+	tok := s.kit.Tokens.Issue(a.id, fakekit.KindAccess, s.lifetime)
 	s.kit.Counts.Inc(cLogins)
 	fakekit.WriteJSON(w, http.StatusOK, map[string]string{"access_token": tok, "token_type": "bearer"})
 }
@@ -128,7 +177,7 @@ func Username(r *http.Request) string {
 // protect lets only requests with a valid, live token through to h.
 func (s *Server) protect(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sub, err := s.kit.Tokens.Bearer(r, "access")
+		sub, err := s.kit.Tokens.Bearer(r, fakekit.KindAccess)
 		a := s.byID[sub]
 		if err == nil && (a == nil || !a.active) {
 			err = fakekit.ErrUnknownToken

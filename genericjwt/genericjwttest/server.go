@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
@@ -32,8 +31,10 @@ type Server struct {
 	// URL is the server's base URL, e.g. "http://127.0.0.1:4711".
 	URL string
 
+	*fakekit.Knobs
 	kit       *fakekit.Kit
-	hs        *httptest.Server
+	inMemory  bool
+	pydantic1 bool
 	lifetime  time.Duration
 	loginPath string
 	mePath    string
@@ -63,6 +64,15 @@ func WithClock(c clock.Clock) Option { return func(s *Server) { s.kit = fakekit.
 // WithTokenLifetime sets the lifetime of issued JWTs (default one hour).
 // Zero issues JWTs without "exp", valid until revoked.
 func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.lifetime = d } }
+
+// WithInMemory starts the server without a listener: only its Transport
+// reaches it, so it can live inside a testing/synctest bubble.
+func WithInMemory() Option { return func(s *Server) { s.inMemory = true } }
+
+// WithPydanticV1 answers 422s in the pydantic v1 shape older FastAPI
+// installs send ({"loc","msg","type"}, no "input"); the default is the v2
+// shape ({"type","loc","msg","input"}).
+func WithPydanticV1() Option { return func(s *Server) { s.pydantic1 = true } }
 
 // WithLoginPath moves the login route (default "/auth/jwt/login").
 func WithLoginPath(p string) Option { return func(s *Server) { s.loginPath = p } }
@@ -121,13 +131,13 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.hs = s.kit.Start(s.handler())
-	s.URL = s.hs.URL
+	s.Knobs = fakekit.NewKnobs(s.kit, errorBody, nil)
+	s.URL = s.kit.Start(s.handler(), s.inMemory)
 	return s
 }
 
 // Close shuts the server down.
-func (s *Server) Close() { s.hs.Close() }
+func (s *Server) Close() { s.kit.Close() }
 
 // Config returns a genericjwt.Config pointed at the server, with the
 // default user's credentials and the server's paths.

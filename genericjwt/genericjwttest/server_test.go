@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -225,7 +226,7 @@ func TestKnobsAndCounters(t *testing.T) {
 	srv.FailNext("/me", 1, http.StatusServiceUnavailable, nil)
 	st, out := call(t, http.MethodGet, srv.URL+"/me", "", "", "")
 	assert.Equal(t, http.StatusServiceUnavailable, st, "faults answer before the token check")
-	assert.Equal(t, "injected fault", out["detail"])
+	assert.Equal(t, "Service Unavailable", out["detail"], "FastAPI's HTTPException body")
 	srv.RateLimitNext("", 1, "7")
 	req, err := http.NewRequest(http.MethodGet, srv.URL+"/anything", nil)
 	require.NoError(t, err)
@@ -251,4 +252,59 @@ func TestKnobsAndCounters(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, st, "faults cleared")
 	srv.ResetCounts()
 	assert.Zero(t, srv.Requests())
+}
+
+// Rule: Starlette redirects a path with the wrong trailing slash with 307
+// (the client keeps method and body); nothing is judged there.
+func TestWrongTrailingSlashRedirects(t *testing.T) {
+	srv := genericjwttest.NewServer()
+	defer srv.Close()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Post(srv.URL+genericjwt.DefaultLoginPath+"/?x=1", form,
+		strings.NewReader(loginForm(genericjwttest.DefaultUsername, genericjwttest.DefaultPassword)))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+	assert.Equal(t, genericjwt.DefaultLoginPath+"?x=1", resp.Header.Get("Location"))
+	assert.Zero(t, srv.LoginAttempts())
+	c.CloseIdleConnections()
+}
+
+func TestPydanticV1Shape(t *testing.T) {
+	srv := genericjwttest.NewServer(genericjwttest.WithPydanticV1())
+	defer srv.Close()
+	st, out := call(t, http.MethodPost, srv.URL+genericjwt.DefaultLoginPath, "application/json", `{}`, "")
+	require.Equal(t, http.StatusUnprocessableEntity, st)
+	item := out["detail"].([]any)[0].(map[string]any)
+	assert.Equal(t, "value_error.missing", item["type"])
+	assert.NotContains(t, item, "input", "v1 has no input")
+}
+
+// A fake made WithInMemory and its Transport run inside a synctest bubble:
+// a token's hour passes in no real time.
+func TestInMemoryInsideSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := genericjwttest.NewServer(genericjwttest.WithInMemory())
+		defer srv.Close()
+		hc := srv.Client()
+		post := func() int {
+			resp, err := hc.Post(srv.URL+genericjwt.DefaultLoginPath, form,
+				strings.NewReader(loginForm(genericjwttest.DefaultUsername, genericjwttest.DefaultPassword)))
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			var out map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+			tok, _ := out["access_token"].(string)
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/users/me", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			time.Sleep(time.Hour) // the default lifetime
+			me, err := hc.Do(req)
+			require.NoError(t, err)
+			_ = me.Body.Close()
+			return me.StatusCode
+		}
+		assert.Equal(t, http.StatusUnauthorized, post(), "expired on the bubble's clock")
+		assert.Equal(t, 1, srv.Logins())
+		assert.Equal(t, 1, srv.ExpiredRejections())
+	})
 }

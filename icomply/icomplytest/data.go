@@ -2,12 +2,11 @@ package icomplytest
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/unikyc/unikyc/icomply"
 )
 
 // IDs of the fake's data set: three natural persons (KYC status Approved,
@@ -24,45 +23,46 @@ const (
 // firstAMLID is the ID of the first AML search created on a fake.
 const firstAMLID = 591
 
+// The data set is kept as JSON objects in iComply's documented keys (the
+// fake's own wire shapes, not package icomply's types).
+type object = map[string]any
+
 type dataset struct {
-	entities []icomply.Entity // full records, oldest first
-	persons  map[string]icomply.NaturalPerson
-	aml      map[string]icomply.AMLSearch
+	entities []object // full list items, oldest first
+	persons  map[string]object
+	aml      map[string]amlSearch
 }
 
-func person(id, first, last, dob, country string, status icomply.KYCStatus) (icomply.Entity, icomply.NaturalPerson) {
-	info := icomply.PersonalInformation{FirstName: first, LastName: last, DateOfBirth: dob, CountryCode: country,
-		Email: first + "@example.com"}
-	iv := []icomply.IdentityVerification{{ID: id[:8] + "-iv", IdentityVerification: true, IdentityStatus: "Accepted"}}
-	da := []icomply.DocumentAuthentication{{ID: id[:8] + "-da", DocAuth: true, DocAuthStatus: "Accepted",
-		DocType: "ID Card", DocScanConfidence: 100, DataMatch: true, TemplateMatch: true}}
-	np := icomply.NaturalPerson{
-		KYCMetaData: icomply.KYCMetaData{EntityID: id, CreatedDateTime: "2024-01-15", LastUpdate: "2024-02-01",
-			NextKYCReview: "2026-02-01", KYCStatus: status, Tags: []string{}},
-		PersonalInformation: info, IdentityVerification: iv, DocumentAuthentication: da,
+func person(id, first, last, dob, country, status string) (object, object) {
+	info := object{"firstName": first, "lastName": last, "dateOfBirth": dob, "countryCode": country,
+		"email": first + "@example.com"}
+	iv := []object{{"id": id[:8] + "-iv", "identityVerification": true, "identityStatus": "Accepted"}}
+	da := []object{{"id": id[:8] + "-da", "docAuth": true, "docAuthStatus": "Accepted", "docType": "ID Card",
+		"docScanConfidence": 100, "dataMatch": true, "templateMatch": true}}
+	np := object{
+		"kycMetaData": object{"entityID": id, "createdDateTime": "2024-01-15", "lastUpdate": "2024-02-01",
+			"nextKYCReview": "2026-02-01", "kycStatus": status, "tags": []string{}},
+		"personalInformation": info, "identityVerification": iv, "documentAuthentication": da,
 	}
-	e := icomply.Entity{ID: id, Type: icomply.KindNaturalPerson, PersonalInformation: &info,
-		KYCMetaData:          &icomply.KYCMetaData{DateCreated: "2024-01-15 09:30:00", Status: status, LastUpdated: "2024-02-01 10:00:00"},
-		IdentityVerification: iv, DocumentAuthentication: da}
+	e := object{"id": id, "type": "Natural Person", "personalInformation": info,
+		"kycMetaData":          object{"dateCreated": "2024-01-15 09:30:00", "status": status, "lastUpdated": "2024-02-01 10:00:00"},
+		"identityVerification": iv, "documentAuthentication": da}
 	return e, np
 }
 
-func company(id, name, country string, status icomply.KYCStatus) icomply.Entity {
-	return icomply.Entity{ID: id, Type: icomply.KindLegalEntity,
-		CorporateInformation: &icomply.CorporateInformation{CompanyName: name, Country: country},
-		KYCMetaData:          &icomply.KYCMetaData{DateCreated: "2024-03-01 12:00:00", Status: status},
-		CorporateVerifications: []icomply.CorporateVerification{{ID: id[:8] + "-cv", LegalEntityVerification: true,
-			VerificationStatus: string(status), VerificationSource: "Manual Entry"}}}
+func company(id, name, country, status string) object {
+	return object{"id": id, "type": "Legal Entity",
+		"corporateInformation": object{"companyName": name, "country": country},
+		"kycMetaData":          object{"dateCreated": "2024-03-01 12:00:00", "status": status},
+		"corporateVerifications": []object{{"id": id[:8] + "-cv", "legalEntityVerification": true,
+			"verificationStatus": status, "verificationSource": "Manual Entry"}}}
 }
 
 func seed() dataset {
-	d := dataset{persons: map[string]icomply.NaturalPerson{}, aml: map[string]icomply.AMLSearch{}}
-	for _, p := range []struct {
-		id, first, last, dob, country string
-		status                        icomply.KYCStatus
-	}{
-		{PersonApproved, "John", "Doe", "1965-03-11", "USA", icomply.KYCStatusApproved},
-		{PersonPending, "Jane", "Roe", "1980-07-02", "CAN", icomply.KYCStatusPending},
+	d := dataset{persons: map[string]object{}, aml: map[string]amlSearch{}}
+	for _, p := range []struct{ id, first, last, dob, country, status string }{
+		{PersonApproved, "John", "Doe", "1965-03-11", "USA", "Approved"},
+		{PersonPending, "Jane", "Roe", "1980-07-02", "CAN", "Pending"},
 		{PersonUnknown, "Max", "Mustermann", "1990-12-24", "DEU", "Onboarding"},
 	} {
 		e, np := person(p.id, p.first, p.last, p.dob, p.country, p.status)
@@ -70,8 +70,8 @@ func seed() dataset {
 		d.persons[p.id] = np
 	}
 	d.entities = append(d.entities,
-		company(CompanyReview, "New Company", "CA", icomply.KYCStatusReview),
-		company(CompanyOK, "Test Inc.", "CA", icomply.KYCStatusAccepted))
+		company(CompanyReview, "New Company", "CA", "Review"),
+		company(CompanyOK, "Test Inc.", "CA", "Accepted"))
 	return d
 }
 
@@ -84,7 +84,7 @@ type listQuery struct {
 
 func parseList(r *http.Request) (listQuery, error) {
 	v := r.URL.Query()
-	q := listQuery{limit: icomply.DefaultListLimit, include: map[string]bool{}}
+	q := listQuery{limit: 10, include: map[string]bool{}}
 	num := func(name string, dst *int, lo, hi int) error {
 		s := v.Get(name)
 		if s == "" {
@@ -97,7 +97,7 @@ func parseList(r *http.Request) (listQuery, error) {
 		*dst = n
 		return nil
 	}
-	if err := num("limit", &q.limit, 1, icomply.MaxListLimit); err != nil {
+	if err := num("limit", &q.limit, 1, 100); err != nil {
 		return q, err
 	}
 	if err := num("start", &q.start, 0, 1<<30); err != nil {
@@ -110,12 +110,12 @@ func parseList(r *http.Request) (listQuery, error) {
 		}
 		q.descending = b
 	}
-	switch icomply.EntityType(v.Get("type")) {
-	case "", icomply.EntityTypeAll:
-	case icomply.EntityTypeNaturalPersons:
-		q.kind = icomply.KindNaturalPerson
-	case icomply.EntityTypeLegalEntities:
-		q.kind = icomply.KindLegalEntity
+	switch v.Get("type") {
+	case "", "all":
+	case "natural-persons":
+		q.kind = "Natural Person"
+	case "legal-entities":
+		q.kind = "Legal Entity"
 	default:
 		return q, errors.New("type must be all, natural-persons or legal-entities")
 	}
@@ -126,14 +126,14 @@ func parseList(r *http.Request) (listQuery, error) {
 }
 
 // list returns the page q asks for, with only the included sections.
-func (d *dataset) list(q listQuery) []icomply.Entity {
+func (d *dataset) list(q listQuery) []object {
 	all := slices.Clone(d.entities)
 	if q.descending {
 		slices.Reverse(all)
 	}
-	out := []icomply.Entity{}
+	out := []object{}
 	for _, e := range all {
-		if q.kind != "" && e.Type != q.kind {
+		if q.kind != "" && e["type"] != q.kind {
 			continue
 		}
 		if q.start > 0 {
@@ -143,29 +143,60 @@ func (d *dataset) list(q listQuery) []icomply.Entity {
 		if len(out) == q.limit {
 			break
 		}
-		if !q.include["kycMetaData"] {
-			e.KYCMetaData = nil
-		}
-		if !q.include["identityVerification"] {
-			e.IdentityVerification = nil
-		}
-		if !q.include["documentAuthentication"] {
-			e.DocumentAuthentication = nil
-		}
-		if !q.include["corporateVerification"] {
-			e.CorporateVerifications = nil
+		e = maps.Clone(e)
+		for _, section := range []string{"kycMetaData", "identityVerification", "documentAuthentication", "corporateVerification"} {
+			if !q.include[section] {
+				delete(e, section)
+				if section == "corporateVerification" {
+					delete(e, "corporateVerifications")
+				}
+			}
 		}
 		out = append(out, e)
 	}
 	return out
 }
 
-func newAMLSearch(id int, p icomply.AMLSearchParams, now time.Time) icomply.AMLSearch {
+// amlRequest is the body of POST /api/v2/aml. Keys match regardless of
+// case, as ASP.NET Core's JSON binder (web defaults) reads them.
+type amlRequest struct {
+	Ongoing    bool `json:"ongoing"`
+	SearchTerm struct {
+		Name        string   `json:"name"`
+		YearOfBirth int      `json:"yearOfBirth"`
+		Countries   []string `json:"countries"`
+	} `json:"searchTerm"`
+	SearchType      string   `json:"searchType"`
+	SearchFuzziness int      `json:"searchFuzziness"`
+	SearchCoverage  []string `json:"searchCoverage"`
+	LinkedEntityIDs []string `json:"linkedEntityIds"`
+}
+
+// amlSearch is an AML screening as the fake answers it.
+type amlSearch struct {
+	ID                int      `json:"id"`
+	Ongoing           bool     `json:"ongoing"`
+	ScreenDate        string   `json:"screenDate"`
+	NextReview        string   `json:"nextReview"`
+	SearchTerm        string   `json:"searchTerm"`
+	SearchTypes       []string `json:"searchTypes"`
+	SearchFuzziness   int      `json:"searchFuzziness"`
+	SearchCoverage    []string `json:"searchCoverage"`
+	Pending           int      `json:"pending"`
+	Accepted          int      `json:"accepted"`
+	Unknown           int      `json:"unknown"`
+	Sanctions         int      `json:"sanctions"`
+	PoliticalExposure int      `json:"politicalExposure"`
+	AdverseMedia      int      `json:"adverseMedia"`
+	LinkedEntityIDs   []string `json:"linkedEntityIds"`
+}
+
+func newAMLSearch(id int, p amlRequest, now time.Time) amlSearch {
 	typ := p.SearchType
 	if typ == "" {
-		typ = icomply.SearchTypePerson
+		typ = "person"
 	}
-	return icomply.AMLSearch{ID: icomply.ID(strconv.Itoa(id)), Ongoing: p.Ongoing,
+	return amlSearch{ID: id, Ongoing: p.Ongoing,
 		ScreenDate: now.Format(time.DateOnly), NextReview: now.AddDate(2, 0, 0).Format(time.DateOnly),
 		SearchTerm: p.SearchTerm.Name, SearchTypes: []string{typ}, SearchFuzziness: p.SearchFuzziness,
 		SearchCoverage: p.SearchCoverage, Pending: len(p.SearchTerm.Name) % 7, LinkedEntityIDs: p.LinkedEntityIDs}

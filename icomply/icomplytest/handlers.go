@@ -7,14 +7,13 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/unikyc/unikyc/icomply"
 	"github.com/unikyc/unikyc/internal/fakekit"
 )
 
 const (
-	kindAccess = "access"
+	kindAccess = fakekit.KindAccess
 	maxForm    = 1 << 20
 )
 
@@ -23,7 +22,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+icomply.TokenPath, s.getToken)
 	mux.HandleFunc("GET "+icomply.TokenValidPath, s.tokenValid)
 	mux.HandleFunc("GET "+icomply.EntitiesPath, s.authed(s.listEntities))
-	mux.HandleFunc("GET "+icomply.EntitiesPath+"/natural-persons/{id}", s.authed(s.getNaturalPerson))
+	mux.HandleFunc("GET "+s.opts.personPath+"{id}", s.authed(s.getNaturalPerson))
 	mux.HandleFunc("POST "+icomply.AMLPath, s.authed(s.createAML))
 	mux.HandleFunc("GET "+icomply.AMLPath+"/{id}", s.authed(s.getAML))
 	return mux
@@ -48,16 +47,14 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnauthorized, nil)
 		return
 	}
-	s.kit.Counts.Inc("logins")
+	s.kit.Counts.Inc(fakekit.CountLogins)
 	fakekit.WriteJSON(w, http.StatusOK, map[string]string{"token": s.kit.Tokens.Issue(user, kindAccess, s.opts.lifetime)})
 }
 
 func (s *Server) tokenValid(w http.ResponseWriter, r *http.Request) {
-	tok := strings.TrimSpace(r.Header.Get("Authorization"))
-	if scheme, rest, ok := strings.Cut(tok, " "); ok && strings.EqualFold(scheme, "bearer") {
-		tok = strings.TrimSpace(rest)
-	} // the documentation also shows the bare token
-	if _, err := s.kit.Tokens.Check(tok, kindAccess); err != nil {
+	// The token is sent as every other call sends it, a Bearer token; a
+	// bare token is refused.
+	if _, err := s.kit.Tokens.Bearer(r, kindAccess); err != nil {
 		s.tokenRefused(w, err)
 		return
 	}
@@ -90,7 +87,7 @@ func (s *Server) tokenRefused(w http.ResponseWriter, err error) {
 
 // reject answers a request refused by the fake's rules; nil body: none.
 func (s *Server) reject(w http.ResponseWriter, status int, body any) {
-	s.kit.Counts.Inc("rejected")
+	s.kit.Counts.Inc(fakekit.CountRejected)
 	if body == nil {
 		w.WriteHeader(status)
 		return
@@ -126,7 +123,7 @@ func (s *Server) createAML(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnsupportedMediaType, problem(http.StatusUnsupportedMediaType, "Unsupported Media Type", nil))
 		return
 	}
-	var p icomply.AMLSearchParams
+	var p amlRequest
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxForm)).Decode(&p); err != nil {
 		s.failure(w, http.StatusBadRequest, "message", "the request body is not valid JSON")
 		return
@@ -157,12 +154,8 @@ func (s *Server) getAML(w http.ResponseWriter, r *http.Request) {
 		s.failure(w, http.StatusNotFound, "message", "there is no aml search with given id")
 		return
 	}
-	n, _ := a.ID.Int()
 	// As documented: the id comes back as a number here.
-	success(w, http.StatusOK, struct {
-		ID int64 `json:"id"`
-		icomply.AMLSearch
-	}{n, a})
+	success(w, http.StatusOK, a)
 }
 
 // success writes the v2 envelope with HTTP 200 and code.

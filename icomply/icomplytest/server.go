@@ -21,9 +21,18 @@
 //     an AML search without a name the documented 400 whose message key is
 //     spelled "messsage"; creation answers HTTP 200 with "code":201.
 //
-// Knobs (ExpireTokens, RevokeTokens, FailNext, RateLimitNext, DelayNext)
-// and counters (Logins, Calls, Rejected, RejectedExpired, Requests) let a
-// test provoke and assert on what happened:
+// Every request's token must come as "Authorization: Bearer <token>", as
+// iComply's documentation says to send it, tokenvalid included: a bare token
+// is refused with 401. Natural persons are served at the heading's path
+// (icomply.NaturalPersonPath); WithNaturalPersonPath moves them, e.g. to
+// the documentation sample's icomply.AltNaturalPersonPath.
+//
+// The knobs and counters every unikyc fake shares come with the embedded
+// Knobs: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
+// UnavailableNext, DelayNext, Delay, ClearFaults; Requests, Calls, Faults,
+// Rejected, RateLimited, Logins, LoginAttempts, Count, Hits, MaxRequestsIn,
+// ResetCounts; ExpireTokens, RevokeTokens, LiveTokens; Clock, Transport,
+// Client. This fake adds RejectedExpired.
 //
 //	clk := clock.NewFake(time.Now())
 //	srv := icomplytest.NewServer(icomplytest.WithClock(clk))
@@ -33,8 +42,6 @@
 package icomplytest
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"time"
 
@@ -59,7 +66,18 @@ type options struct {
 	lifetime         time.Duration
 	username, passwd string
 	apiKey, header   string
+	personPath       string
+	inMemory         bool
 }
+
+// WithNaturalPersonPath serves natural persons under prefix (an
+// icomply.Config.NaturalPersonPath value) instead of
+// icomply.NaturalPersonPath.
+func WithNaturalPersonPath(prefix string) Option { return func(o *options) { o.personPath = prefix } }
+
+// WithInMemory starts the fake without a listener: only its Transport
+// reaches it, so it can live inside a testing/synctest bubble.
+func WithInMemory() Option { return func(o *options) { o.inMemory = true } }
 
 // WithClock sets the clock for token lifetimes (default: the system clock).
 // Give the client the same clock with providers.WithClock.
@@ -89,8 +107,8 @@ type Server struct {
 	// URL is the fake's base URL, e.g. http://127.0.0.1:41234.
 	URL string
 
+	*fakekit.Knobs
 	kit  *fakekit.Kit
-	hs   *httptest.Server
 	opts options
 
 	mu      sync.Mutex
@@ -101,77 +119,40 @@ type Server struct {
 // NewServer starts a fake iComply API.
 func NewServer(opts ...Option) *Server {
 	o := options{lifetime: icomply.TokenLifetime, username: Username, passwd: Password,
-		apiKey: APIKey, header: icomply.DefaultAPIKeyHeader}
+		apiKey: APIKey, header: icomply.DefaultAPIKeyHeader, personPath: icomply.NaturalPersonPath}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	s := &Server{kit: fakekit.New(o.clock), opts: o, data: seed(), nextAML: firstAMLID}
-	s.hs = s.kit.Start(s.routes())
-	s.URL = s.hs.URL
+	s.Knobs = fakekit.NewKnobs(s.kit, nil, nil)
+	s.URL = s.kit.Start(s.routes(), o.inMemory)
 	return s
 }
 
 // Close shuts the fake down.
-func (s *Server) Close() { s.hs.Close() }
-
-// Client returns an http.Client for raw requests to the fake; Close
-// releases its connections.
-func (s *Server) Client() *http.Client { return s.hs.Client() }
+func (s *Server) Close() { s.kit.Close() }
 
 // Config returns a Config for the fake in username/password mode.
 func (s *Server) Config() icomply.Config {
-	return icomply.Config{BaseURL: s.URL, Username: s.opts.username, Password: auth.Secret(s.opts.passwd)}
+	return icomply.Config{BaseURL: s.URL, Username: s.opts.username, Password: auth.Secret(s.opts.passwd),
+		NaturalPersonPath: s.personPath()}
 }
 
 // APIKeyConfig returns a Config for the fake in API key mode.
 func (s *Server) APIKeyConfig() icomply.Config {
-	return icomply.Config{BaseURL: s.URL, APIKey: auth.Secret(s.opts.apiKey), APIKeyHeader: s.opts.header}
+	return icomply.Config{BaseURL: s.URL, APIKey: auth.Secret(s.opts.apiKey), APIKeyHeader: s.opts.header,
+		NaturalPersonPath: s.personPath()}
 }
 
-// ExpireTokens makes every token issued so far expire now.
-func (s *Server) ExpireTokens() { s.kit.Tokens.ExpireAll(kindAccess) }
-
-// RevokeTokens revokes every token issued so far.
-func (s *Server) RevokeTokens() { s.kit.Tokens.RevokeAll(kindAccess) }
-
-// LiveTokens counts the tokens neither expired nor revoked.
-func (s *Server) LiveTokens() int { return s.kit.Tokens.Live(kindAccess) }
-
-// FailNext answers the next n requests to path ("" for any) with status
-// and body (nil: a small JSON body).
-func (s *Server) FailNext(path string, n, status int, body []byte) {
-	s.kit.Faults.FailNext(path, n, status, body)
+// personPath is the Config value for the fake's natural-person path: empty
+// for the default.
+func (s *Server) personPath() string {
+	if s.opts.personPath == icomply.NaturalPersonPath {
+		return ""
+	}
+	return s.opts.personPath
 }
-
-// RateLimitNext answers the next n requests to path ("" for any) with 429
-// and the given Retry-After value ("" for none).
-func (s *Server) RateLimitNext(path string, n int, retryAfter string) {
-	s.kit.Faults.RateLimitNext(path, n, retryAfter, nil)
-}
-
-// DelayNext holds the next n answers to path ("" for any) for d of real
-// time, or until the client gives up.
-func (s *Server) DelayNext(path string, n int, d time.Duration) { s.kit.Faults.DelayNext(path, n, d) }
-
-// ClearFaults drops every queued fault.
-func (s *Server) ClearFaults() { s.kit.Faults.Clear() }
-
-// Logins counts successful logins.
-func (s *Server) Logins() int { return s.kit.Counts.Get("logins") }
-
-// Calls counts requests to path, faults and refusals included.
-func (s *Server) Calls(path string) int { return s.kit.Counts.Path(path) }
-
-// Requests counts every request the fake received.
-func (s *Server) Requests() int { return s.kit.Counts.Get("requests") }
-
-// Rejected counts requests the fake refused by its own rules (400, 401,
-// 415); injected faults and 404s for unknown IDs are not counted.
-func (s *Server) Rejected() int { return s.kit.Counts.Get("rejected") }
 
 // RejectedExpired counts requests refused with 401 because their token
 // had expired.
 func (s *Server) RejectedExpired() int { return s.kit.Counts.Get("expired") }
-
-// ResetCounts sets every counter to zero.
-func (s *Server) ResetCounts() { s.kit.Counts.Reset() }

@@ -123,7 +123,7 @@ func TestTokensLiveTwentyMinutesOnTheClock(t *testing.T) {
 		return status
 	}
 	assert.Equal(t, http.StatusOK, valid("Bearer "+tok))
-	assert.Equal(t, http.StatusOK, valid(tok), "the bare token is accepted too")
+	assert.Equal(t, http.StatusUnauthorized, valid(tok), "Rule: the token is sent as a Bearer token; a bare one is refused")
 	f.clk.Advance(20*time.Minute - time.Second)
 	status, _, b := f.do(http.MethodGet, icomply.TokenValidPath, "", nil, map[string]string{"Authorization": "Bearer " + tok})
 	assert.Equal(t, http.StatusOK, status)

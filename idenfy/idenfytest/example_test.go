@@ -37,7 +37,7 @@ func ExampleNewServer() {
 	_, err = client.UpdateKYBToken(ctx, kyb.TokenString, idenfy.UpdateKYBTokenParams{Tags: []string{"late"}})
 	fmt.Println(errors.Is(err, idenfy.ErrTokenNotValid))
 
-	srv.FailNextWith(1, 400, idenfy.CodeBadValue, "bad value")
+	srv.FailNextWith("", 1, 400, idenfy.CodeBadValue, "bad value")
 	_, err = client.Status(ctx, tok.ScanRef)
 	fmt.Println(errors.Is(err, providers.ErrValidation), srv.Requests())
 	// Output:

@@ -9,15 +9,65 @@ import (
 	"github.com/unikyc/unikyc/internal/fakekit"
 )
 
-// kybRecord is a KYB token the fake issued.
-type kybRecord struct {
-	tok           idenfy.KYBToken
-	questionnaire idenfy.Nullable[string]
-	deactivated   bool
+// KYB rules from iDenfy's schema for POST /kyb/tokens/.
+var (
+	kybTokenTypes = []string{"FORM", "GOV1", "GOV2"}
+	kybLocales    = []string{"en", "es", "fr", "ru", "de", "it", "pl", "lt", "lv", "et", "cs", "ro", "hu", "ja", "bg", "nl", "pt"}
+)
+
+const maxKYBLifetime = 2592000
+
+// KYBToken is a KYB token the fake issued, as it stands now. Fields iDenfy
+// answers as null are "" (ExternalRef, Flow, Theme) or nil (ScanRefs).
+type KYBToken struct {
+	TokenType   string
+	TokenString string
+	Expiration  time.Time
+	IsActive    bool
+	IsValid     bool
+	ClientID    string
+	ExternalRef string
+	Locale      string
+	Flow        string
+	Theme       string
+	Tags        []string
+	ScanRefs    []string
 }
 
-// kybView returns the token as iDenfy would show it now.
-func (s *Server) kybView(rec *kybRecord) idenfy.KYBToken {
+// kybRecord is a KYB token the fake issued.
+type kybRecord struct {
+	tok                     KYBToken
+	externalRef, flow, them nullableString
+	questionnaire           idenfy.Nullable[string]
+	deactivated             bool
+}
+
+// kybAnswer is the 201 answer, in iDenfy's key case, nulls included.
+type kybAnswer struct {
+	TokenType   string         `json:"tokenType"`
+	TokenString string         `json:"tokenString"`
+	Expiration  string         `json:"expiration"`
+	IsActive    bool           `json:"isActive"`
+	IsValid     bool           `json:"isValid"`
+	CompanyID   nullableString `json:"companyId"`
+	ClientID    string         `json:"clientId"`
+	ExternalRef nullableString `json:"externalRef"`
+	Locale      string         `json:"locale,omitempty"`
+	Flow        nullableString `json:"flow"`
+	Theme       nullableString `json:"theme"`
+	Tags        []string       `json:"tags"`
+	ScanRefs    []string       `json:"scanRefs"`
+}
+
+// kybUpdateAnswer is the 200 answer of PATCH /kyb/tokens/{token}/: the
+// lists only.
+type kybUpdateAnswer struct {
+	ScanRefs []string `json:"scanRefs"`
+	Tags     []string `json:"tags"`
+}
+
+// view returns the token as iDenfy would show it now.
+func (s *Server) view(rec *kybRecord) KYBToken {
 	t := rec.tok
 	t.Tags, t.ScanRefs = slices.Clone(t.Tags), slices.Clone(t.ScanRefs)
 	t.IsActive = !rec.deactivated
@@ -25,64 +75,102 @@ func (s *Server) kybView(rec *kybRecord) idenfy.KYBToken {
 	return t
 }
 
-func (s *Server) createKYB(w http.ResponseWriter, _ *http.Request, body []byte) {
-	var p idenfy.CreateKYBTokenParams
-	var given struct{ Lifetime *int } // tells an explicit 0 from absent
-	if !s.decode(w, body, &p) || !s.decode(w, body, &given) || s.invalid(w, p.Validate()) {
-		return
+func (s *Server) answer(rec *kybRecord) kybAnswer {
+	t := s.view(rec)
+	exp := t.Expiration.UTC().Format(time.RFC3339)
+	if s.opts.naiveTimes {
+		exp = t.Expiration.UTC().Format("2006-01-02T15:04:05.000000")
 	}
-	lifetime := s.opts.kybLifetime
-	if given.Lifetime != nil {
-		lifetime = time.Duration(*given.Lifetime) * time.Second
-	}
-	now := s.kit.Clock.Now()
-	rec := &kybRecord{questionnaire: p.Questionnaire, tok: idenfy.KYBToken{
-		TokenType:   p.TokenType,
-		TokenString: s.kit.Tokens.Issue(p.ClientID, "kyb", max(lifetime, time.Second)),
-		Expiration:  now.Add(lifetime).UTC().Truncate(time.Second),
-		ClientID:    p.ClientID,
-		ExternalRef: p.ExternalRef,
-		Locale:      p.Locale,
-		Flow:        p.Flow,
-		Theme:       p.Theme,
-		Tags:        nonNil(p.Tags),
-		ScanRefs:    p.ScanRefs,
-	}}
-	s.mu.Lock()
-	s.kyb[rec.tok.TokenString] = rec
-	view := s.kybView(rec)
-	s.mu.Unlock()
-	fakekit.WriteJSON(w, http.StatusCreated, view)
+	return kybAnswer{TokenType: t.TokenType, TokenString: t.TokenString, Expiration: exp,
+		IsActive: t.IsActive, IsValid: t.IsValid, ClientID: t.ClientID, ExternalRef: rec.externalRef,
+		Locale: t.Locale, Flow: rec.flow, Theme: rec.them, Tags: nonNil(t.Tags), ScanRefs: t.ScanRefs}
 }
 
-func (s *Server) updateKYB(w http.ResponseWriter, _ *http.Request, token string, body []byte) {
-	var p idenfy.UpdateKYBTokenParams
-	if !s.decode(w, body, &p) || s.invalid(w, p.Validate()) {
+func (s *Server) createKYB(w http.ResponseWriter, _ *http.Request, b body) {
+	r := &reader{b: b}
+	tokenType, _ := r.str("tokenType", true, false)
+	if r.err == nil {
+		r.oneOf("tokenType", tokenType, kybTokenTypes...)
+	}
+	clientID, _ := r.str("clientId", true, false)
+	r.length("clientId", clientID, 1, 100)
+	lifetime, given := r.integer("lifetime", 0, maxKYBLifetime)
+	externalRef, extState := r.str("externalRef", false, true)
+	r.length("externalRef", externalRef, 0, 40)
+	locale, locState := r.str("locale", false, false)
+	if locState == present {
+		r.oneOf("locale", locale, kybLocales...)
+	}
+	flow, flowState := r.uuid("flow")
+	theme, themeState := r.uuid("theme")
+	q, qState := r.str("questionnaire", false, true)
+	if qState == present {
+		r.length("questionnaire", q, 1, 0)
+	}
+	r.boolean("questionnaireRequired")
+	tags, _ := r.list("tags", false, 5, 1, 32)
+	scanRefs, _ := r.list("scanRefs", true, 0, 1, 40)
+	if s.invalid(w, r) {
+		return
+	}
+	d := s.opts.kybLifetime
+	if given {
+		d = time.Duration(lifetime) * time.Second
+	}
+	var questionnaire idenfy.Nullable[string]
+	switch qState {
+	case null:
+		questionnaire = idenfy.Null[string]()
+	case present:
+		questionnaire = idenfy.Value(q)
+	}
+	rec := &kybRecord{questionnaire: questionnaire,
+		externalRef: someString(externalRef, extState), flow: someString(flow, flowState), them: someString(theme, themeState),
+		tok: KYBToken{TokenType: tokenType, ClientID: clientID, ExternalRef: externalRef, Locale: locale,
+			Flow: flow, Theme: theme, Tags: tags, ScanRefs: scanRefs,
+			TokenString: s.kit.Tokens.Issue(clientID, "kyb", max(d, time.Second)),
+			Expiration:  s.kit.Clock.Now().Add(d).UTC().Truncate(time.Second)}}
+	s.mu.Lock()
+	s.kyb[rec.tok.TokenString] = rec
+	ans := s.answer(rec)
+	s.mu.Unlock()
+	fakekit.WriteJSON(w, http.StatusCreated, ans)
+}
+
+func (s *Server) updateKYB(w http.ResponseWriter, _ *http.Request, token string, b body) {
+	r := &reader{b: b}
+	scanRefs, scanState := r.list("scanRefs", false, 0, 1, 40)
+	tags, tagState := r.list("tags", false, 5, 1, 32)
+	if s.invalid(w, r) {
 		return
 	}
 	s.mu.Lock()
 	rec, ok := s.kyb[token]
-	var view idenfy.KYBToken
+	var valid bool
 	if ok {
-		view = s.kybView(rec)
+		valid = s.view(rec).IsValid
 	}
-	if ok && view.IsValid {
-		if p.Tags != nil {
-			rec.tok.Tags = nonNil(p.Tags)
+	if ok && valid {
+		if tagState == present {
+			rec.tok.Tags = tags
 		}
-		if p.ScanRefs != nil {
-			rec.tok.ScanRefs = p.ScanRefs
+		if scanState == present {
+			rec.tok.ScanRefs = scanRefs
 		}
-		view = s.kybView(rec)
+	}
+	var ans kybUpdateAnswer
+	if ok {
+		v := s.view(rec)
+		ans = kybUpdateAnswer{ScanRefs: nonNil(v.ScanRefs), Tags: nonNil(v.Tags)}
 	}
 	s.mu.Unlock()
 	switch {
 	case !ok:
 		s.reject(w, http.StatusNotFound, "NOT_FOUND", "Token not found.")
-	case !view.IsValid:
+	case !valid:
 		s.reject(w, http.StatusBadRequest, idenfy.CodeTokenNotValid, "Token is expired or deactivated.")
 	default:
-		fakekit.WriteJSON(w, http.StatusOK, view)
+		fakekit.WriteJSON(w, http.StatusOK, ans)
 	}
 }
 
@@ -94,14 +182,14 @@ func nonNil(s []string) []string {
 }
 
 // KYBToken returns a KYB token the fake issued, as iDenfy would show it now.
-func (s *Server) KYBToken(tokenString string) (idenfy.KYBToken, bool) {
+func (s *Server) KYBToken(tokenString string) (KYBToken, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.kyb[tokenString]
 	if !ok {
-		return idenfy.KYBToken{}, false
+		return KYBToken{}, false
 	}
-	return s.kybView(rec), true
+	return s.view(rec), true
 }
 
 // KYBQuestionnaire returns what the token was created with for

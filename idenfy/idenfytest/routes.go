@@ -3,7 +3,6 @@ package idenfytest
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"mime"
 	"net/http"
 	"strings"
@@ -11,14 +10,13 @@ import (
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/internal/fakekit"
 	"github.com/unikyc/unikyc/internal/httpbody"
-	"github.com/unikyc/unikyc/providers"
 )
 
 // maxBody caps a request body the fake reads.
 const maxBody = 1 << 20
 
-// handler serves one route with the request's (already read) body.
-type handler func(w http.ResponseWriter, r *http.Request, body []byte)
+// handler serves one route with the request's (already decoded) body.
+type handler func(w http.ResponseWriter, r *http.Request, b body)
 
 // routes returns the API: authentication, rate limit, method, content type
 // and body checks, then the endpoint.
@@ -30,8 +28,9 @@ func (s *Server) routes() http.Handler {
 		}
 		if s.window != nil {
 			if ok, wait := s.window.Allow(s.opts.key); !ok {
+				s.kit.Counts.Inc(fakekit.CountRateLimited)
 				w.Header().Set("Retry-After", fakekit.RetryAfterSeconds(wait))
-				s.reject(w, http.StatusTooManyRequests, idenfy.CodeTooManyRequests, "Too many requests.")
+				s.reject(w, s.opts.throttleStatus, idenfy.CodeTooManyRequests, "Too many requests.")
 				return
 			}
 		}
@@ -49,15 +48,20 @@ func (s *Server) routes() http.Handler {
 			s.reject(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json.")
 			return
 		}
-		body, err := httpbody.Read(r.Body, maxBody)
+		raw, err := httpbody.Read(r.Body, maxBody)
 		if err != nil {
 			s.reject(w, http.StatusRequestEntityTooLarge, idenfy.CodeBadValue, "Request body too large.")
 			return
 		}
 		s.mu.Lock()
-		s.last[r.URL.Path] = body
+		s.last[r.URL.Path] = raw
 		s.mu.Unlock()
-		h(w, r, body)
+		var b body
+		if err := json.Unmarshal(raw, &b); err != nil || b == nil {
+			s.reject(w, http.StatusBadRequest, "JSON_ERROR", "JSON parse error.")
+			return
+		}
+		h(w, r, b)
 	})
 }
 
@@ -75,8 +79,8 @@ func (s *Server) route(path string) (string, handler) {
 	}
 	if tok, ok := strings.CutPrefix(path, "/kyb/tokens/"); ok {
 		if tok, ok = strings.CutSuffix(tok, "/"); ok && tok != "" && !strings.Contains(tok, "/") {
-			return http.MethodPatch, func(w http.ResponseWriter, r *http.Request, body []byte) {
-				s.updateKYB(w, r, tok, body)
+			return http.MethodPatch, func(w http.ResponseWriter, r *http.Request, b body) {
+				s.updateKYB(w, r, tok, b)
 			}
 		}
 	}
@@ -93,45 +97,18 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // reject answers an iDenfy error and counts it as refused by the fake.
 func (s *Server) reject(w http.ResponseWriter, status int, identifier, message string) {
-	s.kit.Counts.Inc("rejected")
-	fakekit.WriteJSON(w, status, idenfy.APIError{Identifier: identifier, Message: message})
+	s.kit.Counts.Inc(fakekit.CountRejected)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(errorJSON(identifier, message))
 }
 
-// decode reads body into v, answering 400 BAD_VALUE on malformed JSON.
-func (s *Server) decode(w http.ResponseWriter, body []byte, v any) bool {
-	err := json.Unmarshal(body, v)
-	if err == nil {
-		return true
-	}
-	msg := "Malformed JSON."
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		msg = te.Field + ": wrong type."
-	}
-	s.reject(w, http.StatusBadRequest, idenfy.CodeBadValue, msg)
-	return false
-}
-
-// invalid answers a failed Validate as iDenfy does: MISSING_VALUE for a
-// required field, BAD_VALUE otherwise, the field named in the message.
-func (s *Server) invalid(w http.ResponseWriter, err error) bool {
-	if err == nil {
+// invalid answers the first broken rule of r, if any: 400 with
+// MISSING_VALUE or BAD_VALUE and the field named in the message.
+func (s *Server) invalid(w http.ResponseWriter, r *reader) bool {
+	if r.err == nil {
 		return false
 	}
-	var ve *providers.ValidationError
-	if !errors.As(err, &ve) {
-		s.reject(w, http.StatusBadRequest, idenfy.CodeValidationError, "Invalid request.")
-		return true
-	}
-	code := idenfy.CodeBadValue
-	if ve.Reason == "is required" {
-		code = idenfy.CodeMissingValue
-	}
-	s.reject(w, http.StatusBadRequest, code, ve.Field+": "+ve.Reason)
+	s.reject(w, http.StatusBadRequest, r.err.identifier, r.err.message())
 	return true
-}
-
-func errorBody(identifier, message string) []byte {
-	b, _ := json.Marshal(idenfy.APIError{Identifier: identifier, Message: message})
-	return b
 }

@@ -14,11 +14,22 @@
 //     {"identifier":"UNSUPPORTED_MEDIA_TYPE"} (I: iDenfy's KYB API is a
 //     Django REST Framework API, which answers so); malformed JSON 400
 //     BAD_VALUE.
-//   - Every KYB field rule (the same checks as idenfy's Validate methods):
-//     400 with MISSING_VALUE for a missing required field, else BAD_VALUE,
-//     and the field named in "message".
+//   - Bodies are read with the fake's own rules, written from iDenfy's
+//     schema and documentation (not with package idenfy's types or
+//     checks): keys match exactly, as Django REST Framework reads them
+//     ("TOKENTYPE" is not "tokenType"), and unknown keys are ignored, as
+//     DRF serializers ignore them. A broken rule answers 400 with
+//     MISSING_VALUE for a missing required field, else BAD_VALUE, the field
+//     named in "message"; a body that is not a JSON object 400 JSON_ERROR.
+//   - KYB answers carry null where iDenfy does (companyId until a company
+//     fills the form; externalRef, flow, theme, scanRefs when not set);
+//     WithNaiveTimes answers "expiration" without a time zone. PATCH
+//     /kyb/tokens/{token}/ answers 200 with {scanRefs, tags} only.
+//   - KYC tokens: sessionLength 60–3600 (default 600), clientId ASCII,
+//     names without digits or ~!@#$%^*()_+={}[]|:;",<>/?.
 //   - 10,000 requests an hour per API key (WithRateLimit changes it): past
-//     it, 429 {"identifier":"TOO_MANY_REQUESTS"} with Retry-After (I).
+//     it, {"identifier":"TOO_MANY_REQUESTS"} with Retry-After (I), as 429,
+//     or as 400, iDenfy's standard error status, WithThrottleStatus(400).
 //   - Tokens expire on the server's clock: KYB tokens after their lifetime
 //     (default 3600 s), KYC tokens after expiryTime (default 3600 s). Both
 //     are real HS256 JWTs with "exp". Updating an expired or deactivated KYB
@@ -30,15 +41,20 @@
 // providers.WithLimiter(nil): the client's default pacing (burst 5, then
 // one request per 360 ms) waits on that clock.
 //
-// State lives in memory. Knobs inject faults (FailNext, RateLimitNext,
-// DelayNext, Delay), expire or deactivate tokens, and set verification
-// results; counters report what the fake saw. SendWebhook posts a signed
-// result callback to your handler the way iDenfy does.
+// State lives in memory. The knobs and counters every unikyc fake shares
+// come with the embedded Knobs: FailNext, AnswerNext, RateLimitNext,
+// RateLimitNextNamed, UnavailableNext, DelayNext, Delay, ClearFaults;
+// Requests, Calls, Faults, Rejected, RateLimited, Count, Hits,
+// MaxRequestsIn, ResetCounts; ExpireTokens, RevokeTokens; Clock,
+// Transport, Client. An injected status without a body answers
+// {"identifier":"INJECTED_FAULT"} (TOO_MANY_REQUESTS for a 429). This fake
+// adds FailNextWith, DeactivateKYBToken, SetStatus, Verification,
+// Callback, LastBody, WebhooksSent and SendWebhook, which posts a signed
+// webhook to your handler the way iDenfy does.
 package idenfytest
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"time"
 
@@ -59,8 +75,8 @@ const (
 type Server struct {
 	URL string
 
+	*fakekit.Knobs
 	kit     *fakekit.Kit
-	srv     *httptest.Server
 	opts    options
 	window  *fakekit.Window
 	webhook *http.Client
@@ -76,11 +92,26 @@ type options struct {
 	key, secret       string
 	webhookKey        string
 	limit             int
-	per               time.Duration
+	per, block        time.Duration
 	kybLifetime       time.Duration
 	kycLifetime       time.Duration
 	webhookHTTPClient *http.Client
+	inMemory          bool
+	naiveTimes        bool
+	throttleStatus    int
 }
+
+// WithInMemory starts the fake without a listener: only its Transport
+// reaches it, so it can live inside a testing/synctest bubble.
+func WithInMemory() Option { return func(o *options) { o.inMemory = true } }
+
+// WithNaiveTimes answers KYB "expiration" without a time zone
+// ("2026-01-01T01:00:00.000000"), as a Django app with USE_TZ off does.
+func WithNaiveTimes() Option { return func(o *options) { o.naiveTimes = true } }
+
+// WithThrottleStatus sets the status of the fake's own TOO_MANY_REQUESTS
+// answers: 429 (default) or 400, iDenfy's standard error status.
+func WithThrottleStatus(code int) Option { return func(o *options) { o.throttleStatus = code } }
 
 // Option configures a Server.
 type Option func(*options)
@@ -97,16 +128,17 @@ func WithCredentials(key, secret string) Option {
 // WithWebhookKey sets the key SendWebhook signs with.
 func WithWebhookKey(key string) Option { return func(o *options) { o.webhookKey = key } }
 
-// WithRateLimit allows n requests per window per API key (default 10,000
-// an hour). n <= 0 turns the limit off.
-func WithRateLimit(n int, window time.Duration) Option {
-	return func(o *options) { o.limit, o.per = n, window }
+// WithRateLimit allows limit requests per window per API key (default
+// 10,000 an hour), and past it refuses the key for block when block > 0
+// (else until a slot frees). limit <= 0 turns the limit off.
+func WithRateLimit(limit int, window, block time.Duration) Option {
+	return func(o *options) { o.limit, o.per, o.block = limit, window, block }
 }
 
-// WithTokenLifetimes sets the lifetimes used when a request names none:
-// KYB tokens (iDenfy: 3600 s) and KYC tokens (iDenfy: 3600 s).
-func WithTokenLifetimes(kyb, kyc time.Duration) Option {
-	return func(o *options) { o.kybLifetime, o.kycLifetime = kyb, kyc }
+// WithTokenLifetime sets the lifetime of KYB and KYC tokens whose request
+// names none (iDenfy: 3600 s).
+func WithTokenLifetime(d time.Duration) Option {
+	return func(o *options) { o.kybLifetime, o.kycLifetime = d, d }
 }
 
 // WithWebhookClient sets the client SendWebhook posts with (default: a
@@ -116,7 +148,7 @@ func WithWebhookClient(c *http.Client) Option { return func(o *options) { o.webh
 // NewServer starts a fake iDenfy. Close it when done.
 func NewServer(opts ...Option) *Server {
 	o := options{key: APIKey, secret: APISecret, webhookKey: WebhookKey, limit: 10000, per: time.Hour,
-		kybLifetime: idenfy.DefaultKYBLifetime * time.Second, kycLifetime: time.Hour}
+		kybLifetime: time.Hour, kycLifetime: time.Hour, throttleStatus: http.StatusTooManyRequests}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -126,16 +158,24 @@ func NewServer(opts ...Option) *Server {
 		s.webhook = &http.Client{Timeout: 10 * time.Second}
 	}
 	if o.limit > 0 {
-		s.window = fakekit.NewWindow(s.kit.Clock, o.limit, o.per, 0)
+		s.window = fakekit.NewWindow(s.kit.Clock, o.limit, o.per, o.block)
 	}
-	s.srv = s.kit.Start(s.routes())
-	s.URL = s.srv.URL
+	s.Knobs = fakekit.NewKnobs(s.kit, faultBody, nil)
+	s.URL = s.kit.Start(s.routes(), o.inMemory)
 	return s
+}
+
+// faultBody is iDenfy's error body for an injected status.
+func faultBody(status int) []byte {
+	if status == http.StatusTooManyRequests {
+		return errorJSON(idenfy.CodeTooManyRequests, "Too many requests.")
+	}
+	return errorJSON("INJECTED_FAULT", "injected fault")
 }
 
 // Close shuts the server down.
 func (s *Server) Close() {
-	s.srv.Close()
+	s.kit.Close()
 	s.webhook.CloseIdleConnections()
 }
 
@@ -147,61 +187,15 @@ func (s *Server) Config() idenfy.Config {
 // WebhookKey returns the key the fake signs webhooks with.
 func (s *Server) WebhookKey() auth.Secret { return auth.Secret(s.opts.webhookKey) }
 
-// Clock returns the server's clock.
-func (s *Server) Clock() clock.Clock { return s.kit.Clock }
-
-// Fault knobs. A path of "" in the *Path variants matches every path.
-
-// FailNext answers the next n requests with status and an iDenfy error
-// body {"identifier":"INJECTED_FAULT"}.
-func (s *Server) FailNext(n, status int) { s.FailNextPath("", n, status) }
-
-// FailNextPath is FailNext for requests to path only.
-func (s *Server) FailNextPath(path string, n, status int) {
-	s.kit.Faults.FailNext(path, n, status, errorBody("INJECTED_FAULT", "injected fault"))
+// FailNextWith answers the next n requests to path ("" for any) with
+// status and the iDenfy error {identifier, message}, e.g. 400
+// VALIDATION_ERROR or 400 TOO_MANY_REQUESTS.
+func (s *Server) FailNextWith(path string, n, status int, identifier, message string) {
+	s.FailNext(path, n, status, errorJSON(identifier, message))
 }
-
-// FailNextWith answers the next n requests with status and the iDenfy
-// error {identifier, message}, e.g. 400 VALIDATION_ERROR.
-func (s *Server) FailNextWith(n, status int, identifier, message string) {
-	s.kit.Faults.FailNext("", n, status, errorBody(identifier, message))
-}
-
-// RateLimitNext answers the next n requests with 429 TOO_MANY_REQUESTS and
-// the given Retry-After value ("" for none).
-func (s *Server) RateLimitNext(n int, retryAfter string) {
-	s.kit.Faults.RateLimitNext("", n, retryAfter, errorBody(idenfy.CodeTooManyRequests, "Too many requests."))
-}
-
-// DelayNext holds the next n answers for d of real time.
-func (s *Server) DelayNext(n int, d time.Duration) { s.kit.Faults.DelayNext("", n, d) }
-
-// Delay holds every answer for d of real time (0: off).
-func (s *Server) Delay(d time.Duration) { s.kit.Faults.Delay(d) }
-
-// ClearFaults drops every queued fault and the delay.
-func (s *Server) ClearFaults() { s.kit.Faults.Clear() }
-
-// Counters.
-
-// Requests counts every request that reached the fake, faults included.
-func (s *Server) Requests() int { return s.kit.Counts.Get("requests") }
-
-// Calls counts requests to path, e.g. "/kyb/tokens/".
-func (s *Server) Calls(path string) int { return s.kit.Counts.Path(path) }
-
-// Rejected counts requests the fake refused by its own rules (401, 404,
-// 405, 415, 400, 429), not injected faults.
-func (s *Server) Rejected() int { return s.kit.Counts.Get("rejected") }
-
-// Faults counts injected fault answers.
-func (s *Server) Faults() int { return s.kit.Counts.Get("faults") }
 
 // WebhooksSent counts webhooks SendWebhook delivered (any answer).
 func (s *Server) WebhooksSent() int { return s.kit.Counts.Get("webhooks") }
-
-// ResetCounters sets every counter to zero.
-func (s *Server) ResetCounters() { s.kit.Counts.Reset() }
 
 // LastBody returns the raw body of the last request to path that passed
 // authentication, or nil.

@@ -83,7 +83,8 @@ func TestProtocolRules(t *testing.T) {
 		{"POST", "/kyb/tokens", "application/json", okKYB, 404, "NOT_FOUND"},
 		{"GET", "/kyb/tokens/", "application/json", "", 405, "METHOD_NOT_ALLOWED"},
 		{"POST", "/kyb/tokens/abc/", "application/json", `{}`, 405, "METHOD_NOT_ALLOWED"},
-		{"POST", "/api/v2/token", "application/json", `{`, 400, "BAD_VALUE"},
+		{"POST", "/api/v2/token", "application/json", `{`, 400, "JSON_ERROR"},
+		{"POST", "/api/v2/token", "application/json", `[]`, 400, "JSON_ERROR"},
 		{"POST", "/api/v2/token", "application/json", `{"clientId":7}`, 400, "BAD_VALUE"},
 		{"POST", "/api/v2/token", "application/json", `{}`, 400, "MISSING_VALUE"},
 		{"POST", "/api/v2/status", "application/json", `{}`, 400, "MISSING_VALUE"},
@@ -136,7 +137,7 @@ func TestKYBRulesEnforcedServerSide(t *testing.T) {
 }
 
 func TestKYBTokenLifetimeOnTheClock(t *testing.T) {
-	srv, clk := newServer(t, idenfytest.WithTokenLifetimes(10*time.Minute, time.Hour))
+	srv, clk := newServer(t, idenfytest.WithTokenLifetime(10*time.Minute))
 	status, _, b := raw(t, srv, "POST", "/kyb/tokens/", "application/json", okKYB)
 	require.Equal(t, http.StatusCreated, status)
 	var tok idenfy.KYBToken
@@ -163,7 +164,7 @@ func TestKYBTokenLifetimeOnTheClock(t *testing.T) {
 }
 
 func TestRateLimitWindow(t *testing.T) {
-	srv, clk := newServer(t, idenfytest.WithRateLimit(3, time.Minute))
+	srv, clk := newServer(t, idenfytest.WithRateLimit(3, time.Minute, 0))
 	for range 3 {
 		status, _, _ := raw(t, srv, "POST", "/api/v2/status", "application/json", `{"scanRef":"x"}`)
 		assert.Equal(t, http.StatusNotFound, status)
@@ -184,23 +185,23 @@ func TestRateLimitWindow(t *testing.T) {
 
 func TestFaultKnobsAndCounters(t *testing.T) {
 	srv, _ := newServer(t)
-	srv.FailNext(1, http.StatusServiceUnavailable)
+	srv.FailNext("", 1, http.StatusServiceUnavailable, nil)
 	status, e, _ := raw(t, srv, "POST", "/kyb/tokens/", "application/json", okKYB)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, "INJECTED_FAULT", e.Identifier)
 
-	srv.FailNextPath("/api/v2/status", 1, http.StatusBadGateway)
+	srv.FailNext("/api/v2/status", 1, http.StatusBadGateway, nil)
 	status, _, _ = raw(t, srv, "POST", "/kyb/tokens/", "application/json", okKYB)
 	assert.Equal(t, http.StatusCreated, status, "a fault for another path does not apply")
 	status, _, _ = raw(t, srv, "POST", "/api/v2/status", "application/json", `{"scanRef":"x"}`)
 	assert.Equal(t, http.StatusBadGateway, status)
 
-	srv.RateLimitNext(1, "7")
+	srv.RateLimitNext("", 1, "7")
 	status, e, _ = raw(t, srv, "POST", "/kyb/tokens/", "application/json", okKYB)
 	assert.Equal(t, http.StatusTooManyRequests, status)
 	assert.Equal(t, "TOO_MANY_REQUESTS", e.Identifier)
 
-	srv.FailNext(5, 500)
+	srv.FailNext("", 5, 500, nil)
 	srv.ClearFaults()
 	status, _, _ = raw(t, srv, "POST", "/kyb/tokens/", "application/json", okKYB)
 	assert.Equal(t, http.StatusCreated, status)
@@ -209,7 +210,7 @@ func TestFaultKnobsAndCounters(t *testing.T) {
 	assert.Equal(t, 3, srv.Faults())
 	assert.Equal(t, 4, srv.Calls("/kyb/tokens/"))
 	assert.Zero(t, srv.Rejected())
-	srv.ResetCounters()
+	srv.ResetCounts()
 	assert.Zero(t, srv.Requests())
 }
 
@@ -256,7 +257,7 @@ func TestSignWebhook(t *testing.T) {
 
 func TestOptionsAndAccessors(t *testing.T) {
 	hc := &http.Client{Timeout: time.Second}
-	srv, clk := newServer(t, idenfytest.WithWebhookClient(hc), idenfytest.WithRateLimit(0, 0))
+	srv, clk := newServer(t, idenfytest.WithWebhookClient(hc), idenfytest.WithRateLimit(0, 0, 0))
 	assert.Equal(t, clk.Now(), srv.Clock().Now())
 	assert.Equal(t, srv.URL, srv.Config().BaseURL)
 	for range 20 {

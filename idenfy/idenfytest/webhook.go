@@ -17,11 +17,18 @@ func (s *Server) SignWebhook(body []byte) string {
 	return idenfy.SignWebhook(body, s.WebhookKey())
 }
 
-// SendWebhook posts payload to url the way iDenfy does: JSON, with the
-// Idenfy-Signature header over the exact bytes sent. payload may be a
+// SendWebhook posts a KYC result to url the way iDenfy does: SendEvent
+// with the event type ID_VERIFICATION_AUTO_FINISHED.
+func (s *Server) SendWebhook(ctx context.Context, url string, payload any) error {
+	return s.SendEvent(ctx, url, idenfy.EventIDVerificationAuto, payload)
+}
+
+// SendEvent posts payload to url the way iDenfy does: JSON, with the
+// Idenfy-Signature header over the exact bytes sent and Idenfy-Event-Type
+// set to eventType ("" for none, as legacy webhooks). payload may be a
 // []byte or json.RawMessage (sent as is) or any value (sent as JSON), e.g.
 // from Callback. A non-2xx answer is an error (iDenfy would retry).
-func (s *Server) SendWebhook(ctx context.Context, url string, payload any) error {
+func (s *Server) SendEvent(ctx context.Context, url, eventType string, payload any) error {
 	var body []byte
 	switch p := payload.(type) {
 	case []byte:
@@ -40,6 +47,9 @@ func (s *Server) SendWebhook(ctx context.Context, url string, payload any) error
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(idenfy.SignatureHeader, s.SignWebhook(body))
+	if eventType != "" {
+		req.Header.Set(idenfy.EventTypeHeader, eventType)
+	}
 	resp, err := s.webhook.Do(req)
 	if err != nil {
 		return fmt.Errorf("idenfytest: sending webhook: %w", err)

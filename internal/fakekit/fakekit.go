@@ -1,21 +1,34 @@
-// Package fakekit is the machinery the fake provider servers share: real
-// signed JWTs on an injectable clock, fault knobs, per-path counters and a
-// sliding-window rate limiter. Each <provider>test package builds its
-// provider's routes on top of it and re-exports the knobs users need.
+// Package fakekit is the machinery the fake provider servers
+// (<provider>/<provider>test) share: real signed JWTs on an injectable
+// clock, fault injection, counters of what a fake saw, the record of every
+// request, rate-limit windows in the modes the providers' frameworks use,
+// an in-memory transport, and Knobs, the one set of knob and counter names
+// every fake embeds. It is test machinery: nothing in it ships in a
+// library binary.
 package fakekit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/unikyc/unikyc/clock"
+)
+
+// Counter names every fake uses, so that Knobs can read them.
+const (
+	CountRequests      = "requests"       // every request, faults included
+	CountFaults        = "faults"         // answers given by an injected fault
+	CountRejected      = "rejected"       // refused by the fake's own rules
+	CountRateLimited   = "ratelimited"    // 429s sent by the fake's own rate limit
+	CountLogins        = "logins"         // successful logins
+	CountLoginAttempts = "login attempts" // login requests judged, refused or not
+	CountRefreshes     = "refreshes"      // successful refreshes
 )
 
 // Kit holds the state shared by one fake server.
@@ -24,6 +37,21 @@ type Kit struct {
 	Tokens *Tokens
 	Faults *Faults
 	Counts *Counts
+
+	mu      sync.Mutex
+	hits    []Hit
+	handler http.Handler // the wrapped handler, for Transport
+	srv     *httptest.Server
+}
+
+// Hit is one request a fake answered.
+type Hit struct {
+	At      time.Time // on the fake's clock, when the request arrived
+	Method  string
+	Path    string
+	Status  int
+	Account string // the account the request named, when the fake knows it
+	Fault   bool   // answered by an injected fault
 }
 
 // New returns a Kit on clk (nil: the system clock).
@@ -32,51 +60,143 @@ func New(clk clock.Clock) *Kit {
 	return &Kit{Clock: clk, Tokens: newTokens(clk), Faults: &Faults{}, Counts: newCounts()}
 }
 
-// Wrap returns h behind the fault layer: every request is counted by path,
-// then delayed, failed or rate limited as the knobs say, then served by h.
+type hitKey struct{}
+
+// SetAccount records, in the Hit of the request r belongs to, the account
+// it named.
+func SetAccount(r *http.Request, account string) {
+	if h, ok := r.Context().Value(hitKey{}).(*Hit); ok {
+		h.Account = account
+	}
+}
+
+// Wrap returns h behind the fault layer: every request is counted by path
+// and recorded as a Hit, then delayed, failed or rate limited as the knobs
+// say, then served by h.
 func (k *Kit) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hit := &Hit{At: k.Clock.Now(), Method: r.Method, Path: r.URL.Path}
 		k.Counts.Inc("path " + r.URL.Path)
-		k.Counts.Inc("requests")
+		k.Counts.Inc(CountRequests)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			hit.Status = sw.status
+			k.mu.Lock()
+			k.hits = append(k.hits, *hit)
+			k.mu.Unlock()
+		}()
 		if f, ok := k.Faults.take(r.URL.Path); ok {
-			if f.delay > 0 {
-				// Read the body first, so that a client hanging up cancels
-				// r.Context() and ends the delay.
-				body, _ := io.ReadAll(r.Body)
-				r.Body = io.NopCloser(bytes.NewReader(body))
-				t := time.NewTimer(f.delay)
-				select {
-				case <-t.C:
-				case <-r.Context().Done():
-					t.Stop()
-					return
-				}
+			if f.delay > 0 && !delay(r, f.delay) {
+				return
 			}
 			if f.status != 0 {
-				k.Counts.Inc("faults")
-				if f.retryAfter != "" {
-					w.Header().Set("Retry-After", f.retryAfter)
-				}
-				body := f.body
-				if body == nil {
-					body = []byte(`{"detail":"injected fault"}`)
-				}
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(f.status)
-				_, _ = w.Write(body)
+				hit.Fault = true
+				k.Counts.Inc(CountFaults)
+				f.write(sw)
 				return
 			}
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), hitKey{}, hit)))
 	})
 }
 
-// Start serves h (wrapped) on a new httptest.Server.
-func (k *Kit) Start(h http.Handler) *httptest.Server { return httptest.NewServer(k.Wrap(h)) }
+// Hits returns every request answered so far, in order of arrival.
+func (k *Kit) Hits() []Hit {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.hits)
+}
 
-// Counts are named counters, safe for concurrent use. The Kit counts
-// "requests", "faults" and "path <path>"; fakes add "logins", "refreshes",
-// "rejected" and whatever else their tests assert on.
+// MaxIn returns the most requests to path ("" for every path) that arrived
+// within any span of d on the fake's clock, both ends included: the number
+// a server that counts "N in any window" saw at its busiest. Injected
+// faults count too, as they would on a real server.
+func (k *Kit) MaxIn(path string, d time.Duration) int {
+	var ts []time.Time
+	for _, h := range k.Hits() {
+		if path == "" || h.Path == path {
+			ts = append(ts, h.At)
+		}
+	}
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	most := 0
+	for i := range ts {
+		n := 0
+		for j := i; j < len(ts) && ts[j].Sub(ts[i]) <= d; j++ {
+			n++
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
+// resetHits forgets the recorded hits.
+func (k *Kit) resetHits() {
+	k.mu.Lock()
+	k.hits = nil
+	k.mu.Unlock()
+}
+
+// Start serves h (wrapped) on a new httptest.Server and returns its URL.
+// With inMemory, nothing listens: the URL is a loopback address no one
+// serves, and only Transport reaches the fake.
+func (k *Kit) Start(h http.Handler, inMemory bool) string {
+	wrapped := k.Wrap(h)
+	k.mu.Lock()
+	k.handler = wrapped
+	k.mu.Unlock()
+	if inMemory {
+		return memoryURL
+	}
+	k.srv = httptest.NewServer(wrapped)
+	return k.srv.URL
+}
+
+// Close stops the listener, if any.
+func (k *Kit) Close() {
+	if k.srv != nil {
+		k.srv.Close()
+	}
+}
+
+// delay holds the request for d of the clock the request runs on (real
+// time, or a synctest bubble's), or until the client hangs up; it reports
+// whether the request should still be answered.
+func delay(r *http.Request, d time.Duration) bool {
+	// Read the body first, so that a client hanging up cancels r.Context().
+	drain(r)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Counts are named counters, safe for concurrent use.
 type Counts struct {
 	mu sync.Mutex
 	m  map[string]int
@@ -111,88 +231,6 @@ func (c *Counts) Reset() {
 	c.mu.Unlock()
 }
 
-// Faults are the knobs tests turn: answer the next requests with a status,
-// with 429 and a Retry-After, or late. A fault with a path applies only to
-// that path. Faults queue and are used in order.
-type Faults struct {
-	mu    sync.Mutex
-	queue []fault
-	delay time.Duration
-}
-
-type fault struct {
-	path       string // "" matches any path
-	n          int
-	status     int
-	retryAfter string
-	body       []byte
-	delay      time.Duration
-}
-
-// FailNext answers the next n requests (to path, or any when path is "")
-// with status and body (nil: a small JSON detail).
-func (f *Faults) FailNext(path string, n, status int, body []byte) {
-	f.push(fault{path: path, n: n, status: status, body: body})
-}
-
-// RateLimitNext answers the next n requests (to path, or any) with 429,
-// the given Retry-After header value ("" for none) and body.
-func (f *Faults) RateLimitNext(path string, n int, retryAfter string, body []byte) {
-	f.push(fault{path: path, n: n, status: http.StatusTooManyRequests, retryAfter: retryAfter, body: body})
-}
-
-// DelayNext holds the next n answers (to path, or any) for d of real time,
-// or until the client gives up.
-func (f *Faults) DelayNext(path string, n int, d time.Duration) {
-	f.push(fault{path: path, n: n, delay: d})
-}
-
-// Delay holds every answer for d of real time (0 turns it off).
-func (f *Faults) Delay(d time.Duration) {
-	f.mu.Lock()
-	f.delay = d
-	f.mu.Unlock()
-}
-
-// Clear drops every queued fault and the delay.
-func (f *Faults) Clear() {
-	f.mu.Lock()
-	f.queue, f.delay = nil, 0
-	f.mu.Unlock()
-}
-
-func (f *Faults) push(x fault) {
-	if x.n <= 0 {
-		return
-	}
-	f.mu.Lock()
-	f.queue = append(f.queue, x)
-	f.mu.Unlock()
-}
-
-func (f *Faults) take(path string) (fault, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := range f.queue {
-		q := &f.queue[i]
-		if q.path != "" && q.path != path {
-			continue
-		}
-		got := *q
-		if q.n--; q.n == 0 {
-			f.queue = append(f.queue[:i], f.queue[i+1:]...)
-		}
-		if got.delay == 0 {
-			got.delay = f.delay
-		}
-		return got, true
-	}
-	if f.delay > 0 {
-		return fault{delay: f.delay}, true
-	}
-	return fault{}, false
-}
-
 // WriteJSON writes v as JSON with status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -200,64 +238,18 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Window is a sliding-window rate limit per key (account, IP, endpoint),
-// with an optional penalty: once over the limit, the key is refused for
-// the penalty (Compliancely: 10 a minute, then 10 minutes).
-type Window struct {
-	clk     clock.Clock
-	limit   int
-	window  time.Duration
-	penalty time.Duration
-
-	mu      sync.Mutex
-	hits    map[string][]time.Time
-	blocked map[string]time.Time
-}
-
-// NewWindow allows limit requests per window per key; past it, a key is
-// refused until its oldest hit leaves the window, or for penalty when
-// penalty > 0.
-func NewWindow(clk clock.Clock, limit int, window, penalty time.Duration) *Window {
-	return &Window{clk: clock.Or(clk), limit: limit, window: window, penalty: penalty,
-		hits: map[string][]time.Time{}, blocked: map[string]time.Time{}}
-}
-
-// Allow records a request for key and reports whether it is within the
-// limit; when not, it says how long until the key may try again.
-func (w *Window) Allow(key string) (bool, time.Duration) {
-	now := w.clk.Now()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if until, ok := w.blocked[key]; ok {
-		if now.Before(until) {
-			return false, until.Sub(now)
-		}
-		delete(w.blocked, key)
-	}
-	hits := w.hits[key]
-	cut := 0
-	for cut < len(hits) && !hits[cut].After(now.Add(-w.window)) {
-		cut++
-	}
-	hits = hits[cut:]
-	if len(hits) >= w.limit {
-		w.hits[key] = hits
-		if w.penalty > 0 {
-			w.blocked[key] = now.Add(w.penalty)
-			return false, w.penalty
-		}
-		return false, hits[0].Add(w.window).Sub(now)
-	}
-	w.hits[key] = append(hits, now)
-	return true, 0
-}
-
 // RetryAfterSeconds formats d as a Retry-After header value, rounded up.
 func RetryAfterSeconds(d time.Duration) string {
 	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
 
-// Sleep is clock.Sleep, re-exported for fakes that delay on their clock.
-func Sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
-	return clock.Sleep(ctx, clk, d)
+// SetRetryAfter sets the Retry-After header for d, as "Retry-After" when
+// name is "" and as "Retry-After-<name>" (and no plain Retry-After) for a
+// named limit, as NestJS's named throttlers send it.
+func SetRetryAfter(h http.Header, name string, d time.Duration) {
+	if name == "" {
+		h.Set("Retry-After", RetryAfterSeconds(d))
+		return
+	}
+	h.Set("Retry-After-"+name, RetryAfterSeconds(d))
 }

@@ -83,7 +83,7 @@ func iComply(t *testing.T, clk *clock.Fake) *rig {
 // iDenfy has no logins: its budget is the fake refusing nothing by its
 // own rules (a wrong credential, a malformed request, its rate limit).
 func iDenfy(t *testing.T, clk *clock.Fake) *rig {
-	srv := idenfytest.NewServer(idenfytest.WithClock(clk), idenfytest.WithRateLimit(0, 0))
+	srv := idenfytest.NewServer(idenfytest.WithClock(clk), idenfytest.WithRateLimit(0, 0, 0))
 	seed, err := idenfy.New(srv.Config(), providers.WithClock(clk))
 	require.NoError(t, err)
 	v, err := seed.CreateVerificationToken(context.Background(), idenfy.CreateVerificationTokenParams{ClientID: "soak"})
@@ -111,7 +111,7 @@ func complianceLy(t *testing.T, clk *clock.Fake) *rig {
 	srv := compliancelytest.NewServer(compliancelytest.WithClock(clk), compliancelytest.WithRateLimit(0, 0, 0))
 	seed, err := compliancely.New(srv.Config(), providers.WithClock(clk), providers.WithLimiter(nil))
 	require.NoError(t, err)
-	sub, err := seed.CreateSubmission(context.Background(), &compliancely.SubmissionRequest{TIN: "123456789", Name: "Acme Corp"})
+	_, err = seed.CreateTaxExempt(context.Background(), &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme Corp"})
 	require.NoError(t, err)
 	_ = seed.Close()
 	srv.ResetCounts()
@@ -130,7 +130,10 @@ func complianceLy(t *testing.T, clk *clock.Fake) *rig {
 			c, err := compliancely.New(cfg, append(opts, providers.WithLimiter(nil),
 				providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, Penalty: time.Second}),
 				providers.WithTokenCacheOptions(tokencache.WithBackoff(10*time.Millisecond, 100*time.Millisecond)))...)
-			return c, func(ctx context.Context) error { _, err := c.GetSubmission(ctx, sub.ID); return err }, err
+			return c, func(ctx context.Context) error {
+				_, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789"})
+				return err
+			}, err
 		},
 		budget: func(t *testing.T, elapsed time.Duration, _ *faulttest.Chaos) {
 			perSession(t, srv.Logins(), compliancely.RefreshLifetime, elapsed)

@@ -9,15 +9,15 @@
 //
 // It serves, under /api/v1 like the real API:
 //
-//	POST /auth/login            {"email","password","mfa_code"} → 201 tokens
+//	POST /auth/login            {"email","password","mfa_code"} → 201 tokens (WithTokenStatus: 200)
 //	POST /auth/refresh          {"refresh_token"} → 201 tokens, old refresh token revoked
-//	GET  /auth/me               Bearer access token or API key → the user
+//	GET  /auth/me               Bearer access token or API key → the user, numeric ids
 //	POST /auth/forgot-password  {"email"} → 201 (never says whether the user exists)
 //	GET  /health                public
 //
 // and enforces what KYConnect documents, on the injected clock:
 //
-//   - access tokens are HS256 JWTs living 15 minutes (WithAccessLifetime);
+//   - access tokens are HS256 JWTs living 15 minutes (WithTokenLifetime);
 //     an expired, revoked or unknown token gets 401;
 //   - refresh tokens rotate: each refresh revokes the one it used. (I) They
 //     live 7 days (WithRefreshLifetime) counted from the login: a rotated
@@ -26,10 +26,15 @@
 //     github.com/pquerna/otp against the server's clock (one 30 s step of
 //     skew). (I) A missing code gets 401 "MFA code required", a wrong one 401
 //     "Invalid MFA code", bad credentials 401 "Invalid credentials";
-//   - per client IP: 10 login attempts an hour, 10 forgot-password calls an
-//     hour and 100 requests a minute on every other route (a route with its
-//     own limit is not counted in the general one, as NestJS's @Throttle
-//     override does), 429 with Retry-After when over;
+//   - @nestjs/throttler, keyed by route and client IP: 10 login attempts an
+//     hour, 10 forgot-password calls an hour and 100 requests a minute on
+//     every other route (a route with its own limit is not counted in the
+//     general one, as its @Throttle override does). It runs before
+//     validation (a bad body spends quota too); a refused request blocks
+//     the key for the limit's block duration (its window), 429 with
+//     Retry-After when over. WithNamedThrottlers suffixes the header with
+//     the limit's name ("Retry-After-login", no plain Retry-After);
+//     WithoutThrottlerHeaders sends none (setHeaders: false);
 //   - NestJS validation: JSON bodies only (any other content type reads as
 //     an empty body), class-validator messages for missing or wrong fields
 //     and for unknown properties, 400 in NestJS's error shape;
@@ -40,8 +45,17 @@
 // expires_in; WithTokenFields switches to the other spellings the client
 // accepts. Answers to POST are 201, NestJS's default.
 //
-// Knobs (ExpireAccessTokens, RevokeTokens, FailNext, RateLimitNext,
-// DelayNext, Delay) inject faults; counters (Logins, LoginAttempts,
-// Refreshes, Calls, Rejected, RateLimited, Requests, LoginAttemptTimes)
-// let tests assert on what the server saw rather than on logs.
+// Entities carry numeric ids ("id": 1), as NestJS apps on TypeORM or Prisma
+// answer them.
+//
+// The knobs and counters every unikyc fake shares come with the embedded
+// Knobs (paths relative to the API root): FailNext, AnswerNext,
+// RateLimitNext, RateLimitNextNamed, UnavailableNext, DelayNext, Delay,
+// ClearFaults; Requests, Calls, Faults, Rejected, RateLimited, Logins,
+// LoginAttempts, Refreshes, Count, Hits, MaxRequestsIn, ResetCounts;
+// ExpireTokens, ExpireAccessTokens, ExpireRefreshTokens, RevokeTokens,
+// RevokeAccessTokens, RevokeRefreshTokens, LiveTokens; Clock, Transport,
+// Client. This fake adds LoginAttemptTimes, MaxLoginAttemptsPerHour and
+// MFAChecks. An injected status without a body answers NestJS's
+// {"statusCode","message","error"}.
 package kyconnecttest

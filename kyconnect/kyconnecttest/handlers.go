@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +16,8 @@ import (
 )
 
 const (
-	kindAccess  = "access"
-	kindRefresh = "refresh"
+	kindAccess  = fakekit.KindAccess
+	kindRefresh = fakekit.KindRefresh
 	throttled   = "ThrottlerException: Too Many Requests"
 )
 
@@ -43,9 +44,13 @@ func (s *Server) routes() http.Handler {
 		case "POST /auth/forgot-password":
 			window = s.forgot
 		}
-		if ok, wait := window.Allow(clientIP(r)); !ok {
-			s.kit.Counts.Inc("rate limited")
-			w.Header().Set("Retry-After", fakekit.RetryAfterSeconds(wait))
+		// The throttler guard runs before validation: a bad body spends
+		// quota too.
+		if ok, wait := window.Allow(route + " " + clientIP(r)); !ok {
+			s.kit.Counts.Inc(fakekit.CountRateLimited)
+			if l := window.Limit(); !l.NoHeader {
+				fakekit.SetRetryAfter(w.Header(), l.Name, wait)
+			}
 			s.fail(w, http.StatusTooManyRequests, throttled)
 			return
 		}
@@ -67,7 +72,7 @@ func (s *Server) routes() http.Handler {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	s.kit.Counts.Inc("login attempts")
+	s.kit.Counts.Inc(fakekit.CountLoginAttempts)
 	s.mu.Lock()
 	s.attempts = append(s.attempts, s.kit.Clock.Now())
 	s.mu.Unlock()
@@ -94,7 +99,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.kit.Counts.Inc("logins")
+	s.kit.Counts.Inc(fakekit.CountLogins)
 	s.issue(w, s.kit.Clock.Now().Add(s.set.refreshLifetime))
 }
 
@@ -120,15 +125,16 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	if s.set.sliding {
 		end = s.kit.Clock.Now().Add(s.set.refreshLifetime)
 	}
-	s.kit.Counts.Inc("refreshes")
+	s.kit.Counts.Inc(fakekit.CountRefreshes)
 	s.issue(w, end)
 }
 
 // issue answers 201 with a new access token and a refresh token that dies
 // at sessionEnd.
 func (s *Server) issue(w http.ResponseWriter, sessionEnd time.Time) {
-	access := s.kit.Tokens.Issue(s.user.ID, kindAccess, s.set.accessLifetime)
-	refresh := s.kit.Tokens.Issue(s.user.ID, kindRefresh, max(sessionEnd.Sub(s.kit.Clock.Now()), time.Second))
+	sub := strconv.FormatInt(s.user.ID, 10)
+	access := s.kit.Tokens.Issue(sub, kindAccess, s.set.accessLifetime)
+	refresh := s.kit.Tokens.Issue(sub, kindRefresh, max(sessionEnd.Sub(s.kit.Clock.Now()), time.Second))
 	s.mu.Lock()
 	s.sessions[refresh] = sessionEnd
 	s.mu.Unlock()
@@ -142,7 +148,7 @@ func (s *Server) issue(w http.ResponseWriter, sessionEnd time.Time) {
 		ans = map[string]any{"access_token": access, "refresh_token": refresh, "token_type": "Bearer",
 			"expires_in": int(s.set.accessLifetime / time.Second)}
 	}
-	fakekit.WriteJSON(w, http.StatusCreated, ans)
+	fakekit.WriteJSON(w, s.set.tokenStatus, ans)
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +158,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if _, err := s.kit.Tokens.Bearer(r, kindAccess); err != nil {
-		s.kit.Counts.Inc("rejected")
+		s.kit.Counts.Inc(fakekit.CountRejected)
 		fakekit.WriteJSON(w, http.StatusUnauthorized, map[string]any{"message": msgUnauthorized, "statusCode": 401})
 		return
 	}
@@ -169,7 +175,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 
 // fail answers a NestJS error the server chose to send.
 func (s *Server) fail(w http.ResponseWriter, status int, message any) {
-	s.kit.Counts.Inc("rejected")
+	s.kit.Counts.Inc(fakekit.CountRejected)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(nestBody(status, message))

@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/fakekit"
 	"github.com/unikyc/unikyc/kyconnect"
+	"github.com/unikyc/unikyc/providers"
 )
 
 // Prefix is the path of the API root on the fake, like the real one's.
@@ -41,6 +43,10 @@ type Option func(*settings)
 
 type settings struct {
 	clk             clock.Clock
+	inMemory        bool
+	tokenStatus     int
+	named           bool
+	noHeaders       bool
 	accessLifetime  time.Duration
 	refreshLifetime time.Duration
 	sliding         bool
@@ -55,8 +61,27 @@ type settings struct {
 // WithClock runs token lifetimes, MFA codes and rate limits on clk.
 func WithClock(clk clock.Clock) Option { return func(s *settings) { s.clk = clk } }
 
-// WithAccessLifetime sets the access tokens' lifetime (default 15 minutes).
-func WithAccessLifetime(d time.Duration) Option { return func(s *settings) { s.accessLifetime = d } }
+// WithTokenLifetime sets the access tokens' lifetime (default 15 minutes).
+func WithTokenLifetime(d time.Duration) Option { return func(s *settings) { s.accessLifetime = d } }
+
+// WithInMemory starts the server without a listener: only its Transport
+// reaches it, so it can live inside a testing/synctest bubble.
+func WithInMemory() Option { return func(s *settings) { s.inMemory = true } }
+
+// WithTokenStatus sets the status of login and refresh answers: 201
+// (NestJS's default for POST, the default here) or 200 (a handler with
+// @HttpCode(200)).
+func WithTokenStatus(code int) Option { return func(s *settings) { s.tokenStatus = code } }
+
+// WithNamedThrottlers names the login and forgot-password limits, as
+// @nestjs/throttler's named throttlers do: their 429s carry
+// "Retry-After-login" / "Retry-After-forgot-password" and no plain
+// Retry-After. The general limit stays the unnamed "default".
+func WithNamedThrottlers() Option { return func(s *settings) { s.named = true } }
+
+// WithoutThrottlerHeaders sends 429s without any Retry-After header, as
+// @nestjs/throttler does with setHeaders: false.
+func WithoutThrottlerHeaders() Option { return func(s *settings) { s.noHeaders = true } }
 
 // WithRefreshLifetime sets how long a login's refresh session lasts
 // (default 7 days).
@@ -86,15 +111,19 @@ func WithMFA(secret auth.Secret) Option {
 }
 
 // Server is a fake KYConnect API. Create it with NewServer and Close it.
+//
+// The knobs and counters every unikyc fake shares come with the embedded
+// Knobs; their paths are relative to the API root ("/auth/me"), and ""
+// means every path.
 type Server struct {
 	// URL is the server's root, like httptest.Server.URL; the API is under
 	// URL + Prefix.
 	URL string
 
+	*fakekit.Knobs
 	set  settings
 	kit  *fakekit.Kit
-	http *httptest.Server
-	user kyconnect.User
+	user wireUser
 	key  string // the account's API key
 
 	general, logins, forgot *fakekit.Window
@@ -106,7 +135,7 @@ type Server struct {
 
 // NewServer starts a fake KYConnect with one account.
 func NewServer(opts ...Option) *Server {
-	set := settings{accessLifetime: kyconnect.AccessTokenLifetime, refreshLifetime: DefaultRefreshLifetime,
+	set := settings{accessLifetime: kyconnect.AccessTokenLifetime, refreshLifetime: DefaultRefreshLifetime, tokenStatus: http.StatusCreated,
 		apiKeyHeader: kyconnect.DefaultAPIKeyHeader, email: "admin@yourfirm.com", password: "pw-" + randomHex(12)}
 	for _, o := range opts {
 		o(&set)
@@ -121,20 +150,41 @@ func NewServer(opts ...Option) *Server {
 		set: set,
 		kit: kit,
 		key: "kyc_" + randomHex(16),
-		user: kyconnect.User{ID: "usr_1", Email: set.email, FirstName: "Ada", LastName: "Admin",
-			Role: "admin", FirmID: "firm_1", MFAEnabled: set.mfa},
-		general:  fakekit.NewWindow(kit.Clock, 100, time.Minute, 0),
-		logins:   fakekit.NewWindow(kit.Clock, 10, time.Hour, 0),
-		forgot:   fakekit.NewWindow(kit.Clock, 10, time.Hour, 0),
+		// NestJS apps on TypeORM or Prisma number their rows.
+		user: wireUser{ID: 1, Email: set.email, FirstName: "Ada", LastName: "Admin",
+			Role: "admin", FirmID: 1, MFAEnabled: set.mfa},
 		sessions: map[string]time.Time{},
 	}
-	s.http = kit.Start(s.routes())
-	s.URL = s.http.URL
+	// @nestjs/throttler: per route and client IP, and a refused request
+	// blocks the key for the block duration (by default the ttl).
+	name := func(n string) string {
+		if set.named {
+			return n
+		}
+		return ""
+	}
+	s.general = fakekit.NewLimit(kit.Clock, fakekit.Limit{Limit: 100, Window: time.Minute, Block: time.Minute, NoHeader: set.noHeaders})
+	s.logins = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("login"), Limit: 10, Window: time.Hour, Block: time.Hour, NoHeader: set.noHeaders})
+	s.forgot = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("forgot-password"), Limit: 10, Window: time.Hour, Block: time.Hour, NoHeader: set.noHeaders})
+	s.Knobs = fakekit.NewKnobs(kit, func(status int) []byte { return nestBody(status, http.StatusText(status)) }, api)
+	s.URL = kit.Start(s.routes(), set.inMemory)
 	return s
 }
 
+// wireUser is GET /auth/me's answer as a NestJS entity serializes it:
+// numeric ids, camelCase names.
+type wireUser struct {
+	ID         int64  `json:"id"`
+	Email      string `json:"email"`
+	FirstName  string `json:"firstName"`
+	LastName   string `json:"lastName"`
+	Role       string `json:"role"`
+	FirmID     int64  `json:"firmId"`
+	MFAEnabled bool   `json:"mfaEnabled"`
+}
+
 // Close shuts the server down.
-func (s *Server) Close() { s.http.Close() }
+func (s *Server) Close() { s.kit.Close() }
 
 // BaseURL is the API root to give a client: URL + Prefix.
 func (s *Server) BaseURL() string { return s.URL + Prefix }
@@ -170,11 +220,13 @@ func (s *Server) APIKey() auth.Secret { return auth.Secret(s.key) }
 // TOTPSecret returns the account's base32 TOTP secret ("" without MFA).
 func (s *Server) TOTPSecret() auth.Secret { return auth.Secret(s.set.mfaSecret) }
 
-// User returns the account's user, as GET /auth/me answers it.
-func (s *Server) User() kyconnect.User { return s.user }
-
-// Clock returns the server's clock.
-func (s *Server) Clock() clock.Clock { return s.kit.Clock }
+// User returns the account's user as the client should read GET
+// /auth/me's answer.
+func (s *Server) User() kyconnect.User {
+	u := s.user
+	return kyconnect.User{ID: providers.ID(strconv.FormatInt(u.ID, 10)), Email: u.Email, FirstName: u.FirstName,
+		LastName: u.LastName, Role: u.Role, FirmID: providers.ID(strconv.FormatInt(u.FirmID, 10)), MFAEnabled: u.MFAEnabled}
+}
 
 // String describes the server without its secrets.
 func (s *Server) String() string { return fmt.Sprintf("kyconnecttest.Server{URL:%s}", s.URL) }

@@ -137,6 +137,8 @@ func TestMFA(t *testing.T) {
 	assert.Equal(t, 4, srv.LoginAttempts())
 }
 
+// Rule: @nestjs/throttler keys every limit by route and client IP and
+// blocks from the first refused request for the block duration.
 func TestRateLimits(t *testing.T) {
 	clk, srv := newServer(t)
 	for range 10 {
@@ -145,8 +147,10 @@ func TestRateLimits(t *testing.T) {
 	}
 	over := login(t, srv, "")
 	assert.Equal(t, http.StatusTooManyRequests, over.status)
-	assert.Equal(t, "3000", over.header.Get("Retry-After"), "until the first attempt leaves the hour")
+	assert.Equal(t, "3600", over.header.Get("Retry-After"), "blocked for the block duration from the refusal")
 	clk.Advance(50 * time.Minute)
+	assert.Equal(t, http.StatusTooManyRequests, login(t, srv, "").status, "the first attempt left the hour; the block holds")
+	clk.Advance(10 * time.Minute)
 	assert.Equal(t, http.StatusCreated, login(t, srv, "").status)
 
 	for range 10 {
@@ -161,8 +165,51 @@ func TestRateLimits(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, h.status)
 	assert.Equal(t, "60", h.header.Get("Retry-After"))
 	assert.Equal(t, "ThrottlerException: Too Many Requests", h.body["message"])
-	assert.Equal(t, 3, srv.RateLimited())
+	assert.Equal(t, http.StatusUnauthorized, call(t, srv, "GET", "/auth/me", "", "").status, "another route has its own count")
+	assert.Equal(t, 4, srv.RateLimited())
 	assert.Equal(t, 11, srv.LoginAttempts(), "refused logins never reach the handler")
+}
+
+// Rule: the throttler runs before validation, so a bad body spends quota.
+func TestThrottlerRunsBeforeValidation(t *testing.T) {
+	_, srv := newServer(t)
+	for range 10 {
+		require.Equal(t, http.StatusBadRequest, call(t, srv, "POST", "/auth/login", "application/json", `{}`).status)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, login(t, srv, "").status)
+}
+
+// Rule: named throttlers suffix their headers and send no plain
+// Retry-After; with setHeaders: false a 429 has none at all.
+func TestThrottlerHeaders(t *testing.T) {
+	_, named := newServer(t, kyconnecttest.WithNamedThrottlers())
+	for range 10 {
+		login(t, named, "")
+	}
+	a := login(t, named, "")
+	require.Equal(t, http.StatusTooManyRequests, a.status)
+	assert.Equal(t, "3600", a.header.Get("Retry-After-login"))
+	assert.Empty(t, a.header.Get("Retry-After"))
+
+	_, bare := newServer(t, kyconnecttest.WithoutThrottlerHeaders())
+	for range 10 {
+		login(t, bare, "")
+	}
+	b := login(t, bare, "")
+	require.Equal(t, http.StatusTooManyRequests, b.status)
+	for k := range b.header {
+		assert.NotContains(t, k, "Retry-After")
+	}
+}
+
+// Rule: NestJS entities carry numeric ids; a login may answer 200.
+func TestNumericIDsAndTokenStatus(t *testing.T) {
+	_, srv := newServer(t, kyconnecttest.WithTokenStatus(http.StatusOK))
+	a := login(t, srv, "")
+	require.Equal(t, http.StatusOK, a.status)
+	me := call(t, srv, "GET", "/auth/me", "", "", "Authorization", "Bearer "+a.body["access_token"].(string))
+	assert.Equal(t, float64(1), me.body["id"])
+	assert.Equal(t, float64(1), me.body["firmId"])
 }
 
 func TestAPIKeyAndTokenFields(t *testing.T) {
@@ -181,7 +228,7 @@ func TestAPIKeyAndTokenFields(t *testing.T) {
 
 func TestKnobs(t *testing.T) {
 	_, srv := newServer(t)
-	srv.FailNext("/auth/me", 1, http.StatusConflict)
+	srv.FailNext("/auth/me", 1, http.StatusConflict, nil)
 	a := call(t, srv, "GET", "/auth/me", "", "")
 	assert.Equal(t, http.StatusConflict, a.status)
 	assert.Equal(t, "Conflict", a.body["message"])
