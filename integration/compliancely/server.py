@@ -169,6 +169,7 @@ class QuietHandler(WSGIRequestHandler):
 
 class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 64
 
 
 def main():
