@@ -278,6 +278,8 @@ func (c counts) String() string {
 	return string(b)
 }
 
+func itoa(n int) string { return fmt.Sprint(n) }
+
 // secs writes d in whole seconds for a server's environment.
 func secs(d time.Duration) string { return fmt.Sprint(int(d / time.Second)) }
 
