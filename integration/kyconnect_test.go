@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -93,8 +94,8 @@ func TestKYConnectMFALoginAndMeNumericID(t *testing.T) {
 	u, err := c.Me(ctxFor(t, 20*time.Second))
 	got := s.counts(t)
 	require.NoError(t, err, "server: %v", got)
-	assert.Equal(t, "1", u.ID)
-	assert.Equal(t, "7", u.FirmID)
+	assert.Equal(t, "1", fmt.Sprint(u.ID)) // a string type either way
+	assert.Equal(t, "7", fmt.Sprint(u.FirmID))
 	assert.Equal(t, kcAdmin, u.Email)
 	assert.True(t, u.MFAEnabled)
 	assert.Equal(t, 1, got.n("POST", kcLogin, 201), "server: %v", got)
@@ -108,7 +109,7 @@ func TestKYConnectAPIKeyMode(t *testing.T) {
 	ctx := ctxFor(t, 20*time.Second)
 	u, err := c.Me(ctx)
 	if assert.NoError(t, err) {
-		assert.Equal(t, "2", u.ID)
+		assert.Equal(t, "2", fmt.Sprint(u.ID))
 	}
 	assert.NoError(t, c.CheckAuth(ctx))
 	got := s.counts(t)
