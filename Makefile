@@ -28,11 +28,22 @@ FUZZ_TARGETS := \
 	./kyconnect:FuzzDecodeError \
 	./kyconnect:FuzzTokenAnswer
 
-.PHONY: test lint bench cover fuzz soak vet fmt quickstart
+.PHONY: test lint bench cover fuzz soak vet fmt quickstart integration
 
 ## test: every test, examples included, under the race detector
 test:
 	$(GO) test -race -count=1 $(PKGS)
+
+## integration: the library against servers built on the providers' real
+## frameworks (DRF + SimpleJWT, FastAPI, NestJS); see integration/doc.go.
+## Needs the Debian packages and node that .ci/run installs.
+INTEGRATION_NPM := integration/kyconnect/node_modules/.package-lock.json
+integration: $(INTEGRATION_NPM)
+	$(GO) vet -tags integration ./integration/...
+	$(GO) test -race -count=1 -timeout 10m -tags integration ./integration/...
+
+$(INTEGRATION_NPM): integration/kyconnect/package.json integration/kyconnect/package-lock.json
+	cd integration/kyconnect && npm ci --no-audit --no-fund
 
 ## lint: gofmt, go vet and staticcheck (pinned)
 lint: fmt vet

@@ -1,0 +1,16 @@
+// Package integration runs unikyc against small servers of our own built
+// on the frameworks the providers' servers run on: Compliancely on Django
+// REST Framework + SimpleJWT (compliancely/), a FastAPI-Users style back
+// office on FastAPI (backoffice/) and KYConnect on NestJS (kyconnect/).
+// Each server is configured as its provider documents, with lifetimes and
+// limits scaled down by environment variables so that the suite runs in
+// about a minute, and counts every request it answers (GET /_test/counts).
+//
+// The tests carry the "integration" build tag: `make integration` installs
+// the servers' npm packages and runs them; `make test` does not. The tests
+// start and stop every server themselves, on 127.0.0.1 and ports the
+// kernel picks. They need python3 with Debian's python3-django,
+// python3-djangorestframework-simplejwt, python3-fastapi, python3-uvicorn
+// and python3-multipart, and node with `npm ci` run in kyconnect/
+// (.ci/run installs all of it).
+package integration
