@@ -34,7 +34,7 @@ func backofficeServer(t *testing.T) *server {
 
 func newBackoffice(t *testing.T, s *server, user, password string) *genericjwt.Client {
 	t.Helper()
-	c, err := genericjwt.New(genericjwt.Config{BaseURL: s.base, Username: user, Password: auth.Secret(password)})
+	c, err := genericjwt.New(genericjwt.Config{BaseURL: s.base, Username: user, Password: auth.Secret(password)}, scaled(0)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

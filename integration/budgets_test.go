@@ -5,8 +5,6 @@ package integration
 import (
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/unikyc/unikyc/providers"
 )
 
@@ -15,20 +13,29 @@ import (
 // This file is the only one that knows how a budget is built.
 
 // budget is "at most limit requests in any window", as a server counts.
-func budget(limit int, window time.Duration) providers.Limiter {
-	// Pipeline v1: an evenly spaced token bucket, as the providers' own
-	// defaults are built (compliancely: rate.Every(6s) for 10 a minute).
-	return providers.NewLimiter(rate.Every(window/time.Duration(limit)), 1, nil)
+func budget(name string, limit int, window time.Duration) providers.Limiter {
+	// As the providers' own defaults are built: a sliding window with the
+	// default margin (the larger of 1 s and 1 % of the window).
+	return providers.NewWindowLimiter(providers.Budget{Name: name, Limit: limit, Window: window}, nil)
 }
 
 // withBudget replaces the client's request budget.
 func withBudget(limit int, window time.Duration) providers.Option {
-	return providers.WithLimiter(budget(limit, window))
+	return providers.WithLimiter(budget("requests", limit, window))
 }
 
 // withLoginBudget replaces the client's login budget (KYConnect).
 func withLoginBudget(limit int, window time.Duration) providers.Option {
-	return providers.WithLoginLimiter(budget(limit, window))
+	return providers.WithLoginLimiter(budget("login", limit, window))
+}
+
+// scaled gives the client what the scaled-down servers document: tokens
+// that live seconds (no 30 s floor) and the servers' short penalty.
+func scaled(penalty time.Duration) []providers.Option {
+	return []providers.Option{
+		providers.WithMinTokenLifetime(500 * time.Millisecond),
+		providers.WithRetryPolicy(providers.RetryPolicy{Penalty: penalty}),
+	}
 }
 
 // noBudget sends as fast as the caller asks, to draw the server's 429.

@@ -60,7 +60,7 @@ func newCompliancely(t *testing.T, s *server, edit func(*compliancely.Config), o
 	if edit != nil {
 		edit(&cfg)
 	}
-	c, err := compliancely.New(cfg, append([]providers.Option{withBudget(clLimit, clWindow)}, opts...)...)
+	c, err := compliancely.New(cfg, append(append(scaled(clPenalty), withBudget(clLimit, clWindow)), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

@@ -62,8 +62,8 @@ func kyconnectServer(t *testing.T) *server {
 func newKYConnect(t *testing.T, s *server, cfg kyconnect.Config, opts ...providers.Option) *kyconnect.Client {
 	t.Helper()
 	cfg.BaseURL = s.base + "/api/v1"
-	c, err := kyconnect.New(cfg, append([]providers.Option{
-		withBudget(kcLimit, kcWindow), withLoginBudget(kcLoginLimit, kcLoginWindow)}, opts...)...)
+	c, err := kyconnect.New(cfg, append(append(scaled(0),
+		withBudget(kcLimit, kcWindow), withLoginBudget(kcLoginLimit, kcLoginWindow)), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c

@@ -150,17 +150,6 @@ func TestConcurrentFirstCallsShareOneLogin(t *testing.T) {
 	assert.Equal(t, 2*span, elapsed)
 }
 
-// signalling is a base transport that reports each answer on sent.
-func signalling(t *testing.T, sent chan<- struct{}) http.RoundTripper {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(base.CloseIdleConnections)
-	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		resp, err := base.RoundTrip(r)
-		sent <- struct{}{}
-		return resp, err
-	})
-}
-
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

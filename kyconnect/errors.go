@@ -96,9 +96,16 @@ func contains(ss []string, s string) bool {
 
 // classify sets e.Err from the operation, status and message.
 func classify(e *providers.Error) {
-	login := e.Operation == opLogin
+	login := e.Kind == providers.CallLogin || e.Operation == opLogin
 	switch s := e.StatusCode; {
-	case login && (s == http.StatusUnauthorized || s == http.StatusBadRequest) && aboutMFA(e.Message):
+	case login && s == http.StatusBadRequest && aboutMFA(e.Message):
+		// A ValidationPipe 400 about the code's format: a bad code, and a
+		// malformed request the same body would meet again.
+		e.Err = errors.Join(ErrInvalidMFACode, providers.ErrValidation)
+		if mfaMissing(e.Message) {
+			e.Err = errors.Join(ErrMFARequired, providers.ErrValidation)
+		}
+	case login && s == http.StatusUnauthorized && aboutMFA(e.Message):
 		e.Err = ErrInvalidMFACode
 		if mfaMissing(e.Message) {
 			e.Err = ErrMFARequired

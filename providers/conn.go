@@ -172,6 +172,10 @@ func Build(spec Spec, opts ...Option) (*Conn, error) {
 		clk:           clk,
 		log:           logger,
 		closed:        make(chan struct{}),
+		minLife:       MinTokenLifetime,
+	}
+	if o.minLife > 0 {
+		p.minLife = o.minLife
 	}
 	p.trace = join(c.stats.trace(), o.trace)
 	c.p = p
@@ -606,12 +610,12 @@ func (s *Sender) Expiry(accessToken string, lifetime, documented time.Duration) 
 	if at.IsZero() && documented > 0 {
 		at = from.Add(documented)
 	}
-	if !at.IsZero() && at.Sub(from) < MinTokenLifetime {
+	if floor := s.p.minLife; !at.IsZero() && at.Sub(from) < floor {
 		s.short.Do(func() {
 			s.p.log.Warn("unikyc: provider gave a very short token lifetime; using the minimum",
-				"provider", s.p.provider, "lifetime", at.Sub(from).Round(time.Millisecond), "minimum", MinTokenLifetime)
+				"provider", s.p.provider, "lifetime", at.Sub(from).Round(time.Millisecond), "minimum", floor)
 		})
-		at = from.Add(MinTokenLifetime)
+		at = from.Add(floor)
 	}
 	return at
 }

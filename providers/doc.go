@@ -2,19 +2,40 @@
 // error types, the options, the rate limiter and the pipeline builder.
 //
 // Every provider client (icomply, genericjwt, idenfy, compliancely,
-// kyconnect) is built by [Build] into the same pipeline, outermost first:
+// kyconnect) is built by [Build] around one attempt loop that every request
+// goes through — API calls, logins and refreshes alike. One attempt:
 //
-//  1. credentials (auth.Transport): token or static credential, only for the
-//     provider's own origin; one replay after a 401 with a fresh token;
-//  2. retry (go-retryablehttp): transport errors, 502/503/504, and 500 for
-//     idempotent requests, with exponential backoff and jitter; 429s wait
-//     for Retry-After or the provider's penalty;
-//  3. throttle: the 429 cool-down shared by every goroutine, then the
-//     [Limiter] (x/time/rate, burst 1, at the provider's documented rate);
-//  4. the base http.RoundTripper.
+//  1. a request that needs a login waits for it before it takes a slot;
+//  2. the cool-down gate: after a 429 (or a 503 with Retry-After) every
+//     goroutine waits until the pause ends; then one request, the probe,
+//     goes first, and the others follow once it was answered with anything
+//     but another pause. A wait past the caller's deadline or MaxRetryWait
+//     is a [*RateLimitError] at once;
+//  3. a slot of every [Budget] that counts the request (account-wide and
+//     per route): at most N in any window, counted with a margin, bursts
+//     up to the unused budget, logins and refreshes ahead of API calls;
+//  4. only now the credential: the token is taken at the last moment, and
+//     only for the provider's own scheme, host and port;
+//  5. send through the base transport; typed calls read the answer inside
+//     the attempt, so a body cut off mid-way is one more attempt;
+//  6. classify: 2xx done · 401: drop exactly that token and replay once; a
+//     token minted for the replay and refused again means the account is
+//     refused (no new logins faster than the cache's backoff); requests
+//     marked [TokenInBody] opt out · 429/503: read Retry-After in every
+//     form, start the pause (the provider's penalty is a floor where its
+//     docs say so) and, if the caller may wait, try again · transport
+//     errors and 5xx: backoff with jitter for idempotent requests, within
+//     the provider's [TokenRules] for token calls.
 //
-// Logins and refreshes go through the same retry and throttle layers, with
-// a separate login limiter where the provider limits logins.
+// HTTPClient returns every response it obtained, the final 401 or 429
+// included, and an error only when it obtained none; [Conn.CheckResponse]
+// and typed calls build the typed error from a response, once. Each step
+// is an event for [Trace] hooks ([WithTrace]); [Conn.Stats] and the slog
+// records are subscribers.
+//
+// The provider-author API ([Spec], [Build], [Sender], [NewDriver],
+// [Register], [NewError], [ErrorDecoder]) is what provider packages use;
+// users of a provider need only the options, the errors and the client.
 //
 // # Registry
 //

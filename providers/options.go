@@ -28,6 +28,7 @@ type options struct {
 	cacheOpts       []tokencache.Option
 	trace           *Trace
 	timeout         time.Duration
+	minLife         time.Duration
 }
 
 // WithTransport sets the RoundTripper that finally sends requests (default:
@@ -100,6 +101,13 @@ func WithTrace(t *Trace) Option { return func(o *options) { o.trace = join(o.tra
 // headers (default DefaultTimeout, 30 s). A stalled attempt is a
 // transport error, retried where the request is safe to retry.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithMinTokenLifetime sets the shortest lifetime a token is given
+// (default MinTokenLifetime, 30 s): a provider that answers a lifetime of a
+// second would otherwise cost a login per request. Lower it only for
+// servers whose tokens really are that short, as in tests against a real
+// server with scaled-down lifetimes.
+func WithMinTokenLifetime(d time.Duration) Option { return func(o *options) { o.minLife = d } }
 
 // AllowInsecureHTTP permits a plain-http base URL on a non-loopback host.
 // Credentials then cross the network in clear text: use it only for tests.

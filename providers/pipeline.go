@@ -44,6 +44,7 @@ type pipeline struct {
 	trace        *Trace // never nil
 	log          *slog.Logger
 	closed       chan struct{}
+	minLife      time.Duration // the floor of a token's lifetime
 
 	last atomic.Pointer[tokenHeader] // the Authorization value of the last token
 }

@@ -228,15 +228,15 @@ func TestCloseReleasesRequestsInACoolDown(t *testing.T) {
 // tokenServer answers logins with tokens that live life on clk, and
 // counts the API requests that carried an expired one.
 type tokenServer struct {
-	srv            *httptest.Server
-	clk            *clock.Fake
-	life           time.Duration
-	mu             sync.Mutex
-	expiry         map[string]time.Time
-	logins, calls  atomic.Int64
-	expired, early atomic.Int64
-	loginStatus    atomic.Int64 // non-zero: logins answer it
-	retryAfter     string
+	srv           *httptest.Server
+	clk           *clock.Fake
+	life          time.Duration
+	mu            sync.Mutex
+	expiry        map[string]time.Time
+	logins, calls atomic.Int64
+	expired       atomic.Int64
+	loginStatus   atomic.Int64 // non-zero: logins answer it
+	retryAfter    string
 }
 
 func newTokenServer(t *testing.T, clk *clock.Fake, life time.Duration) *tokenServer {
