@@ -152,7 +152,10 @@ func Build(spec Spec, opts ...Option) (*Conn, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = timeout
 		rt, c.owned = t, t
-	} else {
+	} else if o.timeout > 0 {
+		// A transport of the user's keeps its own timeouts unless
+		// WithTimeout asks for one per attempt (a context per attempt costs
+		// a few allocations, which the transport Build makes avoids).
 		rt = &attemptTimeout{next: rt, d: timeout}
 	}
 	policy := o.retry.withDefaults(spec.Penalty)

@@ -98,8 +98,10 @@ func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 func WithTrace(t *Trace) Option { return func(o *options) { o.trace = join(o.trace, t) } }
 
 // WithTimeout bounds how long one attempt waits for the provider's answer
-// headers (default DefaultTimeout, 30 s). A stalled attempt is a
-// transport error, retried where the request is safe to retry.
+// headers (default DefaultTimeout, 30 s, on the transport Build makes; a
+// transport given with WithTransport keeps its own timeouts unless
+// WithTimeout is given too). A stalled attempt is a transport error,
+// retried where the request is safe to retry.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // WithMinTokenLifetime sets the shortest lifetime a token is given
