@@ -21,8 +21,9 @@ type Client struct {
 
 // New returns a client for cfg. It sends nothing until the first call.
 // A bad cfg returns a *providers.ValidationError naming the field.
-func New(cfg Config, opts ...providers.Option) (*Client, error) {
-	cfg, err := cfg.withDefaults()
+func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
+	defer func() { err = providers.Named(Name, err) }()
+	cfg, err = cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}

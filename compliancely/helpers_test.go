@@ -143,7 +143,10 @@ func (e *env) pump(t *testing.T, stop func() bool) {
 		// waiter woken by the last move may be on its way to a slot).
 		// Compliancely's soft window (10 to 15 minutes) is far wider than a
 		// budget span, so no admitted request waits for a refresh.
-		if e.lim.lim.Admitted() != e.rt.n.Load() || quiet < 20 {
+		// A refresh the soft window's timer started is on its way to the
+		// budget: wait until it queues there.
+		refreshing := e.c.TokenSource().Refreshing() && e.lim.lim.QueuedTokenCalls() == 0 && e.lim.lim.Admitted() == e.rt.n.Load()
+		if refreshing || e.lim.lim.Admitted() != e.rt.n.Load() || quiet < 20 {
 			if e.lim.lim.Admitted() == e.rt.n.Load() {
 				quiet++
 			} else {

@@ -22,7 +22,8 @@ type Client struct {
 // New checks cfg and returns a Client. Nothing is sent until the first
 // call: the first request logs in. A bad Config is reported as a
 // *providers.ValidationError naming the field.
-func New(cfg Config, opts ...providers.Option) (*Client, error) {
+func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
+	defer func() { err = providers.Named(Name, err) }()
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err

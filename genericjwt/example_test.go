@@ -146,5 +146,5 @@ func ExampleNew_validation() {
 	fmt.Println(err)
 	// Output:
 	// true Password
-	// unikyc: invalid Password: is required
+	// unikyc: genericjwt: invalid Password: is required
 }

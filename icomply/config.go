@@ -68,7 +68,8 @@ type Client struct {
 
 // New returns a Client for cfg. A bad cfg returns a *providers.ValidationError
 // naming the field; nothing is sent before the first call.
-func New(cfg Config, opts ...providers.Option) (*Client, error) {
+func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
+	defer func() { err = providers.Named(Name, err) }()
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}

@@ -50,7 +50,8 @@ type Client struct {
 
 // New checks cfg and builds a client. A missing key or secret is a
 // *providers.ValidationError naming the Config field; nothing is sent.
-func New(cfg Config, opts ...providers.Option) (*Client, error) {
+func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
+	defer func() { err = providers.Named(Name, err) }()
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}

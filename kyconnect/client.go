@@ -20,7 +20,8 @@ type Client struct {
 // New checks cfg and returns a Client. Nothing is sent until the first
 // call, which logs in (login mode). A bad Config is reported as a
 // *providers.ValidationError naming the field.
-func New(cfg Config, opts ...providers.Option) (*Client, error) {
+func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
+	defer func() { err = providers.Named(Name, err) }()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -30,7 +31,7 @@ func New(cfg Config, opts ...providers.Option) (*Client, error) {
 		// before any login can run.
 		cfg.MFACode = func(context.Context) (string, error) { return totpCode(secret, conn.Now()) }
 	}
-	conn, err := providers.Build(cfg.spec(), opts...)
+	conn, err = providers.Build(cfg.spec(), opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -380,6 +381,10 @@ func ParseBaseURL(provider, raw string, allowInsecure bool) (*url.URL, error) {
 		return nil, bad("must not contain user info; use the credential fields")
 	case u.RawQuery != "" || u.Fragment != "":
 		return nil, bad("must not have a query or fragment")
+	case len(u.Hostname()) > 253:
+		return nil, bad("has a host name longer than 253 bytes")
+	case u.Port() != "" && !validPort(u.Port()):
+		return nil, bad("has a port outside 1-65535")
 	case u.Scheme == "http" && !allowInsecure && !auth.IsLoopback(u):
 		return nil, fmt.Errorf("unikyc: %s: %w", provider, auth.ErrInsecureHTTP)
 	}
@@ -443,6 +448,11 @@ func (s *Sender) NewRequest(ctx context.Context, method, path string, body any) 
 
 // UserAgent is sent with every request unikyc builds.
 const UserAgent = "unikyc-go/" + Version + " (+https://github.com/unikyc/unikyc)"
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
 
 // HTTPClient returns the client that authenticates, throttles and retries
 // every request to the provider. Use it for any endpoint, typed or not. It

@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -288,12 +289,26 @@ func (e *RateLimitError) Unwrap() error {
 // ValidationError is bad input caught before anything was sent. It names
 // the field and the rule, never the value.
 type ValidationError struct {
-	Field  string // e.g. "tags[2]"
-	Reason string // e.g. "must not contain a comma"
+	Provider string // e.g. "idenfy"; set by the provider's New and typed calls
+	Field    string // e.g. "tags[2]"
+	Reason   string // e.g. "must not contain a comma"
 }
 
 func (e *ValidationError) Error() string {
-	return "unikyc: invalid " + e.Field + ": " + e.Reason
+	if e.Provider == "" {
+		return "unikyc: invalid " + e.Field + ": " + e.Reason
+	}
+	return "unikyc: " + e.Provider + ": invalid " + e.Field + ": " + e.Reason
+}
+
+// Named sets provider on err when it is a *ValidationError that names
+// none, and returns err: provider packages call it on what New returns.
+func Named(provider string, err error) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) && ve.Provider == "" {
+		ve.Provider = provider
+	}
+	return err
 }
 
 // Is reports whether target is ErrValidation.

@@ -67,13 +67,16 @@ func TestValidationError(t *testing.T) {
 
 func TestBuildRejectsBadBaseURLs(t *testing.T) {
 	for raw, want := range map[string]string{
-		"":                          "is required",
-		"ftp://x.example.com":       "must start with https://",
-		"https://":                  "has no host",
-		"https://u:p@x.example.com": "must not contain user info",
-		"https://x.example.com?a=1": "must not have a query",
-		"http://x.example.com":      "plain http",
-		"::not a url":               "",
+		"":                            "is required",
+		"ftp://x.example.com":         "must start with https://",
+		"https://":                    "has no host",
+		"https://u:p@x.example.com":   "must not contain user info",
+		"https://x.example.com?a=1":   "must not have a query",
+		"http://x.example.com":        "plain http",
+		"::not a url":                 "",
+		"https://x.example.com:99999": "port outside 1-65535",
+		"https://x.example.com:0":     "port outside 1-65535",
+		"https://" + strings.Repeat("a", 70<<10) + ".example.com": "longer than 253",
 	} {
 		_, err := providers.ParseBaseURL("p", raw, false)
 		require.Error(t, err, raw)
