@@ -59,7 +59,7 @@ vet:
 ## bench: every benchmark, BENCHCOUNT interleaved rounds, raw output in
 ## bench.txt, the report (ratios against the baselines) in BENCHMARKS.md
 bench:
-	$(GO) run ./internal/benchreport -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -raw bench.txt -out BENCHMARKS.md
+	$(GO) run ./internal/cmd/benchreport -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -raw bench.txt -out BENCHMARKS.md
 
 ## cover: coverage profile and per-function summary
 cover:
@@ -84,7 +84,7 @@ fuzz:
 ## soak: the soak test at full size (SOAKREQUESTS per provider); `make
 ## test` runs it small
 soak:
-	$(GO) test -race -count=1 -timeout 60m -run '^TestSoak$$' -v ./internal/soak -soak.requests=$(SOAKREQUESTS)
+	$(GO) test -race -count=1 -timeout 60m -run '^TestSoak$$' -v ./internal/testkit/soak -soak.requests=$(SOAKREQUESTS)
 
 ## quickstart: the main job, against the built-in fake providers
 quickstart:

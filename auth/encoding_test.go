@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/unikyc/unikyc/auth"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 )
 
 // config is what a user's own settings struct looks like: secrets held as

@@ -13,7 +13,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/tokencache"
 )

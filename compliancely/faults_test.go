@@ -13,7 +13,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
-	"github.com/unikyc/unikyc/internal/faulttest"
+	"github.com/unikyc/unikyc/internal/testkit/faulttest"
 	"github.com/unikyc/unikyc/providers"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/internal/faulttest"
+	"github.com/unikyc/unikyc/internal/testkit/faulttest"
 	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/tokencache"
 )

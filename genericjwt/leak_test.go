@@ -13,7 +13,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/genericjwt"
 	"github.com/unikyc/unikyc/genericjwt/genericjwttest"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
 )
 

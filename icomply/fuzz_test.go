@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/internal/faulttest"
+	"github.com/unikyc/unikyc/internal/testkit/faulttest"
 	"github.com/unikyc/unikyc/providers"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/idenfy/idenfytest"
-	"github.com/unikyc/unikyc/internal/faulttest"
+	"github.com/unikyc/unikyc/internal/testkit/faulttest"
 	"github.com/unikyc/unikyc/providers"
 )
 

@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/unikyc/unikyc/auth"
-	"github.com/unikyc/unikyc/internal/faulttest"
+	"github.com/unikyc/unikyc/internal/testkit/faulttest"
 	"github.com/unikyc/unikyc/providers"
 )
 

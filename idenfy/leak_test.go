@@ -10,7 +10,7 @@ import (
 
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/idenfy/idenfytest"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
 )
 

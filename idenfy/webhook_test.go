@@ -17,7 +17,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 )
 
 const hookKey = auth.Secret("whsec-test-key")

@@ -11,7 +11,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/internal/faulttest"
+	"github.com/unikyc/unikyc/internal/testkit/faulttest"
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
 	"github.com/unikyc/unikyc/providers"

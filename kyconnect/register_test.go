@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
 	"github.com/unikyc/unikyc/providers"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
 )
 

@@ -21,7 +21,7 @@ import (
 	"github.com/unikyc/unikyc/icomply/icomplytest"
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/idenfy/idenfytest"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
 	"github.com/unikyc/unikyc/providers"

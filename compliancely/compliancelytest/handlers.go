@@ -13,7 +13,7 @@ import (
 	"unicode"
 
 	"github.com/unikyc/unikyc/compliancely"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 	"github.com/unikyc/unikyc/internal/jwtexp"
 )
 

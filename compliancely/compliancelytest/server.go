@@ -51,7 +51,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/compliancely"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 // The account NewServer accepts unless WithAccount replaces it.

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/unikyc/unikyc/genericjwt"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 // Counter names in the kit.

@@ -9,7 +9,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/genericjwt"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 // The account every Server knows; Config returns it.

@@ -9,7 +9,7 @@ import (
 	"strconv"
 
 	"github.com/unikyc/unikyc/icomply"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 const (

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 // KYB rules from iDenfy's schema for POST /kyb/tokens/.

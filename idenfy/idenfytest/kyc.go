@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 // KYC rules from iDenfy's documentation for POST /api/v2/token.

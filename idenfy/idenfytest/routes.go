@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 	"github.com/unikyc/unikyc/internal/httpbody"
 )
 

@@ -61,7 +61,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 // The fake's default credentials.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/internal/fakekit"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/providers"
 )

@@ -8,7 +8,7 @@ import (
 	"github.com/unikyc/unikyc/genericjwt"
 	"github.com/unikyc/unikyc/icomply"
 	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/kyconnect"
 )
 

@@ -19,7 +19,7 @@ import (
 	"github.com/unikyc/unikyc/icomply/icomplytest"
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/idenfy/idenfytest"
-	"github.com/unikyc/unikyc/internal/faulttest"
+	"github.com/unikyc/unikyc/internal/testkit/faulttest"
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
 	"github.com/unikyc/unikyc/providers"

@@ -9,7 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/internal/leakcheck"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
 )
 
