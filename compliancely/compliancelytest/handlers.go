@@ -13,8 +13,8 @@ import (
 	"unicode"
 
 	"github.com/unikyc/unikyc/compliancely"
-	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 	"github.com/unikyc/unikyc/internal/jwtexp"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 var throttledBody, _ = json.Marshal(map[string]string{"detail": ThrottledDetail})

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 	"github.com/unikyc/unikyc/internal/httpbody"
+	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
 
 // maxBody caps a request body the fake reads.
