@@ -1,5 +1,3 @@
-//go:build pipelinev2
-
 package redisfleet_test
 
 import (

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-
-	"golang.org/x/time/rate"
+	"time"
 
 	"github.com/unikyc/unikyc/providers"
 )
@@ -24,7 +23,7 @@ func BenchmarkFleetReplicas(b *testing.B) {
 			limiters := make([]providers.Limiter, n)
 			for i := range limiters {
 				f, _ := newFleet(b, p)
-				limiters[i] = f.Limiter("bench", rate.Limit(limit), burst)
+				limiters[i] = f.Limiter("bench", providers.Budget{Name: "bench", Limit: limit, Window: time.Second})
 			}
 			var next atomic.Int64
 			b.ReportAllocs()
