@@ -27,20 +27,21 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
-	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/tokencache/redisfleet"
 	"github.com/unikyc/unikyc/tokencache/redisfleet/redisfleettest"
 )
 
-// The fake account's limit, in a window scaled down from a minute; the
-// fleet counts over the window plus a margin, so latency cannot push an
-// 11th request into the provider's window.
+// The fake account's limit, and the share of it the fleet paces at: the
+// provider counts arrivals in a sliding window, so pacing at exactly the
+// limit would let latency push an 11th request into some window.
 const (
 	limit  = 10
 	window = 2 * time.Second
+	pace   = 0.96
 )
 
 // Settings is one run's shape.
@@ -91,12 +92,7 @@ func Main(w io.Writer, s Settings) int {
 			fmt.Fprintln(w, err)
 			return 1
 		}
-		c, err := compliancely.New(fake.Config(), append(f.Options(account),
-			// the fake's window is scaled down: scale the declared budget with it
-			providers.WithLimiters(func(b providers.Budget) providers.Limiter {
-				b.Limit, b.Window, b.Margin = limit, window, window/50
-				return f.Limiter(account, b)
-			}))...)
+		c, err := compliancely.New(fake.Config(), f.Options(account, rate.Limit(allowed*pace), 1)...)
 		if err != nil {
 			fmt.Fprintln(w, err)
 			return 1

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
@@ -175,8 +176,8 @@ func Example_fleet() {
 		return
 	}
 	client, err := compliancely.New(cfg,
-		fleet.Options("compliancely:"+cfg.Username)...)
-	_ = providers.WithLoginLimiter(fleet.Limiter("kyconnect:"+"svc@example.com", providers.Budget{Name: "login", Limit: 10, Window: time.Hour, Method: "POST", Path: "/auth/login"}))
+		fleet.Options("compliancely:"+cfg.Username, rate.Every(6*time.Second), 1)...)
+	_ = providers.WithLoginLimiter(fleet.Limiter("kyconnect-login:"+"svc@example.com", rate.Every(6*time.Minute), 1))
 	_, _ = client, err
 }
 

@@ -1,3 +1,5 @@
+//go:build pipelinev2
+
 package redisfleet
 
 import (
@@ -125,7 +127,7 @@ func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
 			return nil
 		}
 		d := time.Duration(wait) * time.Microsecond
-		if dl, has := ctx.Deadline(); has && time.Until(dl) < d { // deadlines are in real time
+		if dl, has := ctx.Deadline(); has && now.Add(d).After(dl) {
 			return fmt.Errorf("%w (%s): %w: %w", errDeadline, d, providers.ErrRateLimited, context.DeadlineExceeded)
 		}
 		if p == providers.PriorityAPI && l.yield(ctx, d) {

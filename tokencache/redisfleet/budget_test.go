@@ -1,3 +1,5 @@
+//go:build pipelinev2
+
 package redisfleet_test
 
 import (

@@ -5,8 +5,10 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/compliancely"
@@ -31,7 +33,7 @@ func Example() {
 	}
 
 	cfg := compliancely.Config{Username: "api-user@example.com", Password: auth.Secret(os.Getenv("COMPLIANCELY_PASSWORD"))}
-	client, err := compliancely.New(cfg, fleet.Options("compliancely:"+cfg.Username)...)
+	client, err := compliancely.New(cfg, fleet.Options("compliancely:"+cfg.Username, rate.Every(6*time.Second), 1)...)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/compliancely"
@@ -36,15 +37,6 @@ const (
 	scaledShare  = 0.96
 )
 
-// scaledOptions is f.Options with every budget the provider declares
-// scaled to the test's window.
-func scaledOptions(f *redisfleet.Fleet, account string) []providers.Option {
-	return append(f.Options(account), providers.WithLimiters(func(b providers.Budget) providers.Limiter {
-		b.Limit, b.Window, b.Margin = scaledLimit, scaledWindow, scaledWindow/25
-		return f.Limiter(account, b)
-	}))
-}
-
 // scaledRate is the provider's limit in requests a second.
 var scaledRate = float64(scaledLimit) / scaledWindow.Seconds()
 
@@ -66,7 +58,7 @@ func TestFleetSharesCompliancelyAccount(t *testing.T) {
 	for range replicas {
 		f, _ := newFleet(t, p, redisfleet.WithEncryptionKey(testKey(7)), redisfleet.WithReplicas(replicas),
 			redisfleet.WithLogger(log.Logger()))
-		opts := append(scaledOptions(f, account), providers.WithLogger(log.Logger()))
+		opts := append(f.Options(account, rate.Limit(scaledRate*scaledShare), 1), providers.WithLogger(log.Logger()))
 		c, err := compliancely.New(fake.Config(), opts...)
 		require.NoError(t, err)
 		defer c.Close()
@@ -180,7 +172,7 @@ func TestFleetShares429CoolDown(t *testing.T) {
 	var clients []*compliancely.Client
 	for range 2 {
 		f, _ := newFleet(t, p, redisfleet.WithClock(clk), redisfleet.WithEncryptionKey(testKey(7)))
-		c, err := compliancely.New(fake.Config(), append(f.Options(account), providers.WithClock(clk))...)
+		c, err := compliancely.New(fake.Config(), append(f.Options(account, 1000, 1000), providers.WithClock(clk))...)
 		require.NoError(t, err)
 		defer c.Close()
 		clients = append(clients, c)
@@ -225,7 +217,7 @@ func TestFleetSharesKYConnectLogin(t *testing.T) {
 	for range replicas {
 		f, _ := newFleet(t, p, redisfleet.WithEncryptionKey(testKey(8)), redisfleet.WithReplicas(replicas))
 		// The fake allows 100 API requests a minute: more than this test sends.
-		c, err := kyconnect.New(fake.Config(), f.Options(account)...)
+		c, err := kyconnect.New(fake.Config(), f.Options(account, 50, 5)...)
 		require.NoError(t, err)
 		defer c.Close()
 		clients = append(clients, c)
@@ -284,7 +276,7 @@ func TestFleetLeaksNoSecret(t *testing.T) {
 	_, err = redisfleet.New(newClient(t, ""), redisfleet.WithEncryptionKey(key[:31]))
 	require.Error(t, err)
 	secrets := []string{access, refresh, string(key), fmt.Sprintf("%x", key)}
-	leakcheck.NoSecrets(t, secrets, f, f.Store(), f.Limiter("a", providers.Budget{Name: "requests", Limit: 1, Window: time.Second}), f.CoolDown("a"), f.Stats(), dead, err, loadErr)
+	leakcheck.NoSecrets(t, secrets, f, f.Store(), f.Limiter("a", 1, 1), f.CoolDown("a"), f.Stats(), dead, err, loadErr)
 	for _, s := range secrets {
 		assert.NotContains(t, log.String(), s)
 	}

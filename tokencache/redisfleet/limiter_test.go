@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
@@ -22,8 +23,8 @@ func TestLimiterIsSharedAcrossReplicas(t *testing.T) {
 	clk := clock.NewFake(start)
 	a, rdb := newFleet(t, p, redisfleet.WithClock(clk))
 	b, _ := newFleet(t, p, redisfleet.WithClock(clk))
-	la := a.Limiter("compliancely:api-user@example.com", providers.Budget{Name: "requests", Limit: 2, Window: time.Hour})
-	lb := b.Limiter("compliancely:api-user@example.com", providers.Budget{Name: "requests", Limit: 2, Window: time.Hour})
+	la := a.Limiter("compliancely:api-user@example.com", rate.Every(time.Hour), 2)
+	lb := b.Limiter("compliancely:api-user@example.com", rate.Every(time.Hour), 2)
 
 	// The burst of 2 is the fleet's, not each replica's.
 	require.NoError(t, la.Wait(ctx, providers.PriorityAPI))
@@ -60,9 +61,9 @@ func TestLimiterIsSharedAcrossReplicas(t *testing.T) {
 
 func TestLimiterUnshareableLimitsAreLocal(t *testing.T) {
 	f, _ := newFleet(t, prefix(t))
-	_, local := f.Limiter("x", providers.Budget{Name: "x"}).(*providers.WindowLimiter)
+	_, local := f.Limiter("x", rate.Inf, 1).(*providers.RateLimiter)
 	assert.True(t, local)
-	_, shared := f.Limiter("x", providers.Budget{Name: "x", Limit: 5, Window: time.Second}).(*redisfleet.Limiter)
+	_, shared := f.Limiter("x", 5, 1).(*redisfleet.Limiter)
 	assert.True(t, shared)
 }
 
@@ -76,7 +77,7 @@ func TestLimiterFallsBackToItsShare(t *testing.T) {
 	f, err := redisfleet.New(rdb, redisfleet.WithClock(clk), redisfleet.WithReplicas(5),
 		redisfleet.WithLogger(log.Logger()), redisfleet.WithEncryptionKey(testKey(1)))
 	require.NoError(t, err)
-	l := f.Limiter("acct", providers.Budget{Name: "requests", Limit: 10, Window: time.Second}) // fleet: 10/s; this replica alone: 2/s
+	l := f.Limiter("acct", 10, 1) // fleet: 10/s; this replica alone: 2/s
 
 	for i := range 3 {
 		done := make(chan error, 1)
@@ -101,7 +102,7 @@ func TestSlowRedisFallsBackWithinTheTimeout(t *testing.T) {
 	rdb := newClient(t, blackhole(t))
 	f, err := redisfleet.New(rdb, redisfleet.WithTimeout(50*time.Millisecond), redisfleet.WithEncryptionKey(testKey(1)))
 	require.NoError(t, err)
-	l := f.Limiter("acct", providers.Budget{Name: "requests", Limit: 1000, Window: time.Second})
+	l := f.Limiter("acct", 1000, 10)
 
 	began := time.Now()
 	require.NoError(t, l.Wait(ctx, providers.PriorityAPI))

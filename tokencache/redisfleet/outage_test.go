@@ -44,7 +44,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 			redisfleet.WithReplicas(replicas), redisfleet.WithTimeout(100*time.Millisecond),
 			redisfleet.WithProbeInterval(50*time.Millisecond), redisfleet.WithLogger(log.Logger()))
 		require.NoError(t, err)
-		c, err := compliancely.New(fake.Config(), f.Options(account)...)
+		c, err := compliancely.New(fake.Config(), f.Options(account, 500, 1)...)
 		require.NoError(t, err)
 		defer c.Close()
 		fleets, clients = append(fleets, f), append(clients, c)

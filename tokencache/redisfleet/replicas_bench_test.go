@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/providers"
 )
@@ -23,7 +24,7 @@ func BenchmarkFleetReplicas(b *testing.B) {
 			limiters := make([]providers.Limiter, n)
 			for i := range limiters {
 				f, _ := newFleet(b, p)
-				limiters[i] = f.Limiter("bench", providers.Budget{Name: "bench", Limit: limit, Window: time.Second})
+				limiters[i] = f.Limiter("bench", rate.Limit(limit), burst)
 			}
 			var next atomic.Int64
 			b.ReportAllocs()
