@@ -171,12 +171,16 @@ func TestWaiterWithValidTokenDoesNotLogInWhenRedisDies(t *testing.T) {
 	}
 	var fleets []*redisfleet.Fleet
 	var caches []*tokencache.Cache
-	for range 2 {
+	// The soft window's timer starts a refresh by itself, and a soft
+	// window takes at most a quarter of the lifetime: A's opens first (at
+	// 45 min), B's later (at 50 min), so A is the one that holds the lock
+	// and B the one that waits for it.
+	for _, soft := range []time.Duration{15 * time.Minute, 10 * time.Minute} {
 		f, err := redisfleet.New(redis.NewClient(&redis.Options{Addr: own.Addr()}), redisfleet.WithPrefix(p),
 			redisfleet.WithClock(clk), redisfleet.WithEncryptionKey(testKey(4)), redisfleet.WithTimeout(100*time.Millisecond))
 		require.NoError(t, err)
 		c := tokencache.New(login, tokencache.WithStore(f.Store(), key), tokencache.WithClock(clk),
-			tokencache.WithSoftWindow(25*time.Minute), tokencache.WithJitter(0))
+			tokencache.WithSoftWindow(soft), tokencache.WithJitter(0))
 		defer c.Close()
 		fleets, caches = append(fleets, f), append(caches, c)
 	}
@@ -188,12 +192,13 @@ func TestWaiterWithValidTokenDoesNotLogInWhenRedisDies(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, t1.AccessToken, tb.AccessToken)
 
-	// Both enter the soft window: A refreshes (its login hangs), B waits
-	// for A's lock, serving t1 meanwhile.
-	clk.Advance(40 * time.Minute)
+	// A enters its soft window and refreshes (its login hangs); then B
+	// enters its own and waits for A's lock, serving t1 meanwhile.
+	clk.Advance(46 * time.Minute)
 	_, err = a.Token(ctx)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return logins.Load() == 2 }, 10*time.Second, time.Millisecond)
+	clk.Advance(5 * time.Minute)
 	tb, err = b.Token(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, t1.AccessToken, tb.AccessToken)
