@@ -67,6 +67,7 @@ type Conn struct {
 	stats   *counters
 	owned   *http.Transport // the base transport Build made, closed by Close
 	limits  []*WindowLimiter
+	closers []interface{ Close() } // limiters WithLimiters made for this client
 	closing sync.Once
 }
 
@@ -243,6 +244,9 @@ func (c *Conn) limiterFor(b Budget, o *options, clk clock.Clock) Limiter {
 		l = o.loginLimiter
 	case o.limiters != nil:
 		l = o.limiters(b)
+		if cl, ok := l.(interface{ Close() }); ok {
+			c.closers = append(c.closers, cl) // made for this client: its waiters end with it
+		}
 	default:
 		w := NewWindowLimiter(b, clk)
 		c.limits = append(c.limits, w)
@@ -507,6 +511,9 @@ func (c *Conn) Close() error {
 	c.closing.Do(func() {
 		close(c.p.closed)
 		for _, l := range c.limits {
+			l.Close()
+		}
+		for _, l := range c.closers {
 			l.Close()
 		}
 	})

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
@@ -170,14 +169,12 @@ func Example_fleet() {
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"redis:6379"}})
 	fleet, err := redisfleet.New(rdb,
 		redisfleet.WithEncryptionKey(key), // 32 bytes, the same on every replica
-		redisfleet.WithReplicas(5),        // each replica's share of the limit when Redis is down
+		redisfleet.WithReplicas(5),        // each replica's share of the budgets when Redis is down
 		redisfleet.WithLogger(logger))
 	if err != nil {
 		return
 	}
-	client, err := compliancely.New(cfg,
-		fleet.Options("compliancely:"+cfg.Username, rate.Every(6*time.Second), 1)...)
-	_ = providers.WithLoginLimiter(fleet.Limiter("kyconnect-login:"+"svc@example.com", rate.Every(6*time.Minute), 1))
+	client, err := compliancely.New(cfg, fleet.Options("compliancely:"+cfg.Username)...)
 	_, _ = client, err
 }
 

@@ -142,12 +142,12 @@ func TestClusterKeysAreSingleSlot(t *testing.T) {
 		cd := f.CoolDown(acct)
 		cd.Extend(ctx, time.Now().Add(time.Minute))
 		assert.False(t, g.CoolDown(acct).Until(ctx).IsZero())
-		require.NoError(t, f.Limiter(acct, 100, 10).Wait(ctx, providers.PriorityAPI))
+		require.NoError(t, f.Limiter(acct, providers.Budget{Name: "requests", Limit: 100, Window: time.Second}).Wait(ctx, providers.PriorityAPI))
 	}
 	assert.True(t, f.Stats().Shared && g.Stats().Shared)
 	assert.Zero(t, f.Stats().RedisErrors+g.Stats().RedisErrors)
 
-	ks := append(clusterKeys(t, rdb, p+"*"), clusterKeys(t, rdb, "rate:"+p+"*")...)
+	ks := clusterKeys(t, rdb, p+"*")
 	slots := map[string]map[int64]bool{} // hash tag -> slots of its keys
 	for _, k := range ks {
 		open, end := strings.IndexByte(k, '{'), strings.IndexByte(k, '}')

@@ -4,7 +4,7 @@
 //	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs}) // one node, Sentinel or Cluster
 //	fleet, err := redisfleet.New(rdb, redisfleet.WithEncryptionKey(key), redisfleet.WithReplicas(5))
 //	...
-//	c, err := compliancely.New(cfg, fleet.Options("compliancely:"+cfg.Username, compliancely.DefaultRate, 1)...)
+//	c, err := compliancely.New(cfg, fleet.Options("compliancely:"+cfg.Username)...)
 //
 // A [Fleet] gives four things, each a plug for an interface the rest of
 // unikyc already takes; [Fleet.Options] bundles them as providers.Options.
@@ -27,14 +27,20 @@
 //     is renewed while it is held, so a long login keeps it and a crashed
 //     holder frees it within one TTL; unlocking wakes the waiters. Waiting
 //     honours the caller's context.
-//   - [Fleet.Limiter]: a providers.Limiter on a GCRA limiter in Redis
-//     (github.com/go-redis/redis_rate/v10), so the fleet together stays under
-//     the provider's limit. The GCRA runs on Redis's clock; the waits run on
-//     the injected clock. Per process, one waiter at a time asks Redis. When
-//     the wait Redis announces would outlast ctx's deadline, Wait returns at
-//     once with an error wrapping context.DeadlineExceeded. (With the
-//     pipeline v2 API it becomes a sliding log per declared budget: see
-//     budget.go.)
+//   - [Fleet.Limiter]: each budget the provider declares
+//     (providers.Budget: "at most N in any window", counted over the window
+//     plus a margin) shared by the fleet with the same promise one client's
+//     limiter keeps: a sliding log in a Redis sorted set, one entry per
+//     admitted request, one script (one round trip) per admission. A burst
+//     may use whatever the window has left; no span ever holds more than N.
+//     Logins and refreshes go first across the fleet: a token call that must
+//     wait holds a reservation that every replica's API calls leave free.
+//     After a 429, the log is rewritten (providers.Pacer) so that one request
+//     leaves when the pause ends and the rest follow one even step apart. When
+//     the wait would outlast ctx's deadline, Wait returns at once with a
+//     *providers.RateLimitError matching context.DeadlineExceeded. Times
+//     are the clients' clock's (replicas' clocks should agree; the margin
+//     absorbs small skew).
 //   - [Fleet.CoolDown]: the pause after a 429, shared: one replica's 429
 //     pauses every replica, and when the pause ends one request of the whole
 //     fleet goes first; the others see the pause last 2 s more, long enough
@@ -61,9 +67,11 @@
 //
 // Local mode is an in-memory store (holding every token this replica saw in
 // Redis, so the other caches of the process keep the fleet's token), a lock
-// within the process (per-replica single flight), a local limiter at this
-// replica's share of the limit (limit / [WithReplicas], emptied at the
-// switch so it never bursts) and a local cool-down. The switch is logged
+// within the process (per-replica single flight), a local limiter per
+// budget at this replica's share (limit / [WithReplicas]; its first request
+// waits one span after the switch, since the other replicas may have used
+// the whole budget just before, the next ones leave one even step apart)
+// and a local cool-down. The switch is logged
 // once at Warn, not once per request, and a request never fails only
 // because Redis did. Redis is tried again at most once per probe interval
 // ([WithProbeInterval], default 5 s, on the injected clock) with the real
@@ -83,7 +91,8 @@
 // cache's key (tokencache.Key: provider name and a hash of base URL and
 // principal) and the kinds are token, lock and saved (the pub/sub channel);
 // for budgets and the cool-down it is a SHA-256 prefix of the account name,
-// and the kinds are budget:<hash of the budget>, cool and probe. The braces
+// and the kinds are budget:<hash of the budget>, reserve:<hash of the
+// budget>, cool and probe. The braces
 // are a hash tag: all the keys of one account are in one Redis Cluster slot,
 // so each script (which touches several) runs on Cluster; the tests prove
 // it on a three-master cluster. No secret and no account name appears in a

@@ -5,10 +5,8 @@ import (
 	"log"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/compliancely"
@@ -33,7 +31,7 @@ func Example() {
 	}
 
 	cfg := compliancely.Config{Username: "api-user@example.com", Password: auth.Secret(os.Getenv("COMPLIANCELY_PASSWORD"))}
-	client, err := compliancely.New(cfg, fleet.Options("compliancely:"+cfg.Username, rate.Every(6*time.Second), 1)...)
+	client, err := compliancely.New(cfg, fleet.Options("compliancely:"+cfg.Username)...)
 	if err != nil {
 		log.Fatal(err)
 	}

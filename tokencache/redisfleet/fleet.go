@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/unikyc/unikyc/clock"
@@ -28,7 +27,6 @@ type Fleet struct {
 	cfg   config
 	aead  cipher.AEAD // nil: tokens stored in clear
 	h     *health
-	rate  *redis_rate.Limiter
 	store *Store
 }
 
@@ -106,7 +104,7 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Fleet, error) {
 	if strings.ContainsAny(cfg.prefix, "{}") {
 		return nil, errors.New("redisfleet: key prefix must not contain braces")
 	}
-	f := &Fleet{rdb: rdb, cfg: cfg, rate: redis_rate.NewLimiter(rdb)}
+	f := &Fleet{rdb: rdb, cfg: cfg}
 	if cfg.key != nil {
 		if len(cfg.key) != 32 {
 			return nil, fmt.Errorf("redisfleet: encryption key must be 32 bytes, got %d", len(cfg.key))

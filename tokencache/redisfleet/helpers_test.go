@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/tokencache/redisfleet"
 )
 
@@ -50,16 +51,19 @@ func newFleet(t testing.TB, p string, opts ...redisfleet.Option) (*redisfleet.Fl
 	return f, rdb
 }
 
-// keys lists the keys under p (and redis_rate's "rate:"+p).
+// keys lists the keys under p.
 func keys(t testing.TB, rdb *redis.Client, p string) []string {
 	t.Helper()
-	var out []string
-	for _, pat := range []string{p + "*", "rate:" + p + "*"} {
-		ks, err := rdb.Keys(context.Background(), pat).Result()
-		require.NoError(t, err)
-		out = append(out, ks...)
-	}
-	return out
+	ks, err := rdb.Keys(context.Background(), p+"*").Result()
+	require.NoError(t, err)
+	return ks
+}
+
+// requestBudget replaces the provider's account-wide budget with limit
+// requests a window, shared by the fleet: for tests on the real clock that
+// must not wait out a provider's real budget.
+func requestBudget(f *redisfleet.Fleet, account string, limit int, window time.Duration) providers.Option {
+	return providers.WithLimiter(f.Limiter(account, providers.Budget{Name: "requests", Limit: limit, Window: window}))
 }
 
 // testKey is a 32-byte AES key.

@@ -1,129 +1,415 @@
-//go:build !pipelinev2
-
 package redisfleet
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"math"
+	"crypto/rand"
+	"encoding/hex"
 	"sync"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
-	"golang.org/x/time/rate"
+	"github.com/redis/go-redis/v9"
 
-	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
 )
 
-var errDeadline = errors.New("redisfleet: shared throttle wait would outlast the context deadline")
+// Options returns what a provider's New needs to join the fleet: the
+// store, a shared limiter for every budget the provider declares (through
+// providers.WithLimiters) and a shared 429 cool-down, all named by account,
+// the provider account the fleet shares, e.g. "compliancely:" + username;
+// it is hashed before it is used in a key, but never pass a secret.
+func (f *Fleet) Options(account string) []providers.Option {
+	return []providers.Option{
+		providers.WithStore(f.store),
+		providers.WithLimiters(func(b providers.Budget) providers.Limiter { return f.Limiter(account, b) }),
+		providers.WithCoolDown(f.CoolDown(account)),
+	}
+}
 
-// Limiter is a providers.Limiter shared by the fleet: a GCRA limiter in
-// Redis. Make it with Fleet.Limiter.
+// Limiter is a providers.Limiter shared by the fleet for one of a
+// provider's budgets: "at most Limit requests in any Window (plus its
+// margin)" for every replica together, the promise one client's
+// providers.WindowLimiter keeps. It is a sliding log in a Redis sorted set,
+// one entry per admitted request, and one script (one round trip) decides
+// each admission: a burst may use whatever the window has left, and no
+// span ever holds more than Limit.
+//
+// Token calls (providers.PriorityToken) go first across the fleet: while
+// one waits, it holds a reservation that API calls of every replica leave
+// free. Within a replica one waiter at a time, the first in line (token
+// calls, then arrival order), asks Redis.
+//
+// Make it with Fleet.Limiter; Fleet.Options makes one for every budget the
+// provider declares.
 type Limiter struct {
-	f     *Fleet
-	key   string
-	limit redis_rate.Limit
-	gate  chan struct{} // one waiter of this process asks Redis at a time
+	f       *Fleet
+	b       providers.Budget
+	key     string // the sliding log
+	reserve string // token calls waiting, fleet-wide: member → expiry (µs)
+	span    time.Duration
+	step    time.Duration // the even pace after a 429: span / limit
 
-	// Local mode: the replica's share of the limit. A fresh limiter is made,
-	// emptied, at each switch to local mode, so a switch never bursts.
-	localRate  rate.Limit
-	localBurst int
-	mu         sync.Mutex
-	local      *providers.RateLimiter
-	localEpoch int64 // the degradation it was made for
+	mu      sync.Mutex
+	waiters []*waiter // token calls first, then API calls, each in arrival order
+	next    time.Time // when the first in line expects its slot (zero: unknown)
+	closed  chan struct{}
+	shut    bool
+	local   *providers.WindowLimiter
+	epoch   int64 // the degradation local was made for
 }
 
-var _ providers.Limiter = (*Limiter)(nil)
-
-// Limiter returns the fleet's limiter called name, allowing limit requests
-// a second with burst, for every replica together (use
-// rate.Every(6*time.Second) for "10 a minute"). Every replica must use the
-// same name, limit and burst. name is hashed before it is used in a key.
-// A limit that is not positive and finite cannot be shared: the limiter is
-// then local (rate.Inf never waits).
-func (f *Fleet) Limiter(name string, limit rate.Limit, burst int) providers.Limiter {
-	burst = max(burst, 1)
-	if limit <= 0 || limit == rate.Inf || math.IsNaN(float64(limit)) {
-		return providers.NewLimiter(limit, burst, f.cfg.clock)
-	}
-	n := f.cfg.replicas
-	return &Limiter{
-		f:          f,
-		key:        f.key(hashed(name), "limit"),
-		limit:      redis_rate.Limit{Rate: 1, Burst: burst, Period: time.Duration(float64(time.Second) / float64(limit))},
-		gate:       make(chan struct{}, 1),
-		localRate:  limit / rate.Limit(n),
-		localBurst: max(burst/n, 1),
-		localEpoch: -1,
-	}
+type waiter struct {
+	prio  providers.Priority
+	ready chan struct{} // signalled when the waiter may have become first
 }
 
-// Wait blocks until the fleet may send one request; see providers.Limiter.
-// It never fails because Redis did: it then waits on the local share.
+var (
+	_ providers.Limiter = (*Limiter)(nil)
+	_ providers.Pacer   = (*Limiter)(nil)
+)
+
+// admit decides one admission on the log KEYS[1]: drop the entries older
+// than the span and the expired reservations (KEYS[2]); admit (add ARGV[4]
+// at now) when fewer than the limit remain, less the reservations of
+// waiting token calls for an API call; else return how many µs until the
+// entry that blocks leaves the span (a step, span / limit, for an API call
+// that reservations hold back), and, for a token call, reserve a slot
+// under ARGV[4] until then plus the span. ARGV: now (µs), span (µs), limit,
+// member, priority (1: token call).
+var admit = redis.NewScript(`
+local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local token = ARGV[5] == "1"
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now)
+local n = redis.call("ZCARD", KEYS[1])
+local room = limit
+if token then
+  redis.call("ZREM", KEYS[2], ARGV[4])
+else
+  room = limit - redis.call("ZCARD", KEYS[2])
+end
+local ttl = math.floor(span / 1000) + 1000
+if n < room then
+  redis.call("ZADD", KEYS[1], now, ARGV[4])
+  redis.call("PEXPIRE", KEYS[1], ttl)
+  return 0
+end
+local wait = math.max(math.floor(span / limit), 1)
+if room > 0 then
+  local blocking = redis.call("ZRANGE", KEYS[1], n - room, n - room, "WITHSCORES")
+  wait = math.max(tonumber(blocking[2]) + span - now, 1)
+end
+if token then
+  redis.call("ZADD", KEYS[2], now + wait + span, ARGV[4])
+  redis.call("PEXPIRE", KEYS[2], math.floor((wait + span) / 1000) + 1000)
+end
+return wait`)
+
+// peek returns, without admitting anything, how many µs until a token call
+// could be admitted. ARGV: now (µs), span (µs), limit.
+var peek = redis.NewScript(`
+local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local n = redis.call("ZCOUNT", KEYS[1], "(" .. (now - span), "+inf")
+if n < limit then return 0 end
+local blocking = redis.call("ZRANGEBYSCORE", KEYS[1], "(" .. (now - span), "+inf", "WITHSCORES", "LIMIT", n - limit, 1)
+return math.max(tonumber(blocking[2]) + span - now, 1)`)
+
+// pace rewrites the log after a 429 so that one request may leave at until
+// (ARGV[4], µs) and the next ones one step (ARGV[5]) apart, or later where
+// the log already holds them back: the k-th slot frees at the later of
+// until + k·step and the time the log frees it. ARGV: now, span, limit.
+var pace = redis.NewScript(`
+local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local untl, step = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
+local log = redis.call("ZRANGE", KEYS[1], 0, -1, "WITHSCORES")
+local n = #log / 2
+local free = math.max(limit - n, 0)
+redis.call("DEL", KEYS[1])
+for k = 0, limit - 1 do
+  local real = now
+  if k >= free then real = tonumber(log[2 * (n - limit + k) + 2]) + span end
+  local at = math.max(untl + k * step, real)
+  redis.call("ZADD", KEYS[1], at - span, "pace:" .. k)
+end
+redis.call("PEXPIRE", KEYS[1], math.floor((untl - now + limit * step + span) / 1000) + 1000)
+return 0`)
+
+// Limiter returns the fleet's limiter for budget b of account (e.g.
+// "compliancely:" + username; hashed in the key, never pass a secret).
+// Every replica must declare the same budget. Times are the clients'
+// clock's, so replicas' clocks should agree (NTP); the budget's margin
+// absorbs small skew. A budget with no positive Limit or Window cannot be
+// counted and gets a local limiter.
+func (f *Fleet) Limiter(account string, b providers.Budget) providers.Limiter {
+	if b.Limit <= 0 || b.Window <= 0 {
+		return providers.NewWindowLimiter(b, f.cfg.clock)
+	}
+	name := hashed(b.Name + "\x00" + b.Method + "\x00" + b.Path)
+	h := hashed(account)
+	return &Limiter{f: f, b: b, span: b.Span(), step: b.Span() / time.Duration(b.Limit), epoch: -1,
+		key: f.key(h, "budget:"+name), reserve: f.key(h, "reserve:"+name), closed: make(chan struct{})}
+}
+
+// Budget returns the budget the limiter enforces.
+func (l *Limiter) Budget() providers.Budget { return l.b }
+
+// Wait blocks until the fleet may send one request under the budget; see
+// providers.Limiter. A wait that would outlast ctx's deadline returns at
+// once with a *providers.RateLimitError that matches
+// context.DeadlineExceeded. It never fails because Redis did: after a
+// confirmed outage it waits on this replica's share of the budget.
 func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
-	select {
-	case l.gate <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	w := &waiter{prio: p, ready: make(chan struct{}, 1)}
+	l.mu.Lock()
+	if l.shut {
+		l.mu.Unlock()
+		return providers.ErrClosed
 	}
+	l.enqueue(w)
+	l.mu.Unlock()
+	defer l.remove(w)
+
+	clk := l.f.cfg.clock
+	id := member()
 	for {
-		res, st, err := call(l.f, ctx, func(ctx context.Context) (*redis_rate.Result, error) {
-			return l.f.rate.Allow(ctx, l.key, l.limit)
+		first, ahead, next := l.place(w)
+		if !first {
+			if !next.IsZero() {
+				// Each one ahead needs about one step more once the first has
+				// its slot: tell a deadline that cannot be met now.
+				if d := next.Sub(clk.Now()) + time.Duration(ahead-1)*l.step; d > 0 && pastDeadline(ctx, d) {
+					return providers.DeadlineError(l.b.Name, d)
+				}
+			}
+			if err := l.sleep(ctx, w, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		now := clk.Now()
+		prio := "0"
+		if p == providers.PriorityToken {
+			prio = "1"
+		}
+		us, st, err := call(l.f, ctx, func(ctx context.Context) (int64, error) {
+			return admit.Run(ctx, l.f.rdb, []string{l.key, l.reserve}, now.UnixMicro(), l.span.Microseconds(),
+				l.b.Limit, id, prio).Int64()
 		}, nil)
 		switch {
 		case st == gaveUp:
-			<-l.gate
 			return err
 		case st == local:
-			<-l.gate
+			l.remove(w) // the ones behind go local too, without waiting for this one
 			return l.localLimiter().Wait(ctx, p)
 		case st == missed:
-			continue
+			continue // Redis is up: ask again
 		case err != nil:
-			<-l.gate
 			return err
-		case res.Allowed > 0:
-			<-l.gate
+		case us == 0:
 			return nil
 		}
-		d := res.RetryAfter
-		if dl, has := ctx.Deadline(); has && d > time.Until(dl) {
-			<-l.gate
-			return fmt.Errorf("%w (%s): %w", errDeadline, d, context.DeadlineExceeded)
+		d := time.Duration(us) * time.Microsecond
+		l.mu.Lock()
+		l.next = now.Add(d)
+		l.mu.Unlock()
+		l.wakeAll() // the ones behind check their deadlines against it
+		if pastDeadline(ctx, d) {
+			if p == providers.PriorityToken {
+				l.unreserve(id)
+			}
+			return providers.DeadlineError(l.b.Name, d)
 		}
-		if err := clock.Sleep(ctx, l.f.cfg.clock, d); err != nil {
-			<-l.gate
+		t := clk.NewTimer(d)
+		err = l.sleep(ctx, w, t.C())
+		t.Stop()
+		if err != nil {
+			if p == providers.PriorityToken {
+				l.unreserve(id)
+			}
 			return err
 		}
 	}
 }
 
-// localLimiter returns the limiter for the current spell of local mode.
-func (l *Limiter) localLimiter() *providers.RateLimiter {
+// sleep waits for fire, for w to be told it may be first, or for the end.
+func (l *Limiter) sleep(ctx context.Context, w *waiter, fire <-chan time.Time) error {
+	select {
+	case <-fire:
+	case <-w.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-l.closed:
+		return providers.ErrClosed
+	}
+	return nil
+}
+
+// enqueue places w behind the waiters of its priority or higher and tells
+// the one it displaced from the front; l.mu is held.
+func (l *Limiter) enqueue(w *waiter) {
+	i := len(l.waiters)
+	if w.prio == providers.PriorityToken {
+		i = 0
+		for i < len(l.waiters) && l.waiters[i].prio == providers.PriorityToken {
+			i++
+		}
+	}
+	l.waiters = append(l.waiters, nil)
+	copy(l.waiters[i+1:], l.waiters[i:])
+	l.waiters[i] = w
+	if i == 0 && len(l.waiters) > 1 {
+		l.next = time.Time{}
+		signal(l.waiters[1]) // it is no longer first
+	}
+}
+
+// place reports whether w is first in line, how many are ahead of it, and
+// when the first expects its slot.
+func (l *Limiter) place(w *waiter) (first bool, ahead int, next time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, o := range l.waiters {
+		if o == w {
+			return i == 0, i, l.next
+		}
+	}
+	return false, 0, time.Time{}
+}
+
+// remove takes w out of the line (if it is still in it) and wakes the new
+// first.
+func (l *Limiter) remove(w *waiter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, o := range l.waiters {
+		if o == w {
+			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
+			if i == 0 {
+				l.next = time.Time{}
+				if len(l.waiters) > 0 {
+					signal(l.waiters[0])
+				}
+			}
+			return
+		}
+	}
+}
+
+func (l *Limiter) wakeAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, o := range l.waiters[1:] {
+		signal(o)
+	}
+}
+
+func signal(w *waiter) {
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+}
+
+// unreserve gives back the slot a token call that stopped waiting held.
+func (l *Limiter) unreserve(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.f.cfg.timeout)
+	defer cancel()
+	_, _, _ = call(l.f, ctx, func(ctx context.Context) (int64, error) {
+		return l.f.rdb.ZRem(ctx, l.reserve, id).Result()
+	}, nil)
+}
+
+// Estimate returns how long a request of priority p would wait for a slot
+// now (one Redis round trip; in local mode, the local share's estimate).
+// The pipeline asks before a shared login waits, to tell the callers
+// waiting for it.
+func (l *Limiter) Estimate(p providers.Priority) time.Duration {
+	now := l.f.cfg.clock.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), l.f.cfg.timeout)
+	defer cancel()
+	us, st, err := call(l.f, ctx, func(ctx context.Context) (int64, error) {
+		return peek.Run(ctx, l.f.rdb, []string{l.key}, now.UnixMicro(), l.span.Microseconds(), l.b.Limit).Int64()
+	}, nil)
+	switch {
+	case st == local:
+		return l.localLimiter().Estimate(p)
+	case st != answered || err != nil:
+		return 0 // unknown: Wait will tell
+	}
+	return time.Duration(us) * time.Microsecond
+}
+
+// PaceFrom tells the fleet that the provider refused a request until
+// until: one request of the fleet may leave then and the next ones one
+// even step (span / limit) apart; see providers.Pacer.
+func (l *Limiter) PaceFrom(until time.Time) {
+	now := l.f.cfg.clock.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), l.f.cfg.timeout)
+	defer cancel()
+	_, st, _ := call(l.f, ctx, func(ctx context.Context) (int64, error) {
+		return pace.Run(ctx, l.f.rdb, []string{l.key}, now.UnixMicro(), l.span.Microseconds(), l.b.Limit,
+			until.UnixMicro(), l.step.Microseconds()).Int64()
+	}, nil)
+	if st == local {
+		l.localLimiter().PaceFrom(until)
+	}
+	l.mu.Lock()
+	l.next = time.Time{}
+	if len(l.waiters) > 0 {
+		signal(l.waiters[0]) // ask again: the log changed
+	}
+	l.mu.Unlock()
+}
+
+// Close makes every waiting and future Wait return providers.ErrClosed.
+// Conn.Close calls it for the limiters Fleet.Options made.
+func (l *Limiter) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.shut {
+		l.shut = true
+		close(l.closed)
+		if l.local != nil {
+			l.local.Close()
+		}
+	}
+}
+
+// localLimiter returns the limiter for the current spell of local mode:
+// this replica's share of the budget (Limit / WithReplicas, at least 1),
+// made full at each switch so that a switch never bursts.
+func (l *Limiter) localLimiter() *providers.WindowLimiter {
 	epoch := l.f.h.degradations.Load()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.local == nil || l.localEpoch != epoch {
-		l.local, l.localEpoch = providers.NewLimiter(l.localRate, l.localBurst, l.f.cfg.clock), epoch
-		for range l.localBurst {
-			_ = l.local.Wait(context.Background(), providers.PriorityAPI) // a full bucket: returns at once
+	if l.local == nil || l.epoch != epoch {
+		b := l.b
+		b.Limit = max(b.Limit/l.f.cfg.replicas, 1)
+		if l.local != nil {
+			l.local.Close()
+		}
+		l.local, l.epoch = providers.NewWindowLimiter(b, l.f.cfg.clock), epoch
+		// Other replicas may have used the whole budget just now: the first
+		// local request waits a span, the next ones one step apart.
+		l.local.PaceFrom(l.f.cfg.clock.Now().Add(b.Span()))
+		if l.shut {
+			l.local.Close()
 		}
 	}
 	return l.local
 }
 
-// Options returns what a provider's New needs to join the fleet: the store,
-// a shared limiter of limit requests a second with burst, and a shared 429
-// cool-down, both named by account. account names the provider account the
-// fleet shares, e.g. "compliancely:" + username; it is hashed before it is
-// used in a key, but never pass a secret.
-func (f *Fleet) Options(account string, limit rate.Limit, burst int) []providers.Option {
-	return []providers.Option{
-		providers.WithStore(f.store),
-		providers.WithLimiter(f.Limiter(account, limit, burst)),
-		providers.WithCoolDown(f.CoolDown(account)),
-	}
+// member names one request in the log: a random id, so that two replicas
+// admitted in the same microsecond are two entries, and a token call's
+// reservation is its own.
+func member() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// pastDeadline reports whether a wait of d outlasts ctx's deadline.
+func pastDeadline(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && d > time.Until(dl)
 }

@@ -2,14 +2,12 @@ package redisfleet_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
@@ -17,82 +15,217 @@ import (
 	"github.com/unikyc/unikyc/tokencache/redisfleet"
 )
 
-func TestLimiterIsSharedAcrossReplicas(t *testing.T) {
+// compliancelyBudget is Compliancely's documented budget: 10 requests a
+// minute, counted over 61 s.
+var compliancelyBudget = providers.Budget{Name: "requests", Limit: 10, Window: time.Minute}
+
+// Rule: "at most N requests in any window W" holds for the fleet
+// together, and a burst may use all the budget left: Compliancely's 10 a
+// minute, shared by two replicas.
+func TestBudgetIsSharedAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	p := prefix(t)
 	clk := clock.NewFake(start)
-	a, rdb := newFleet(t, p, redisfleet.WithClock(clk))
-	b, _ := newFleet(t, p, redisfleet.WithClock(clk))
-	la := a.Limiter("compliancely:api-user@example.com", rate.Every(time.Hour), 2)
-	lb := b.Limiter("compliancely:api-user@example.com", rate.Every(time.Hour), 2)
+	b := compliancelyBudget
+	fa, rdb := newFleet(t, p, redisfleet.WithClock(clk))
+	fb, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	la, lb := fa.Limiter("compliancely:api-user@example.com", b), fb.Limiter("compliancely:api-user@example.com", b)
 
-	// The burst of 2 is the fleet's, not each replica's.
-	require.NoError(t, la.Wait(ctx, providers.PriorityAPI))
-	require.NoError(t, lb.Wait(ctx, providers.PriorityAPI))
-
-	// The next slot is an hour away: a deadline sooner than that fails at
-	// once, wrapping context.DeadlineExceeded.
+	for i := range 10 { // a burst: the whole unused budget, no wait
+		l := la
+		if i%2 == 1 {
+			l = lb
+		}
+		require.NoError(t, l.Wait(ctx, providers.PriorityAPI), "request %d", i+1)
+	}
 	short, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	began := time.Now()
-	err := la.Wait(short, providers.PriorityAPI)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(began), 500*time.Millisecond)
-	assert.Contains(t, err.Error(), "deadline")
+	err := lb.Wait(short, providers.PriorityAPI)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the 11th in the window: not within 1 s")
+	require.ErrorIs(t, err, providers.ErrRateLimited)
+	assert.Less(t, time.Since(began), 500*time.Millisecond, "said at once")
 
-	// Without a deadline it waits on the injected clock, and leaves when its
-	// context is cancelled.
-	cctx, cancelWait := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- lb.Wait(cctx, providers.PriorityAPI) }()
+	go func() { done <- la.Wait(ctx, providers.PriorityAPI) }()
 	require.True(t, clk.WaitForTimers(1, nil))
 	next, _ := clk.NextTimer()
-	assert.InDelta(t, time.Hour.Seconds(), next.Sub(clk.Now()).Seconds(), 5, "parked until the next fleet slot")
-	cancelWait()
-	require.ErrorIs(t, <-done, context.Canceled)
+	assert.Equal(t, start.Add(b.Span()), next, "the 11th leaves when the first leaves the window plus its margin")
+	clk.Set(next)
+	require.NoError(t, <-done)
+	assert.True(t, fa.Stats().Shared && fb.Stats().Shared)
 
-	// The key names a hash, not the account.
-	ks := keys(t, rdb, p)
-	require.Len(t, ks, 1)
-	assert.True(t, strings.HasPrefix(ks[0], "rate:"+p+"{"), ks[0])
-	assert.NotContains(t, ks[0], "api-user")
-	assert.True(t, a.Stats().Shared && a.Stats().RedisErrors == 0)
+	// The keys name hashes, not the account, all in the account's slot.
+	for _, k := range keys(t, rdb, p) {
+		assert.NotContains(t, k, "api-user", k)
+		assert.True(t, strings.HasPrefix(k, p+"{"), k)
+	}
 }
 
-func TestLimiterUnshareableLimitsAreLocal(t *testing.T) {
+// Rule: token calls wait ahead of API calls for the next slot, on this
+// replica and on every other.
+func TestBudgetTokenCallsGoFirst(t *testing.T) {
+	ctx := context.Background()
+	p := prefix(t)
+	clk := clock.NewFake(start)
+	b := providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}
+	fa, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	fb, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	l, other := fa.Limiter("acct", b), fb.Limiter("acct", b)
+	require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
+
+	api := make(chan error, 1)
+	go func() { api <- l.Wait(ctx, providers.PriorityAPI) }()
+	require.True(t, clk.WaitForTimers(1, nil)) // the API call waits for the slot
+	tok := make(chan error, 1)
+	go func() { tok <- l.Wait(ctx, providers.PriorityToken) }()
+	// The token call takes the API call's place: still one timer, now its.
+	require.Eventually(t, func() bool { return clk.Timers() == 1 && len(tok) == 0 && tokenWaiting(t, fa, p) }, 5*time.Second, time.Millisecond)
+
+	// Another replica's API call leaves the slot that frees to the token call.
+	otherAPI := make(chan error, 1)
+	go func() { otherAPI <- other.Wait(ctx, providers.PriorityAPI) }()
+	require.True(t, clk.WaitForTimers(2, nil))
+
+	clk.Set(start.Add(b.Span()))
+	require.NoError(t, <-tok, "the token call has the slot")
+	for _, ch := range []chan error{api, otherAPI} {
+		select {
+		case err := <-ch:
+			t.Fatalf("an API call went before the next slot: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// The next slot goes to whichever API call asks first; the other waits
+	// for the one after.
+	clk.Set(start.Add(2 * b.Span()))
+	var rest chan error
+	select {
+	case err := <-api:
+		require.NoError(t, err)
+		rest = otherAPI
+	case err := <-otherAPI:
+		require.NoError(t, err)
+		rest = api
+	}
+	select {
+	case err := <-rest:
+		t.Fatalf("two API calls in one slot: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	require.True(t, clk.WaitForTimers(1, nil))
+	clk.Set(start.Add(3 * b.Span()))
+	require.NoError(t, <-rest)
+}
+
+// tokenWaiting reports whether a token call holds a reservation in the
+// fleet's Redis.
+func tokenWaiting(t *testing.T, f *redisfleet.Fleet, p string) bool {
+	t.Helper()
+	for _, k := range keys(t, newClient(t, ""), p) {
+		if strings.Contains(k, "}:reserve:") {
+			return true
+		}
+	}
+	return false
+}
+
+// Rule: after a 429 one request leaves when the pause ends and the rest
+// follow at the budget's even pace, for the whole fleet.
+func TestBudgetPacesTheFleetAfterA429(t *testing.T) {
+	ctx := context.Background()
+	p := prefix(t)
+	clk := clock.NewFake(start)
+	b := compliancelyBudget
+	fa, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	fb, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	la, lb := fa.Limiter("acct", b), fb.Limiter("acct", b)
+	require.NoError(t, la.Wait(ctx, providers.PriorityAPI))
+	until := start.Add(10 * time.Minute)
+	la.(providers.Pacer).PaceFrom(until)
+
+	var at []time.Time
+	clk.Drive(func() {
+		for i := range 4 {
+			l := la
+			if i%2 == 1 {
+				l = lb
+			}
+			if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
+				t.Error(err)
+				return
+			}
+			at = append(at, clk.Now())
+		}
+	})
+	require.Len(t, at, 4)
+	assert.Equal(t, until, at[0], "one at the end of the pause")
+	for i := 1; i < len(at); i++ {
+		assert.Equal(t, b.Slot(), at[i].Sub(at[i-1]), "then one step apart: %d", i)
+	}
+}
+
+func TestBudgetWithoutLimitIsLocal(t *testing.T) {
 	f, _ := newFleet(t, prefix(t))
-	_, local := f.Limiter("x", rate.Inf, 1).(*providers.RateLimiter)
+	_, local := f.Limiter("x", providers.Budget{Name: "requests"}).(*providers.WindowLimiter)
 	assert.True(t, local)
-	_, shared := f.Limiter("x", 5, 1).(*redisfleet.Limiter)
+	_, shared := f.Limiter("x", compliancelyBudget).(*redisfleet.Limiter)
 	assert.True(t, shared)
 }
 
-// With Redis down, the limiter waits on the replica's share of the limit,
-// after emptying its bucket so the switch does not burst, and logs once.
-func TestLimiterFallsBackToItsShare(t *testing.T) {
+// Rule: without Redis a budget waits on this replica's share (Limit /
+// replicas), starting a whole span after the switch: the other replicas
+// may have used the budget just before. It logs the switch once.
+func TestBudgetFallsBackToItsShare(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewFake(start)
 	var log leakcheck.Log
-	rdb := newClient(t, deadAddr(t))
-	f, err := redisfleet.New(rdb, redisfleet.WithClock(clk), redisfleet.WithReplicas(5),
+	f, err := redisfleet.New(newClient(t, deadAddr(t)), redisfleet.WithClock(clk), redisfleet.WithReplicas(5),
 		redisfleet.WithLogger(log.Logger()), redisfleet.WithEncryptionKey(testKey(1)))
 	require.NoError(t, err)
-	l := f.Limiter("acct", 10, 1) // fleet: 10/s; this replica alone: 2/s
+	b := compliancelyBudget // this replica alone: 2 a span
+	l := f.Limiter("acct", b)
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	require.ErrorIs(t, l.Wait(short, providers.PriorityAPI), context.DeadlineExceeded, "a switch never bursts")
 
-	for i := range 3 {
-		done := make(chan error, 1)
-		go func() { done <- l.Wait(ctx, providers.PriorityAPI) }()
-		require.True(t, clk.WaitForTimers(1, nil), "wait %d", i)
-		next, _ := clk.NextTimer()
-		assert.Equal(t, 500*time.Millisecond, next.Sub(clk.Now()), "wait %d: 1/5 of 10/s", i)
-		clk.Advance(500 * time.Millisecond)
-		require.NoError(t, <-done)
-	}
+	var at []time.Time
+	clk.Drive(func() {
+		for range 3 {
+			if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
+				t.Error(err)
+				return
+			}
+			at = append(at, clk.Now())
+		}
+	})
+	require.Len(t, at, 3)
+	assert.Equal(t, start.Add(b.Span()), at[0])
+	assert.Equal(t, b.Span()/2, at[1].Sub(at[0]), "2 a span")
+	assert.Equal(t, b.Span()/2, at[2].Sub(at[1]))
 	st := f.Stats()
 	assert.False(t, st.Shared)
 	assert.EqualValues(t, 1, st.Degradations)
-	assert.EqualValues(t, 1, st.RedisErrors, "no Redis call until the probe interval has passed")
 	assert.Equal(t, 1, strings.Count(log.String(), "Redis unavailable"), log.String())
+}
+
+// Rule: Close releases every waiter.
+func TestBudgetCloseReleasesWaiters(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(start)
+	f, _ := newFleet(t, prefix(t), redisfleet.WithClock(clk))
+	l := f.Limiter("acct", providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}).(*redisfleet.Limiter)
+	require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { errs <- l.Wait(ctx, providers.PriorityAPI) }()
+	}
+	require.True(t, clk.WaitForTimers(1, nil))
+	l.Close()
+	for range 3 {
+		require.ErrorIs(t, <-errs, providers.ErrClosed)
+	}
+	require.ErrorIs(t, l.Wait(ctx, providers.PriorityToken), providers.ErrClosed)
 }
 
 // A Redis that accepts connections and never answers costs a request one
@@ -102,11 +235,10 @@ func TestSlowRedisFallsBackWithinTheTimeout(t *testing.T) {
 	rdb := newClient(t, blackhole(t))
 	f, err := redisfleet.New(rdb, redisfleet.WithTimeout(50*time.Millisecond), redisfleet.WithEncryptionKey(testKey(1)))
 	require.NoError(t, err)
-	l := f.Limiter("acct", 1000, 10)
+	l := f.Limiter("acct", providers.Budget{Name: "requests", Limit: 1000, Window: 10 * time.Millisecond, Margin: -1})
 
 	began := time.Now()
-	require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
-	for range 20 {
+	for range 21 {
 		require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
 	}
 	assert.Less(t, time.Since(began), time.Second)
@@ -116,5 +248,4 @@ func TestSlowRedisFallsBackWithinTheTimeout(t *testing.T) {
 	st := f.Stats()
 	assert.False(t, st.Shared)
 	assert.EqualValues(t, 1, st.RedisErrors)
-	assert.True(t, errors.Is(context.DeadlineExceeded, context.DeadlineExceeded))
 }

@@ -44,7 +44,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 			redisfleet.WithReplicas(replicas), redisfleet.WithTimeout(100*time.Millisecond),
 			redisfleet.WithProbeInterval(50*time.Millisecond), redisfleet.WithLogger(log.Logger()))
 		require.NoError(t, err)
-		c, err := compliancely.New(fake.Config(), f.Options(account, 500, 1)...)
+		c, err := compliancely.New(fake.Config(), append(f.Options(account), requestBudget(f, account, 500, time.Second))...)
 		require.NoError(t, err)
 		defer c.Close()
 		fleets, clients = append(fleets, f), append(clients, c)

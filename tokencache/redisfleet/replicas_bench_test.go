@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"golang.org/x/time/rate"
+	"time"
 
 	"github.com/unikyc/unikyc/providers"
 )
@@ -16,7 +16,7 @@ import (
 // pacing one account, with requests spread over them from parallel
 // goroutines. The limit never binds: it measures the cost of sharing.
 func BenchmarkFleetReplicas(b *testing.B) {
-	const limit, burst = 1e9, 1 << 30
+	budget := providers.Budget{Name: "bench", Limit: 1 << 30, Window: time.Millisecond, Margin: -1}
 	ctx := context.Background()
 	for _, n := range []int{1, 5, 20} {
 		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
@@ -24,7 +24,7 @@ func BenchmarkFleetReplicas(b *testing.B) {
 			limiters := make([]providers.Limiter, n)
 			for i := range limiters {
 				f, _ := newFleet(b, p)
-				limiters[i] = f.Limiter("bench", rate.Limit(limit), burst)
+				limiters[i] = f.Limiter("bench", budget)
 			}
 			var next atomic.Int64
 			b.ReportAllocs()
