@@ -64,8 +64,7 @@ func (c *Client) Stats() providers.Stats { return c.conn.Stats() }
 // [providers.WithLimiters] made of them.
 func (c *Client) Budgets() []providers.Budget { return c.conn.Budgets() }
 
-// TokenSource returns nil: iDenfy takes the key pair (Basic auth) on every request, so there is no token. Its Token method returns the token the
-// next request will carry (logging in when there is none).
+// TokenSource returns nil: iDenfy takes the key pair (Basic auth) on every request, so there is no token.
 func (c *Client) TokenSource() *tokencache.Cache { return c.conn.TokenSource() }
 
 // BaseURL returns a copy of the base URL the client sends to (from the

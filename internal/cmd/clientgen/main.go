@@ -35,14 +35,20 @@ type provider struct {
 	Package string // package name and directory: "idenfy"
 	Title   string // how the docs name the provider: "iDenfy"
 	Tokens  string // what TokenSource returns, completing "TokenSource returns "
+	Static  bool   // the provider has no tokens: TokenSource is always nil
 }
 
 var providers = []provider{
-	{"compliancely", "Compliancely", "the cache of the access and refresh tokens the client logs in for; it is never nil"},
-	{"genericjwt", "the back office", "the cache of the JWT the client logs in for; it is never nil"},
-	{"icomply", "iComply", "the cache of the token the client logs in for, or nil for a client that uses an APIKey"},
-	{"idenfy", "iDenfy", "nil: iDenfy takes the key pair (Basic auth) on every request, so there is no token"},
-	{"kyconnect", "KYConnect", "the cache of the access and refresh tokens the client logs in for, or nil for a client that uses an APIKey"},
+	{Package: "compliancely", Title: "Compliancely",
+		Tokens: "the cache of the access and refresh tokens the client logs in for; it is never nil"},
+	{Package: "genericjwt", Title: "the back office",
+		Tokens: "the cache of the JWT the client logs in for; it is never nil"},
+	{Package: "icomply", Title: "iComply",
+		Tokens: "the cache of the token the client logs in for, or nil for a client that uses an APIKey"},
+	{Package: "idenfy", Title: "iDenfy", Static: true,
+		Tokens: "nil: iDenfy takes the key pair (Basic auth) on every request, so there is no token"},
+	{Package: "kyconnect", Title: "KYConnect",
+		Tokens: "the cache of the access and refresh tokens the client logs in for, or nil for a client that uses an APIKey"},
 }
 
 func main() {
@@ -164,8 +170,9 @@ func (c *Client) Stats() providers.Stats { return c.conn.Stats() }
 // [providers.WithLimiters] made of them.
 func (c *Client) Budgets() []providers.Budget { return c.conn.Budgets() }
 
-// TokenSource returns {{.Tokens}}. Its Token method returns the token the
-// next request will carry (logging in when there is none).
+// TokenSource returns {{.Tokens}}.{{if not .Static}} Its Token method
+// returns the token the next request will carry (logging in when there is
+// none).{{end}}
 func (c *Client) TokenSource() *tokencache.Cache { return c.conn.TokenSource() }
 
 // BaseURL returns a copy of the base URL the client sends to (from the
