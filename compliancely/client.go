@@ -13,11 +13,16 @@ import (
 const Name = "compliancely"
 
 // Client is a Compliancely API client. It is safe for concurrent use;
-// make one per account and share it. Close it when done.
+// make one per account and share it. Close it when done. Besides the
+// typed calls, [Client.NewRequest] and [Client.Do], or [Client.HTTPClient],
+// reach endpoints this package does not type, with the same authentication,
+// throttling and retries.
 type Client struct {
-	*providers.Conn
+	conn         *providers.Conn
 	validatePath string
 }
+
+//go:generate go run ../internal/cmd/clientgen
 
 // New returns a client for cfg. It sends nothing until the first call.
 // A bad cfg returns a *providers.ValidationError naming the field.
@@ -54,7 +59,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Conn: conn, validatePath: cfg.ValidatePath}, nil
+	return &Client{conn: conn, validatePath: cfg.ValidatePath}, nil
 }
 
 // do sends a JSON call (body nil for none) and decodes the answer into out.

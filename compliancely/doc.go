@@ -3,7 +3,8 @@
 // service, on its API v2 with JWT authentication. Its typed call is the one
 // business endpoint Compliancely documents for v2, the tax-exempt check
 // ([Client.CreateTaxExempt], POST [TaxExemptPath]); any other call can be
-// sent with the embedded providers.Conn and the same authentication.
+// sent with [Client.NewRequest] and [Client.Do], or [Client.HTTPClient],
+// with the same authentication.
 //
 // # Authentication
 //

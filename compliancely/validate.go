@@ -82,7 +82,7 @@ func (c *Client) ValidateToken(ctx context.Context) (*TokenStatus, error) {
 		st.ExpiresAt = tok.Expiry
 	}
 	if st.Remaining == 0 && st.Valid && !st.ExpiresAt.IsZero() {
-		st.Remaining = max(st.ExpiresAt.Sub(c.Now()), 0)
+		st.Remaining = max(st.ExpiresAt.Sub(c.conn.Now()), 0)
 	}
 	return st, nil
 }

@@ -10,14 +10,16 @@ import (
 	"github.com/unikyc/unikyc/providers"
 )
 
-// Client talks to one back-office account. The embedded providers.Conn
-// gives NewRequest, Do and HTTPClient for any route of the back office,
-// TokenSource, Stats and Close. It is safe for concurrent use; Close it
-// when done.
+// Client talks to one back-office account. Besides the typed calls,
+// [Client.NewRequest] and [Client.Do], or [Client.HTTPClient], reach any
+// route of the back office, logged in, throttled and retried. It is safe
+// for concurrent use; Close it when done.
 type Client struct {
-	*providers.Conn
+	conn   *providers.Conn
 	mePath string
 }
+
+//go:generate go run ../internal/cmd/clientgen
 
 // New checks cfg and returns a Client. Nothing is sent until the first
 // call: the first request logs in. A bad Config is reported as a
@@ -38,7 +40,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Conn: conn, mePath: cfg.MePath}, nil
+	return &Client{conn: conn, mePath: cfg.MePath}, nil
 }
 
 // loginAnswer is the 200 answer of the login route.

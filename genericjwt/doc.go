@@ -56,8 +56,8 @@
 // [Client.Me] reads GET /users/me ([Config.MePath]), the cheapest
 // authenticated call FastAPI-Users has; [Client.CheckAuth] uses it to check
 // that the credentials work. Anything else the back office serves is
-// reached with the embedded providers.Conn: NewRequest and Do, or
-// HTTPClient, which authenticate, retry and throttle every request.
+// reached with [Client.NewRequest] and [Client.Do], or [Client.HTTPClient],
+// which authenticate, retry and throttle every request.
 //
 // # Assumptions
 //

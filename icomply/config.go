@@ -59,12 +59,17 @@ type Config struct {
 }
 
 // Client calls the iComply API. It is safe for concurrent use; Close it
-// when done to stop background token refreshes.
+// when done to stop background token refreshes. Besides the typed calls,
+// [Client.NewRequest] and [Client.Do], or [Client.HTTPClient], reach
+// endpoints this package does not type, with the same authentication,
+// throttling and retries.
 type Client struct {
-	*providers.Conn
+	conn       *providers.Conn
 	apiKey     bool
 	personPath string
 }
+
+//go:generate go run ../internal/cmd/clientgen
 
 // New returns a Client for cfg. A bad cfg returns a *providers.ValidationError
 // naming the field; nothing is sent before the first call.
@@ -106,7 +111,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Conn: conn, apiKey: apiKey, personPath: personPath}, nil
+	return &Client{conn: conn, apiKey: apiKey, personPath: personPath}, nil
 }
 
 // naturalPersonPath checks Config.NaturalPersonPath: an absolute path that

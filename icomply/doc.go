@@ -35,8 +35,8 @@
 // [*providers.Error] carries the provider's message in Message (never in
 // Error(), which holds no response body). Typed calls: [Client.ListEntities],
 // [Client.GetNaturalPerson], [Client.CreateAMLSearch], [Client.GetAMLSearch];
-// anything else can be sent with the embedded [providers.Conn]
-// (NewRequest, Do, HTTPClient), with the same authentication.
+// anything else can be sent with [Client.NewRequest] and [Client.Do], or
+// [Client.HTTPClient], with the same authentication.
 //
 // Parameters are checked before sending: a bad one returns a
 // [*providers.ValidationError] naming the field, and nothing is sent.

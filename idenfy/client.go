@@ -42,11 +42,14 @@ type Config struct {
 }
 
 // Client calls iDenfy's API. It is safe for concurrent use. Close it when
-// done. The embedded Conn gives the raw authenticated HTTPClient for
-// endpoints this package does not type.
+// done. Besides the typed calls, [Client.NewRequest] and [Client.Do], or
+// [Client.HTTPClient], reach endpoints this package does not type, with the
+// same authentication, throttling and retries.
 type Client struct {
-	*providers.Conn
+	conn *providers.Conn
 }
+
+//go:generate go run ../internal/cmd/clientgen
 
 // New checks cfg and builds a client. A missing key or secret is a
 // *providers.ValidationError naming the Config field; nothing is sent.
@@ -82,7 +85,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Conn: conn}, nil
+	return &Client{conn: conn}, nil
 }
 
 // APIError is iDenfy's error body.

@@ -8,14 +8,16 @@ import (
 	"github.com/unikyc/unikyc/providers"
 )
 
-// Client talks to one KYConnect account. The embedded providers.Conn gives
-// NewRequest, Do and HTTPClient for any KYConnect endpoint (authenticated,
-// retried and throttled), TokenSource, Stats and Close. It is safe for
+// Client talks to one KYConnect account. Besides the typed calls,
+// [Client.NewRequest] and [Client.Do], or [Client.HTTPClient], reach any
+// KYConnect endpoint, authenticated, throttled and retried. It is safe for
 // concurrent use; share one per account and Close it when done.
 type Client struct {
-	*providers.Conn
+	conn *providers.Conn
 	mode string // "login" or "api-key", for printing
 }
+
+//go:generate go run ../internal/cmd/clientgen
 
 // New checks cfg and returns a Client. Nothing is sent until the first
 // call, which logs in (login mode). A bad Config is reported as a
@@ -39,7 +41,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if cfg.APIKey != "" {
 		mode = "api-key"
 	}
-	return &Client{Conn: conn, mode: mode}, nil
+	return &Client{conn: conn, mode: mode}, nil
 }
 
 // String describes the client without any secret.
@@ -50,7 +52,7 @@ func (c *Client) String() string {
 // GoString is String, for %#v.
 func (c *Client) GoString() string { return c.String() }
 
-// Format prints String for every verb: the embedded Conn is never walked.
+// Format prints String for every verb: the Conn is never walked.
 func (c *Client) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, c.String()) }
 
 // LogValue implements slog.LogValuer.

@@ -56,9 +56,15 @@ type Spec struct {
 	TokenCache []tokencache.Option
 }
 
-// Conn is one provider account's ready-made pipeline: the http.Client that
-// authenticates, throttles and retries, the token cache behind it, and
-// helpers that decode answers and errors. Provider clients embed it.
+// Conn is one provider account's ready-made pipeline, made by [Build]: the
+// http.Client that authenticates, throttles and retries, the token cache
+// behind it, and helpers that decode answers and errors. It is the
+// provider-author API. A provider's Client holds its Conn in an unexported
+// field, not embedded, and declares the user API as its own methods, each
+// delegating to the Conn: Name, HTTPClient, NewRequest, Do, CheckResponse,
+// Stats, Budgets, TokenSource, BaseURL and Close. Users then find those in
+// go doc and never reach the helpers Conn gets from [Sender] (Exchange,
+// Expiry, Now).
 type Conn struct {
 	*Sender
 	p       *pipeline
@@ -72,8 +78,9 @@ type Conn struct {
 }
 
 // Sender sends requests for one provider through its pipeline and decodes
-// the answers. Provider packages use it for their typed calls and, in
-// Spec.Login and Spec.Refresh, for token calls.
+// the answers. It is the provider-author API: provider packages use it,
+// through [Conn], for their typed calls and, in Spec.Login and
+// Spec.Refresh, for token calls, whose tokens [Sender.Expiry] dates.
 type Sender struct {
 	p     *pipeline
 	hc    *http.Client
@@ -364,7 +371,8 @@ func sameOriginRedirects(_ *http.Request, via []*http.Request) error {
 
 // ParseBaseURL checks that raw is an absolute http(s) URL with a host and
 // no user info, query or fragment, and that plain http is used only for
-// loopback hosts unless allowInsecure.
+// loopback hosts unless allowInsecure, as Build does. It is the
+// provider-author API.
 func ParseBaseURL(provider, raw string, allowInsecure bool) (*url.URL, error) {
 	bad := func(why string) error {
 		return &ValidationError{Field: "BaseURL", Reason: why}
@@ -462,7 +470,8 @@ func validPort(p string) bool {
 // every request to the provider. Use it for any endpoint, typed or not. It
 // returns every response it obtained, like any http.Client: a final 401 or
 // 429 is a response (check it with [Conn.CheckResponse]); it errs only when
-// it got none. It is shared and safe for concurrent use.
+// it got none. It is shared and safe for concurrent use. A provider's Client
+// declares its own HTTPClient method that returns this one.
 func (s *Sender) HTTPClient() *http.Client { return s.hc }
 
 // Name returns the provider's short name.
@@ -548,6 +557,7 @@ func (s *Sender) Do(req *http.Request, operation string, out any) error {
 }
 
 // Exchange is Do without the decoding: it returns the 2xx answer's body.
+// It is the provider-author API.
 func (s *Sender) Exchange(req *http.Request, operation string) ([]byte, error) {
 	c := &call{kind: s.kind, operation: operation, read: s.limit}
 	if c.kind != CallAPI && s.closedNow() {
@@ -588,7 +598,8 @@ func (s *Sender) closedNow() bool {
 	}
 }
 
-// Now returns the client's clock reading.
+// Now returns the client's clock reading (the clock of WithClock), for
+// provider code that dates tokens or codes. It is the provider-author API.
 func (s *Sender) Now() time.Time { return s.p.clk.Now() }
 
 // MinTokenLifetime is the shortest lifetime a token is given: a provider
@@ -606,7 +617,8 @@ const MinTokenLifetime = 30 * time.Second
 // When "exp" is already past on our clock (ours runs ahead of the
 // provider's), the JWT's own lifetime, exp minus iat, counts instead;
 // otherwise every request would log in again. A lifetime below
-// MinTokenLifetime is raised to it (and logged once).
+// MinTokenLifetime is raised to it (and logged once). It is the
+// provider-author API.
 func (s *Sender) Expiry(accessToken string, lifetime, documented time.Duration) time.Time {
 	now := s.p.clk.Now()
 	from := now

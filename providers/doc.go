@@ -27,15 +27,17 @@
 //     errors and 5xx: backoff with jitter for idempotent requests, within
 //     the provider's [TokenRules] for token calls.
 //
-// HTTPClient returns every response it obtained, the final 401 or 429
-// included, and an error only when it obtained none; [Conn.CheckResponse]
-// and typed calls build the typed error from a response, once. Each step
-// is an event for [Trace] hooks ([WithTrace]); [Conn.Stats] and the slog
-// records are subscribers.
+// A client's HTTPClient returns every response it obtained, the final 401
+// or 429 included, and an error only when it obtained none; its
+// CheckResponse method and the typed calls build the typed error from a
+// response, once. Each step is an event for [Trace] hooks ([WithTrace]);
+// the client's Stats and the slog records are subscribers.
 //
-// The provider-author API ([Spec], [Build], [Sender], [NewDriver],
-// [Register], [NewError], [ErrorDecoder]) is what provider packages use;
-// users of a provider need only the options, the errors and the client.
+// Users of a provider need the options, the errors, the registry and the
+// provider's Client, whose methods (Name, HTTPClient, NewRequest, Do,
+// CheckResponse, Stats, Budgets, TokenSource, BaseURL, Close and the typed
+// calls) are documented in its own package. The rest is for writing a
+// provider package: see the section For provider authors below.
 //
 // # Registry
 //
@@ -53,4 +55,36 @@
 // with errors.Is against [ErrUnauthorized], [ErrInvalidCredentials],
 // [ErrRateLimited], [ErrNotFound] and [ErrValidation], or errors.As into
 // [*Error], [*RateLimitError] or [*ValidationError].
+//
+// # For provider authors
+//
+// The provider-author API is what a provider package is written with; a
+// user of a provider never needs it, and each name's document says so:
+//
+//   - [Spec] declares a provider: its name and base URL, a static
+//     credential or the [Spec.Login] and [Spec.Refresh] token calls, its
+//     [ErrorDecoder], its budgets ([Budget]), 429 penalty and [TokenRules],
+//     and its token-cache defaults;
+//   - [Build] makes the [Conn], the pipeline of one account, from a Spec
+//     and the user's options; [ParseBaseURL] is the base-URL check it makes;
+//   - [Sender] sends through the pipeline and decodes answers; Spec.Login
+//     and Spec.Refresh get one for their token calls, and date the tokens
+//     with [Sender.Expiry] and [Sender.Now]; [Sender.Exchange] is Do
+//     without the decoding;
+//   - [ErrorDecoder] reads the provider's error format into an [*Error];
+//     [NewError] builds one from a response;
+//   - [Invalid] and [Named] make the [*ValidationError] of a Config that
+//     New refuses;
+//   - [Driver], [NewDriver] and [Register] put the provider in the
+//     registry, from the package's init.
+//
+// A provider's Client holds its [*Conn] in an unexported field (it does not
+// embed it) and declares the user API as its own methods, each delegating
+// to the Conn: Name, HTTPClient, NewRequest, Do, CheckResponse, Stats,
+// Budgets, TokenSource, BaseURL and Close (this module's providers have
+// them written by internal/cmd/clientgen from one template). go doc then
+// lists them on the Client, and a user never reaches Sender's helpers.
+//
+// These names live here rather than in a package of their own because
+// Build assembles the pipeline from this package's unexported parts.
 package providers

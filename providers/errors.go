@@ -169,12 +169,14 @@ func (e *Error) Is(target error) bool {
 // the error without importing it.
 func (e *Error) HTTPStatus() int { return e.StatusCode }
 
-// ErrorDecoder fills Code, Message, Fields and Err of e from e.Body. Each
-// provider package has one; it must not fail on a body it does not expect.
+// ErrorDecoder fills Code, Message, Fields and Err of e from e.Body. It is
+// the provider-author API: each provider package has one, given in
+// Spec.DecodeError; it must not fail on a body it does not expect.
 type ErrorDecoder func(e *Error)
 
 // NewError reads the (capped) body of a non-2xx resp, closes it and
-// returns the decoded *Error.
+// returns the decoded *Error. It is the provider-author API; users get the
+// same error from a client's CheckResponse.
 func NewError(provider, operation string, resp *http.Response, decode ErrorDecoder) *Error {
 	e := &Error{
 		Provider:   provider,
@@ -310,7 +312,8 @@ func (e *ValidationError) Error() string {
 }
 
 // Named sets provider on err when it is a *ValidationError that names
-// none, and returns err: provider packages call it on what New returns.
+// none, and returns err. It is the provider-author API: provider packages
+// call it on what New returns.
 func Named(provider string, err error) error {
 	var ve *ValidationError
 	if errors.As(err, &ve) && ve.Provider == "" {
@@ -322,5 +325,6 @@ func Named(provider string, err error) error {
 // Is reports whether target is ErrValidation.
 func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
 
-// Invalid returns a *ValidationError for field.
+// Invalid returns a *ValidationError for field. It is the provider-author
+// API, for a provider's New that refuses a Config.
 func Invalid(field, reason string) error { return &ValidationError{Field: field, Reason: reason} }

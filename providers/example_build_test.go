@@ -61,3 +61,50 @@ func ExampleBuild() {
 	// <nil> approved
 	// true unikyc: example GetCase: 404 Not Found
 }
+
+// Client is a provider package's client: it holds its Conn unexported and
+// declares the user API as its own methods, so that go doc lists them on
+// Client and a user never reaches the Conn's provider-author helpers.
+type Client struct {
+	conn *providers.Conn
+}
+
+// HTTPClient returns the client that authenticates, throttles and retries.
+func (c *Client) HTTPClient() *http.Client { return c.conn.HTTPClient() }
+
+// Stats returns counts of what the client has done.
+func (c *Client) Stats() providers.Stats { return c.conn.Stats() }
+
+// Close stops background refreshes and releases connections.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// A provider's Client wraps the Conn that Build returns; its typed calls
+// use the Conn's NewRequest and Do.
+func ExampleBuild_client() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-API-Key") != "k-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+
+	conn, err := providers.Build(providers.Spec{
+		Name: "example", BaseURL: srv.URL, Credential: auth.APIKey("X-API-Key", "k-1"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := &Client{conn: conn}
+	defer c.Close()
+
+	resp, err := c.HTTPClient().Get(srv.URL + "/ping")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = resp.Body.Close()
+	fmt.Println(resp.StatusCode, c.Stats().Requests)
+	// Output:
+	// 200 1
+}

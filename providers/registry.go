@@ -30,8 +30,8 @@ type Client interface {
 
 // Driver opens clients of one provider, in the style of database/sql
 // drivers: each provider package registers one from its init function, and
-// a program picks a provider by name (Open, FromEnv). Most drivers are made
-// with NewDriver.
+// a program picks a provider by name (Open, FromEnv). It is the
+// provider-author API; most drivers are made with NewDriver.
 type Driver interface {
 	// Open returns a client for cfg: the provider's Config, or a pointer
 	// to one. Any other type is a *ConfigTypeError.
@@ -49,8 +49,8 @@ var registry struct {
 }
 
 // Register makes a provider available under name (lower case letters and
-// digits, e.g. "icomply"). It is meant for provider packages' init
-// functions. It panics when d is nil, the name is malformed or already
+// digits, e.g. "icomply"). It is the provider-author API, meant for
+// provider packages' init functions. It panics when d is nil, the name is malformed or already
 // registered, as database/sql does.
 func Register(name string, d Driver) {
 	if d == nil || reflect.ValueOf(d).Kind() == reflect.Pointer && reflect.ValueOf(d).IsNil() {
@@ -153,7 +153,7 @@ func (e *ConfigTypeError) Error() string {
 
 // NewDriver returns the Driver of a provider whose constructor is open
 // (the package's New) and whose configuration is C, with the environment
-// variables vars for FromEnv. It panics when a variable names no settable
+// variables vars for FromEnv. It is the provider-author API. It panics when a variable names no settable
 // field of C, so a wrong table fails at init, not in production.
 func NewDriver[C any, T Client](open func(C, ...Option) (T, error), vars ...EnvVar) Driver {
 	ct := reflect.TypeFor[C]()

@@ -64,7 +64,8 @@ func (p RetryPolicy) withDefaults(providerPenalty time.Duration) RetryPolicy {
 }
 
 // TokenRules are a provider's own rules for its token calls, declared in
-// Spec. Zero fields keep the RetryPolicy's bounded retries.
+// Spec. Zero fields keep the RetryPolicy's bounded retries. It is the
+// provider-author API.
 type TokenRules struct {
 	// LoginAttempts bounds the attempts of one login (Compliancely: 1, "if
 	// re-authentication fails, surface the error and stop retrying").

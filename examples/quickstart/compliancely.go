@@ -32,7 +32,7 @@ func runCompliancely(ctx context.Context, clk *clock.Fake) *run {
 		r.err = err
 		return r
 	}
-	t := &tokenRun{run: r, conn: c.Conn, lifetime: compliancely.AccessLifetime, renewsBy: "refresh",
+	t := &tokenRun{run: r, conn: c, lifetime: compliancely.AccessLifetime, renewsBy: "refresh",
 		call:     get,
 		refuse:   srv.RevokeAccessTokens,
 		limit429: func(ra string) { srv.RateLimitNext("", 1, ra) },

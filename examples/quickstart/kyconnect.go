@@ -24,7 +24,7 @@ func runKYConnect(ctx context.Context, clk *clock.Fake) *run {
 		return r
 	}
 	defer c.Close()
-	t := &tokenRun{run: r, conn: c.Conn, lifetime: kyconnect.AccessTokenLifetime, renewsBy: "refresh",
+	t := &tokenRun{run: r, conn: c, lifetime: kyconnect.AccessTokenLifetime, renewsBy: "refresh",
 		call:   func(ctx context.Context) error { _, err := c.Me(ctx); return err },
 		refuse: srv.ExpireAccessTokens,
 		limit429: func(ra string) {

@@ -10,6 +10,7 @@ import (
 	"github.com/unikyc/unikyc/icomply"
 	"github.com/unikyc/unikyc/icomply/icomplytest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 // scenarios run each provider against its fake, in the table's order.
@@ -24,12 +25,18 @@ var scenarios = []struct {
 	{"kyconnect", runKYConnect},
 }
 
+// account is the part of every provider's Client that tokenRun watches.
+type account interface {
+	Stats() providers.Stats
+	TokenSource() *tokencache.Cache
+}
+
 // tokenRun is the common life of a token-based client: first login, calls
 // on the cached token, a renewal ahead of expiry, a refused token
 // recovered, a 429 waited out.
 type tokenRun struct {
 	*run
-	conn     *providers.Conn
+	conn     account
 	call     func(ctx context.Context) error
 	lifetime time.Duration
 	// renewsBy is "refresh" for providers with refresh tokens, else "login".
@@ -103,7 +110,7 @@ func runGenericJWT(ctx context.Context, clk *clock.Fake) *run {
 		return r
 	}
 	defer c.Close()
-	t := &tokenRun{run: r, conn: c.Conn, lifetime: genericjwttest.DefaultTokenLifetime, renewsBy: "login",
+	t := &tokenRun{run: r, conn: c, lifetime: genericjwttest.DefaultTokenLifetime, renewsBy: "login",
 		call:     func(ctx context.Context) error { _, err := c.Me(ctx); return err },
 		refuse:   srv.RevokeTokens,
 		limit429: func(ra string) { srv.RateLimitNext("", 1, ra) }, retryAfter: "30", wait429: 30 * time.Second}
@@ -123,7 +130,7 @@ func runIComply(ctx context.Context, clk *clock.Fake) *run {
 		return r
 	}
 	defer c.Close()
-	t := &tokenRun{run: r, conn: c.Conn, lifetime: icomply.TokenLifetime, renewsBy: "login",
+	t := &tokenRun{run: r, conn: c, lifetime: icomply.TokenLifetime, renewsBy: "login",
 		call: func(ctx context.Context) error {
 			_, err := c.ListEntities(ctx, icomply.ListEntitiesParams{Limit: 5})
 			return err

@@ -11,8 +11,8 @@ import (
 	"github.com/unikyc/unikyc/tokencache"
 )
 
-// tokenHolder is implemented by every provider client (providers.Conn):
-// the token cache, nil for static credentials.
+// tokenHolder is implemented by every provider's Client: the token cache,
+// nil for static credentials.
 type tokenHolder interface {
 	TokenSource() *tokencache.Cache
 }
