@@ -101,3 +101,40 @@ func runRequests(b *testing.B, url string, c *http.Client) {
 		}
 	})
 }
+
+// BenchmarkPipelineOtel is BenchmarkRequestOtel without the network: the
+// base transport answers from memory, so what is left is the pipeline's own
+// cost, with and without OpenTelemetry providers.
+func BenchmarkPipelineOtel(b *testing.B) {
+	const url = "https://bench.example.com"
+	bench := func(b *testing.B, opts ...providers.Option) {
+		conn, err := providers.Build(providers.Spec{Name: "bench", BaseURL: url,
+			Login: func(context.Context, *providers.Sender) (*auth.Token, error) {
+				return &auth.Token{AccessToken: "a", Expiry: time.Now().Add(time.Hour)}, nil
+			}}, append([]providers.Option{providers.WithTransport(memoryTransport{})}, opts...)...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		runRequests(b, url, conn.HTTPClient())
+	}
+	b.Run("baseline=none", func(b *testing.B) { bench(b) })
+	b.Run("otel=noop", func(b *testing.B) {
+		bench(b, providers.WithMeterProvider(metricnoop.NewMeterProvider()),
+			providers.WithTracerProvider(tracenoop.NewTracerProvider()))
+	})
+	b.Run("otel=sdk", func(b *testing.B) {
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		tp := sdktrace.NewTracerProvider()
+		defer func() { _ = mp.Shutdown(context.Background()); _ = tp.Shutdown(context.Background()) }()
+		bench(b, providers.WithMeterProvider(mp), providers.WithTracerProvider(tp))
+	})
+}
+
+// memoryTransport answers every request with a 200 from memory.
+type memoryTransport struct{}
+
+func (memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody,
+		ContentLength: 0, Request: req, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}, nil
+}

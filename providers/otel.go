@@ -262,6 +262,11 @@ func (t *telemetry) attemptStart(ctx context.Context, p *pipeline, req *http.Req
 	if t.tracer == nil {
 		return req, span{}
 	}
+	if cs := trace.SpanFromContext(ctx); !cs.IsRecording() && !cs.SpanContext().IsValid() {
+		// The call's span is a no-op (a no-op tracer): so would the
+		// attempt's be, and starting it costs a context.
+		return req, span{}
+	}
 	method, known := normalMethod(req.Method)
 	name := method
 	if !known {
