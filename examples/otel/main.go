@@ -121,7 +121,7 @@ func printMetric(w io.Writer, m metricdata.Metrics) {
 func attrs(s attribute.Set) string {
 	var parts []string
 	for _, kv := range s.ToSlice() {
-		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+		parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 	}
 	return strings.Join(parts, " ")
 }
@@ -151,7 +151,7 @@ func printSpans(w io.Writer, spans tracetest.SpanStubs) {
 		for _, kv := range s.Attributes {
 			switch kv.Key {
 			case "http.response.status_code", "unikyc.token.source", "http.request.resend_count":
-				line += fmt.Sprintf(" %s=%s", kv.Key, kv.Value.Emit())
+				line += fmt.Sprintf(" %s=%s", kv.Key, kv.Value.String())
 			}
 		}
 		if s.Status.Code.String() == "Error" {
