@@ -286,8 +286,13 @@ func (t *telemetry) attemptStart(ctx context.Context, p *pipeline, req *http.Req
 	return req, span{s}
 }
 
-// attemptDone records the attempt's duration and ends its span.
-func (t *telemetry) attemptDone(ctx context.Context, sp span, p *pipeline, c *call, req *http.Request, resp *http.Response, err error, d time.Duration) {
+// timed reports whether attempts' durations are recorded, so the pipeline
+// reads the clock for them.
+func (t *telemetry) timed(ctx context.Context) bool { return t.meter && t.attemptDur.Enabled(ctx) }
+
+// attemptDone records the attempt's duration (from start, on the client's
+// clock) and ends its span.
+func (t *telemetry) attemptDone(ctx context.Context, sp span, p *pipeline, c *call, req *http.Request, resp *http.Response, err error, start time.Time) {
 	status := 0
 	if resp != nil {
 		status = resp.StatusCode
@@ -299,7 +304,7 @@ func (t *telemetry) attemptDone(ctx context.Context, sp span, p *pipeline, c *ca
 	if !t.meter || !t.attemptDur.Enabled(ctx) {
 		return
 	}
-	t.attemptDur.Record(ctx, d.Seconds(), t.attemptAttrs(p, c, req, status, err))
+	t.attemptDur.Record(ctx, p.clk.Now().Sub(start).Seconds(), t.attemptAttrs(p, c, req, status, err))
 }
 
 // attemptAttrs returns the attribute set of an attempt's measurement,

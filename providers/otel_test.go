@@ -604,3 +604,48 @@ func TestOtelNotInstalledTouchesNoSpan(t *testing.T) {
 	assert.Empty(t, spans[0].Events())
 	assert.Empty(t, spans[0].Links())
 }
+
+// Rule: a failed login is recorded with outcome failure and its error
+// type; its span and the call's carry status Error.
+func TestOtelFailedLogin(t *testing.T) {
+	k := newOtelKit(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"detail":"bad credentials"}`))
+	}))
+	defer srv.Close()
+	conn, err := providers.Build(providers.Spec{
+		Name: "fake", BaseURL: srv.URL,
+		Login: func(ctx context.Context, s *providers.Sender) (*auth.Token, error) {
+			req, err := s.NewRequest(ctx, http.MethodPost, "/login", nil)
+			if err != nil {
+				return nil, err
+			}
+			return nil, s.Do(req, "login", nil)
+		},
+	}, k.options()...)
+	require.NoError(t, err)
+	defer conn.Close()
+	req, err := conn.NewRequest(context.Background(), http.MethodGet, "/api", nil)
+	require.NoError(t, err)
+	require.ErrorIs(t, conn.Do(req, "read", nil), providers.ErrUnauthorized)
+
+	ms := k.metrics(t)
+	failed := hist(t, ms, "unikyc.token.duration", "s", prov, attribute.String("unikyc.token.source", "login"),
+		attribute.String("unikyc.outcome", "failure"), attribute.String("error.type", "401"))
+	assert.EqualValues(t, 1, failed.Count)
+	assert.EqualValues(t, 1, hist(t, ms, "http.client.request.duration", "s", prov, kindLog, method("POST"), code(401),
+		attribute.String("error.type", "401"), localSrv, portOf(t, srv.URL)).Count)
+
+	flights := k.spanNamed("unikyc.token")
+	require.Len(t, flights, 1)
+	assert.Equal(t, codes.Error, flights[0].Status().Code)
+	_, hasSource := attrOf(flights[0].Attributes(), "unikyc.token.source")
+	assert.False(t, hasSource, "no token came")
+	calls := k.spanNamed("read")
+	require.Len(t, calls, 1)
+	assert.Equal(t, codes.Error, calls[0].Status().Code)
+	assert.Equal(t, "401", calls[0].Status().Description)
+	assert.Empty(t, k.childrenOf(calls[0]), "nothing was sent for the call")
+	require.Len(t, calls[0].Links(), 1)
+}

@@ -268,7 +268,7 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		out, sp = p.tel.attemptStart(ctx, p, out, n)
 	}
 	var start time.Time
-	if p.trace.AttemptDone != nil || c.kind != CallAPI || p.tel != nil {
+	if p.trace.AttemptDone != nil || c.kind != CallAPI || p.tel != nil && p.tel.timed(ctx) {
 		start = p.clk.Now()
 		c.sent = start
 	}
@@ -291,7 +291,7 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		p.trace.AttemptDone(r)
 	}
 	if p.tel != nil {
-		p.tel.attemptDone(out.Context(), sp, p, c, out, resp, err, p.clk.Now().Sub(start))
+		p.tel.attemptDone(out.Context(), sp, p, c, out, resp, err, start)
 	}
 	if err != nil {
 		return nil, nil, nil, nil, err
