@@ -190,8 +190,16 @@ func Build(spec Spec, opts ...Option) (*Conn, error) {
 		p.minLife = o.minLife
 	}
 	p.trace = join(c.stats.trace(), o.trace)
+	if p.tel, err = newTelemetry(spec.Name, base, &o); err != nil {
+		return nil, err
+	}
 	c.p = p
 	c.buildScopes(spec, &o, policy)
+	if p.tel != nil && o.meterProvider != nil {
+		if err := p.tel.observeBudgets(o.meterProvider, append([]*scope{p.account}, p.routes...)); err != nil {
+			return nil, fmt.Errorf("unikyc: %s: opentelemetry instruments: %w", spec.Name, err)
+		}
+	}
 
 	if spec.Login != nil {
 		c.cache = c.buildCache(spec, &o, policy, timeout)
@@ -279,6 +287,9 @@ func (c *Conn) buildCache(spec Spec, o *options, policy RetryPolicy, timeout tim
 		tokencache.WithRefreshTimeout(max(policy.MaxRetryWait, p.longestSpan()) + 2*timeout),
 		tokencache.WithObserver(func(ev tokencache.Event) { p.tokenEvent(ev) }),
 	}
+	if p.tel != nil && p.tel.tracer != nil {
+		copts = append(copts, tokencache.WithFlightHooks(p.tel.flightHooks()))
+	}
 	// The soft window must fit a refresh into the budget before the hard
 	// window: a burst may have spent the budget, so the next slot can be a
 	// whole span away.
@@ -315,6 +326,9 @@ func (p *pipeline) longestSpan() time.Duration {
 
 func (p *pipeline) tokenEvent(ev tokencache.Event) {
 	te := TokenEvent{Provider: p.provider, Source: ev.Source, Duration: ev.Duration, Err: ev.Err}
+	if p.tel != nil {
+		p.tel.token(te)
+	}
 	if ev.Err == nil {
 		if p.trace.TokenObtained != nil {
 			p.trace.TokenObtained(te)
@@ -519,6 +533,9 @@ func (c *Conn) Budgets() []Budget {
 func (c *Conn) Close() error {
 	c.closing.Do(func() {
 		close(c.p.closed)
+		if c.p.tel != nil {
+			c.p.tel.close()
+		}
 		for _, l := range c.limits {
 			l.Close()
 		}

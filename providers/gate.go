@@ -45,6 +45,9 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 				return false, rl
 			}
 			p.emitWait(p.trace.CoolDownWait, c, "", d)
+			if p.tel != nil {
+				p.tel.coolDownWait(ctx, c, d)
+			}
 			if err := p.sleep(ctx, d); err != nil {
 				return false, err
 			}

@@ -41,7 +41,8 @@ type pipeline struct {
 	penaltyFloor bool
 	decode       ErrorDecoder
 	clk          clock.Clock
-	trace        *Trace // never nil
+	trace        *Trace     // never nil
+	tel          *telemetry // nil: no OpenTelemetry provider given (otel.go)
 	log          *slog.Logger
 	closed       chan struct{}
 	minLife      time.Duration // the floor of a token's lifetime
@@ -85,7 +86,18 @@ type callKey struct{}
 // body is read inside the attempt and returned as data, so an answer cut
 // off mid-body is one more attempt.
 func (p *pipeline) exchange(req *http.Request, c *call) (*http.Response, []byte, error) {
-	ctx := req.Context()
+	if p.tel == nil {
+		return p.loop(req.Context(), req, c)
+	}
+	ctx, sp := p.tel.callStart(req.Context(), c, req)
+	resp, data, err := p.loop(ctx, req, c)
+	p.tel.callEnd(sp, resp, err)
+	return resp, data, err
+}
+
+// loop is the attempt loop of exchange; ctx is req's (with the call's span,
+// when tracing).
+func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.Response, []byte, error) {
 	var buf [3]*scope
 	scopes := p.scopesFor(req, &buf)
 	prio := PriorityAPI
@@ -139,11 +151,17 @@ func (p *pipeline) exchange(req *http.Request, c *call) (*http.Response, []byte,
 			}
 			p.cache.Invalidate(tok)
 			p.emit(p.trace.Invalidated, c, req, n)
+			if p.tel != nil {
+				p.tel.invalidated(ctx, c, n)
+			}
 			if !replayable || !p.cache.Replaceable(tok) {
 				return resp, data, nil
 			}
 			replayed = true
 			p.emit(p.trace.Replay, c, req, n)
+			if p.tel != nil {
+				p.tel.replay(ctx, n)
+			}
 			httpbody.Drain(resp.Body, 64<<10)
 			continue
 
@@ -154,7 +172,7 @@ func (p *pipeline) exchange(req *http.Request, c *call) (*http.Response, []byte,
 				return resp, data, nil
 			}
 			retries++
-			p.emitRetry(c, req, n, status, wait)
+			p.emitRetry(ctx, c, req, n, status, wait)
 			httpbody.Drain(resp.Body, 64<<10)
 			continue // the next attempt waits at the gate
 
@@ -224,6 +242,9 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		if d := p.clk.Now().Sub(start); d > 0 {
 			waited = true
 			p.emitWait(p.trace.BudgetWait, c, s.budget.Name, d)
+			if p.tel != nil {
+				p.tel.budgetWaited(ctx, c, s.budget.Name, d)
+			}
 		}
 	}
 	if waited {
@@ -242,8 +263,12 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 	if p.trace.AttemptStart != nil {
 		p.trace.AttemptStart(p.describe(c, req, n))
 	}
+	var sp span
+	if p.tel != nil {
+		out, sp = p.tel.attemptStart(ctx, p, out, n)
+	}
 	var start time.Time
-	if p.trace.AttemptDone != nil || c.kind != CallAPI {
+	if p.trace.AttemptDone != nil || c.kind != CallAPI || p.tel != nil && p.tel.timed(ctx) {
 		start = p.clk.Now()
 		c.sent = start
 	}
@@ -264,6 +289,9 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 			r.StatusCode = resp.StatusCode
 		}
 		p.trace.AttemptDone(r)
+	}
+	if p.tel != nil {
+		p.tel.attemptDone(out.Context(), sp, p, c, out, resp, err, start)
 	}
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -366,6 +394,9 @@ func (p *pipeline) pause(ctx context.Context, resp *http.Response, s *scope) tim
 	if resp.StatusCode == http.StatusTooManyRequests && p.trace.CoolDownStart != nil {
 		p.trace.CoolDownStart(Wait{Provider: p.provider, Budget: s.budget.Name, Wait: wait})
 	}
+	if p.tel != nil {
+		p.tel.pause(ctx, s.budget.Name, resp.StatusCode, wait)
+	}
 	p.log.Warn("unikyc: provider asked to pause", "provider", p.provider, "status", resp.StatusCode,
 		"budget", s.budget.Name, "pause", wait.Round(time.Millisecond))
 	return wait
@@ -436,7 +467,7 @@ func (p *pipeline) backoff(ctx context.Context, c *call, n, retries int, resp *h
 	if pastDeadline(ctx, d) {
 		return p.wrap(c, context.DeadlineExceeded)
 	}
-	p.emitRetry(c, nil, n, status, d)
+	p.emitRetry(ctx, c, nil, n, status, d)
 	// Real time: backoffs are short, and a test's fake clock must not
 	// have to be pumped through every transport fault.
 	t := time.NewTimer(d)
@@ -510,7 +541,10 @@ func (p *pipeline) emit(hook func(Attempt), c *call, req *http.Request, n int) {
 	}
 }
 
-func (p *pipeline) emitRetry(c *call, req *http.Request, n, status int, wait time.Duration) {
+func (p *pipeline) emitRetry(ctx context.Context, c *call, req *http.Request, n, status int, wait time.Duration) {
+	if p.tel != nil {
+		p.tel.retry(ctx, c, n, status, wait)
+	}
 	if p.trace.Retry != nil {
 		a := Attempt{Provider: p.provider, Operation: c.operation, Kind: c.kind, Attempt: n}
 		if req != nil {

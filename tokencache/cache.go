@@ -110,6 +110,7 @@ type entry struct {
 }
 
 type flight struct {
+	ctx  context.Context // the context the flight runs on
 	done chan struct{}
 	tok  *auth.Token
 	err  error
@@ -196,6 +197,9 @@ func (c *Cache) slowToken(ctx context.Context) (*auth.Token, error) {
 		if f == nil {
 			continue // the entry changed while we looked: look again
 		}
+		if join := c.cfg.flightHooks.Join; join != nil && f.ctx != nil {
+			join(ctx, f.ctx)
+		}
 		if err := f.wait(ctx); err != nil {
 			if usable && e.usable(c.cfg.clock.Now()) {
 				return e.tok, nil // paused inside the hard window: the old token still works
@@ -241,7 +245,11 @@ func (c *Cache) startFlight(e *entry, foreground bool) *flight {
 	c.wg.Add(1)
 	// The flight carries no caller's values or cancellation: it serves
 	// every caller, and none of them owns it.
-	go c.run(context.WithValue(context.Background(), flightKey{}, f), f, e)
+	f.ctx = context.WithValue(context.Background(), flightKey{}, f)
+	if start := c.cfg.flightHooks.Start; start != nil {
+		f.ctx = start(f.ctx)
+	}
+	go c.run(f.ctx, f, e)
 	return f
 }
 
@@ -323,10 +331,24 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, c.cfg.refreshTimeout)
 	stop := context.AfterFunc(c.closeCtx, cancel)
-	start, before := c.cfg.clock.Now(), c.logins.Load()+c.refreshes.Load()+c.failures.Load()
+	logins, refreshes := c.logins.Load(), c.refreshes.Load()
+	start, before := c.cfg.clock.Now(), logins+refreshes+c.failures.Load()
 	tok, refused, err := c.obtain(ctx, prev)
 	if err == nil && c.logins.Load()+c.refreshes.Load()+c.failures.Load() == before {
 		c.observe("store", start, nil) // obtain took it from the store
+	}
+	if end := c.cfg.flightHooks.End; end != nil {
+		source := ""
+		switch {
+		case err != nil:
+		case c.logins.Load() > logins:
+			source = "login"
+		case c.refreshes.Load() > refreshes:
+			source = "refresh"
+		default:
+			source = "store"
+		}
+		end(ctx, source, err)
 	}
 	stop()
 	cancel()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
@@ -120,6 +121,18 @@ func Example_compliancelySubmission() {
 	defer c.Close()
 	rec, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme & Sons"})
 	_, _ = rec, err
+}
+
+// README: "Observability".
+func Example_observability() {
+	cfg := compliancely.Config{Username: "svc", Password: auth.Secret(pw)}
+	c, err := compliancely.New(cfg,
+		providers.WithMeterProvider(otel.GetMeterProvider()),   // metrics
+		providers.WithTracerProvider(otel.GetTracerProvider())) // spans
+	if err != nil {
+		return
+	}
+	defer c.Close()
 }
 
 // README: kyconnect.
