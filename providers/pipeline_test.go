@@ -311,7 +311,13 @@ func TestNoRequestLeavesWithAnExpiredToken(t *testing.T) {
 		defer busy.Add(-1)
 		return http.DefaultTransport.RoundTrip(r)
 	})
-	conn, err := providers.Build(ts.spec(), providers.WithClock(clk), providers.WithLimiter(admit), providers.WithTransport(counting))
+	var wire atomic.Int64 // attempts from their token's attaching to their answer
+	trace := &providers.Trace{
+		AttemptStart: func(providers.Attempt) { wire.Add(1) },
+		AttemptDone:  func(providers.AttemptResult) { wire.Add(-1) },
+	}
+	conn, err := providers.Build(ts.spec(), providers.WithClock(clk), providers.WithLimiter(admit),
+		providers.WithTransport(counting), providers.WithTrace(trace))
 	require.NoError(t, err)
 	defer conn.Close()
 
@@ -327,20 +333,28 @@ func TestNoRequestLeavesWithAnExpiredToken(t *testing.T) {
 		}()
 	}
 	cache := conn.TokenSource()
-	stuck := 0
-	for finished.Load() < goroutines {
+	for stuck := 0; finished.Load() < goroutines; stuck++ {
+		require.Less(t, stuck, 100000, "time stood still for 10 s: %d busy, %d on the wire", busy.Load(), wire.Load())
 		// A refresh the soft window's timer started is on its way to the
-		// budget: wait until it queues there. Requests that hold a slot and
-		// wait for that refresh are no reason to stop time: when nothing
-		// moved for a while, time moves, as it would for real.
+		// budget: wait until it queues there.
 		refreshing := cache.Refreshing() && lim.QueuedTokenCalls() == 0
-		if busy.Load() == 0 && !refreshing || stuck > 200 {
-			if next, ok := clk.NextTimer(); ok {
-				clk.Set(next)
+		next, ok := clk.NextTimer()
+		switch {
+		case !ok || refreshing:
+		case busy.Load() == 0:
+			clk.Set(next) // no attempt holds a slot: to the next timer
+			stuck = 0
+		case stuck > 200 && wire.Load() == 0:
+			// Attempts hold slots and wait for a token whose refresh waits
+			// for a slot: time moves, as it would for real, but by a
+			// second at most, far inside the 10 s hard window, so that an
+			// attempt that just took its token still leaves with it valid.
+			if step := clk.Now().Add(time.Second); next.After(step) {
+				next = step
 			}
+			clk.Set(next)
 			stuck = 0
 		}
-		stuck++
 		time.Sleep(100 * time.Microsecond)
 	}
 	assert.EqualValues(t, 80, ts.calls.Load())
