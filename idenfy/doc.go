@@ -62,7 +62,8 @@
 // "severity"}. The identifier becomes providers.Error.Code and maps to
 // sentinels: UNAUTHORIZED to providers.ErrUnauthorized, TOO_MANY_REQUESTS
 // to providers.ErrRateLimited (with a 429 or, iDenfy's standard error
-// status being 400, with a 400), BAD_VALUE, MISSING_VALUE,
+// status being 400, with a 400: either pauses the account as a 429
+// does, Retry-After honoured), BAD_VALUE, MISSING_VALUE,
 // VALIDATION_ERROR, JSON_ERROR and ENCODING_ERROR to
 // providers.ErrValidation, TOKEN_NOT_VALID to [ErrTokenNotValid],
 // PARTNER_CONTRACT_ERROR ("Partner reached token limit") to

@@ -148,6 +148,65 @@ func TestFakeWindowLimitSurfacesAsRateLimited(t *testing.T) {
 	assert.Equal(t, 3, srv.Requests())
 }
 
+// Rule: TOO_MANY_REQUESTS is iDenfy's throttle whatever its status: as a
+// 400, iDenfy's standard error status, it pauses the account as a 429
+// does, and nothing more is sent until the pause ends.
+func TestThrottleAnsweredAs400PausesTheAccount(t *testing.T) {
+	srv, c, _ := setup(t, []idenfytest.Option{idenfytest.WithRateLimit(2, time.Hour, 0), idenfytest.WithThrottleStatus(http.StatusBadRequest)},
+		providers.WithRetryPolicy(providers.RetryPolicy{MaxRetryWait: time.Minute}))
+	for range 2 {
+		_, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u"})
+		require.NoError(t, err)
+	}
+	_, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u"})
+	var rl *providers.RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, time.Hour, rl.RetryAfter, "the fake's Retry-After")
+	require.NotNil(t, rl.Response)
+	assert.Equal(t, http.StatusBadRequest, rl.Response.StatusCode)
+	assert.Equal(t, idenfy.CodeTooManyRequests, rl.Response.Code)
+
+	// Held back by the cool-down, through HTTPClient too.
+	_, err = c.Status(ctx(t), "x")
+	require.ErrorIs(t, err, providers.ErrRateLimited)
+	req, err := c.NewRequest(ctx(t), http.MethodPost, "/api/v2/status", map[string]string{"scanRef": "x"})
+	require.NoError(t, err)
+	_, err = c.HTTPClient().Do(req)
+	require.ErrorIs(t, err, providers.ErrRateLimited)
+	assert.Equal(t, 3, srv.Requests(), "nothing sent during the pause")
+}
+
+// A 400 the pipeline looked into reaches an HTTPClient user whole.
+func TestThrottle400BodyReachesHTTPClientUsers(t *testing.T) {
+	srv, c, _ := setup(t, nil)
+	srv.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodeTooManyRequests, "Too many requests.")
+	req, err := c.NewRequest(ctx(t), http.MethodPost, "/api/v2/status", map[string]string{"scanRef": "x"})
+	require.NoError(t, err)
+	short, cancel := context.WithTimeout(ctx(t), time.Second) // shorter than the pause: no retry
+	defer cancel()
+	resp, err := c.HTTPClient().Do(req.WithContext(short))
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, string(body), `"identifier":"TOO_MANY_REQUESTS"`)
+	assert.Contains(t, string(body), "Too many requests.")
+	assert.EqualValues(t, 1, srv.Requests())
+
+}
+
+// A 400 about the body is not a throttle: the next call goes out at once.
+func TestValidation400StartsNoPause(t *testing.T) {
+	srv, c, _ := setup(t, nil)
+	srv.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodeValidationError, "clientId: required")
+	_, err := c.Status(ctx(t), "x")
+	require.ErrorIs(t, err, providers.ErrValidation)
+	_, err = c.Status(ctx(t), "x")
+	require.NotErrorIs(t, err, providers.ErrRateLimited)
+	assert.Equal(t, 2, srv.Requests())
+}
+
 // Bodies that are not iDenfy's error format decode to a bare status error.
 func TestUnexpectedErrorBodies(t *testing.T) {
 	for _, body := range []string{"", "<html>502 Bad Gateway</html>", `{"detail":"x"}`, `{"identifier":7}`, `[1,2]`} {

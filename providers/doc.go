@@ -21,7 +21,9 @@
 //  6. classify: 2xx done · 401: drop exactly that token and replay once; a
 //     token minted for the replay and refused again means the account is
 //     refused (no new logins faster than the cache's backoff); requests
-//     marked [TokenInBody] opt out · 429/503: read Retry-After in every
+//     marked [TokenInBody] opt out · 429, another 4xx the provider's
+//     [ErrorDecoder] reads as [ErrRateLimited] (iDenfy's 400
+//     TOO_MANY_REQUESTS), 503 with Retry-After: read Retry-After in every
 //     form, start the pause (the provider's penalty is a floor where its
 //     docs say so) and, if the caller may wait, try again · transport
 //     errors and 5xx: backoff with jitter for idempotent requests, within

@@ -61,6 +61,7 @@ type call struct {
 	operation string
 	read      int64     // > 0: read a 2xx body inside the attempt, capped
 	sent      time.Time // when the last attempt left, on the client's clock
+	limited   bool      // the last attempt's answer is a throttle other than a 429
 }
 
 // RoundTrip is the HTTPClient's transport: it returns every response it
@@ -165,9 +166,10 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 			httpbody.Drain(resp.Body, 64<<10)
 			continue
 
-		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable && hasRetryAfter(resp.Header):
-			wait := p.pause(ctx, resp, sc)
-			again := status == http.StatusTooManyRequests || safe
+		case status == http.StatusTooManyRequests || c.limited || status == http.StatusServiceUnavailable && hasRetryAfter(resp.Header):
+			limited := status == http.StatusTooManyRequests || c.limited
+			wait := p.pause(ctx, resp, sc, limited)
+			again := limited || safe
 			if !again || !replayable || retries >= maxRetries || wait > p.policy.MaxRetryWait || pastDeadline(ctx, wait) {
 				return resp, data, nil
 			}
@@ -212,7 +214,7 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 	defer func() {
 		for i, s := range scopes {
 			if probes&(1<<i) != 0 {
-				s.gate.leave(resp != nil && !isPause(resp))
+				s.gate.leave(resp != nil && !isPause(resp) && !c.limited)
 			}
 		}
 	}()
@@ -273,6 +275,7 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		c.sent = start
 	}
 	resp, err = p.next.RoundTrip(out)
+	c.limited = err == nil && p.throttledAnswer(resp)
 	if err == nil && c.read > 0 && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		data, err = httpbody.Read(resp.Body, c.read)
 		httpbody.Drain(resp.Body, 4<<10)
@@ -376,14 +379,14 @@ func (p *pipeline) sameOrigin(req *http.Request) bool {
 // pause reads how long the provider asks to wait, starts the cool-down of
 // the most specific budget the request counted against, and returns the
 // wait.
-func (p *pipeline) pause(ctx context.Context, resp *http.Response, s *scope) time.Duration {
+func (p *pipeline) pause(ctx context.Context, resp *http.Response, s *scope, limited bool) time.Duration {
 	now := p.clk.Now()
 	wait, ok := parseRetryAfter(resp.Header, now)
 	penalty := s.penalty
 	switch {
 	case !ok:
 		wait = penalty
-	case p.penaltyFloor && resp.StatusCode == http.StatusTooManyRequests:
+	case p.penaltyFloor && limited:
 		wait = max(wait, penalty) // the provider's docs ask for at least this
 	}
 	until := now.Add(wait)
@@ -391,7 +394,7 @@ func (p *pipeline) pause(ctx context.Context, resp *http.Response, s *scope) tim
 	if pc, ok := s.limiter.(Pacer); ok {
 		pc.PaceFrom(until)
 	}
-	if resp.StatusCode == http.StatusTooManyRequests && p.trace.CoolDownStart != nil {
+	if limited && p.trace.CoolDownStart != nil {
 		p.trace.CoolDownStart(Wait{Provider: p.provider, Budget: s.budget.Name, Wait: wait})
 	}
 	if p.tel != nil {
@@ -428,6 +431,29 @@ func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 func hasRetryAfter(h http.Header) bool {
 	_, ok := parseRetryAfter(h, time.Now())
 	return ok
+}
+
+// throttledAnswer reports whether resp, a 4xx other than 401 and 429, is
+// the provider's throttle all the same, as its error decoder reads it (an
+// error matching ErrRateLimited: iDenfy's TOO_MANY_REQUESTS comes as a 400,
+// its standard error status). It reads the body, capped, and puts it back.
+func (p *pipeline) throttledAnswer(resp *http.Response) bool {
+	st := resp.StatusCode
+	if p.decode == nil || st < 400 || st > 499 || st == http.StatusUnauthorized || st == http.StatusTooManyRequests || resp.Body == nil {
+		return false
+	}
+	// What was read is replayed before the rest, a read error included.
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body = &replayedBody{Reader: io.MultiReader(bytes.NewReader(body), resp.Body), Closer: resp.Body}
+	e := &Error{Provider: p.provider, StatusCode: st, Header: resp.Header, Body: body}
+	p.decode(e)
+	return errors.Is(e, ErrRateLimited)
+}
+
+// replayedBody is a body whose first part was read already.
+type replayedBody struct {
+	io.Reader
+	io.Closer
 }
 
 func isPause(resp *http.Response) bool {
