@@ -337,9 +337,12 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	if err == nil && c.logins.Load()+c.refreshes.Load()+c.failures.Load() == before {
 		c.observe("store", start, nil) // obtain took it from the store
 	}
+	deferred := errors.Is(err, errDeferred)
 	if end := c.cfg.flightHooks.End; end != nil {
-		source := ""
+		source, endErr := "", err
 		switch {
+		case deferred:
+			source, endErr = "deferred", nil
 		case err != nil:
 		case c.logins.Load() > logins:
 			source = "login"
@@ -348,7 +351,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 		default:
 			source = "store"
 		}
-		end(ctx, source, err)
+		end(ctx, source, endErr)
 	}
 	stop()
 	cancel()
@@ -366,7 +369,14 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0
 	f.mu.Unlock()
 	c.mu.Lock()
-	if err == nil {
+	if deferred {
+		// Not a failure: the current token serves until the refresh is due.
+		n := &entry{tok: prev.tok, quietUntil: c.deferUntil(prev), hardAt: prev.hardAt,
+			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected}
+		n.used.Store(true)
+		c.replace(c.schedule(n, now))
+		tok, err = prev.tok, nil
+	} else if err == nil {
 		n := c.newEntry(tok, now)
 		if used {
 			n.used.Store(true)
@@ -394,6 +404,9 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 		if tok != nil {
 			c.storeHits.Add(1)
 			return tok, false, nil // no lock to wait for
+		}
+		if d, ok := c.cfg.store.(Degrader); ok && d.Degraded() && c.deferUntil(prev).After(c.cfg.clock.Now()) {
+			return nil, false, errDeferred
 		}
 		if l, ok := c.cfg.store.(Locker); ok {
 			var handed *auth.Token
@@ -727,6 +740,31 @@ func (c *Cache) newEntry(tok *auth.Token, now time.Time) *entry {
 	e.quietUntil = e.expiresAt.Add(-soft)
 	e.hardAt = e.expiresAt.Add(-hard)
 	return c.schedule(e, now)
+}
+
+// errDeferred is obtain's answer when a degraded shared store puts off a
+// refresh the current token does not need yet.
+var errDeferred = errors.New("tokencache: refresh deferred while the shared store is degraded")
+
+// deferUntil is when a refresh of prev's token can wait for while the
+// shared store is degraded: the narrowest soft window that leaves room for
+// it. The zero time when prev has no valid token to wait with.
+func (c *Cache) deferUntil(prev *entry) time.Time {
+	if prev == nil || !prev.usable(c.cfg.clock.Now()) || prev.expiresAt.IsZero() {
+		return time.Time{}
+	}
+	at := prev.hardAt
+	if c.cfg.minSoft > 0 {
+		at = minTime(at, prev.expiresAt.Add(-c.cfg.minSoft))
+	}
+	return maxTime(at, prev.quietUntil)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // usable reports whether e's access token may still be sent at now.

@@ -123,7 +123,8 @@ type FlightHooks struct {
 	// the caller waits.
 	Join func(caller, flight context.Context)
 	// End is called as the flight ends, on its context, with how the token
-	// came ("login", "refresh" or "store"; "" when none came) and the
+	// came ("login", "refresh" or "store"; "deferred" when a degraded
+	// store put the refresh off, see Degrader; "" when none came) and the
 	// flight's error.
 	End func(ctx context.Context, source string, err error)
 }

@@ -36,6 +36,17 @@ type HandoffLocker interface {
 	LockOrLoad(ctx context.Context, key string, accept func(*auth.Token) bool) (tok *auth.Token, unlock func(), err error)
 }
 
+// Degrader is implemented by shared stores that can fall back to serving
+// one process alone, as fleet mode does during a Redis outage. While
+// Degraded reports true, a Cache that holds a valid token puts off the
+// refresh its soft window starts until the narrowest soft window that
+// still leaves room for it (WithMinSoftWindow, at least the hard window):
+// every process would otherwise log in on its own, and the shared store
+// may well be back before then.
+type Degrader interface {
+	Degraded() bool
+}
+
 // Key returns the store key for one account: the provider's name and a
 // hash of its base URL and principal (user name or key id). Never pass a
 // password or token as principal; it would be hashed, but it is not needed.

@@ -80,9 +80,13 @@
 // lock when Redis went away, with no token from it, gets
 // [ErrOutageWhileWaiting]; a token cache that still holds a valid token
 // keeps it and tries again after its backoff rather than log in at once.
-// While in local mode each replica logs in or refreshes on its own when its
-// token runs out, and the replicas' budgets add up to the fleet's only if
-// [WithReplicas] is right.
+// While in local mode a token cache puts off the refresh its soft window
+// would start, as long as its token is valid, until the narrowest soft
+// window that leaves it room ([Store.Degraded], tokencache.Degrader):
+// Redis may be back before then, and each replica would otherwise log in
+// on its own. When the token must be renewed, each replica logs in or
+// refreshes on its own, and the replicas' budgets add up to the fleet's
+// only if [WithReplicas] is right.
 //
 // # Keys and Redis Cluster
 //

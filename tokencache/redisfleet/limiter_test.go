@@ -12,6 +12,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
 	"github.com/unikyc/unikyc/tokencache/redisfleet"
 )
 
@@ -248,4 +249,6 @@ func TestSlowRedisFallsBackWithinTheTimeout(t *testing.T) {
 	st := f.Stats()
 	assert.False(t, st.Shared)
 	assert.EqualValues(t, 1, st.RedisErrors)
+	var d tokencache.Degrader = f.Store()
+	assert.True(t, d.Degraded(), "token caches put soft refreshes off")
 }

@@ -171,6 +171,12 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error)
 	return unlock, err
 }
 
+// Degraded reports whether the Fleet is in local mode (a confirmed Redis
+// outage). A token cache then puts off the refresh its soft window would
+// start while its token is valid (see tokencache.Degrader): each replica
+// would log in on its own, and Redis may be back before it must.
+func (s *Store) Degraded() bool { return s.f.h.down.Load() }
+
 // LockOrLoad takes the fleet-wide refresh lock for key or, if a token that
 // accept approves is saved under key first, returns that token without the
 // lock. While it waits it listens for the holder's save (Redis pub/sub; the
