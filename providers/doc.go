@@ -85,7 +85,8 @@
 //     unikyc.outcome (success, failure), error.type on failure.
 //   - unikyc.token.invalidations ({token}, counter): tokens dropped after a
 //     401; unikyc.call.kind.
-//   - unikyc.rate_limited ({response}, counter): 429 answers; unikyc.budget
+//   - unikyc.rate_limited ({response}, counter): 429 answers and other
+//     throttle answers (iDenfy's 400 TOO_MANY_REQUESTS); unikyc.budget
 //     (the budget whose cool-down they started).
 //   - unikyc.retries ({retry}, counter): attempts to be sent again after an
 //     error, a 5xx or a 429; unikyc.call.kind.

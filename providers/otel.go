@@ -389,14 +389,14 @@ func (t *telemetry) invalidated(ctx context.Context, c *call, n int) {
 	}
 }
 
-// pause reports a pause the provider asked for (status 429, or 503 with
-// Retry-After) on budget.
-func (t *telemetry) pause(ctx context.Context, budget string, status int, wait time.Duration) {
+// pause reports a pause the provider asked for (a 429 or another throttle
+// answer, limited; or a 503 with Retry-After) on budget.
+func (t *telemetry) pause(ctx context.Context, budget string, status int, limited bool, wait time.Duration) {
 	t.event(ctx, eventPause, attrBudget.String(budget), attrStatus.Int(status), attrWait.Float64(wait.Seconds()))
 	if !t.meter {
 		return
 	}
-	if status == http.StatusTooManyRequests && t.rateLimited.Enabled(ctx) {
+	if limited && t.rateLimited.Enabled(ctx) {
 		t.rateLimited.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(t.provider, attrBudget.String(budget))))
 	}
 	if t.pauseDur.Enabled(ctx) {

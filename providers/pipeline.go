@@ -398,7 +398,7 @@ func (p *pipeline) pause(ctx context.Context, resp *http.Response, s *scope, lim
 		p.trace.CoolDownStart(Wait{Provider: p.provider, Budget: s.budget.Name, Wait: wait})
 	}
 	if p.tel != nil {
-		p.tel.pause(ctx, s.budget.Name, resp.StatusCode, wait)
+		p.tel.pause(ctx, s.budget.Name, resp.StatusCode, limited, wait)
 	}
 	p.log.Warn("unikyc: provider asked to pause", "provider", p.provider, "status", resp.StatusCode,
 		"budget", s.budget.Name, "pause", wait.Round(time.Millisecond))
