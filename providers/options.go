@@ -71,8 +71,12 @@ func WithLoginLimiter(l Limiter) Option {
 
 // WithLimiters makes the limiter of every budget the provider declares
 // (and that WithLimiter or WithLoginLimiter do not set) with mk, for
-// instance limiters shared by a fleet. mk returning nil removes that
-// budget.
+// instance limiters shared by a fleet (redisfleet's Fleet.Options). mk is
+// called for each budget of each client built with the option, and what it
+// returns belongs to that client: Close closes it if it has a Close method
+// (its waiters return ErrClosed). Make a new limiter on each call; a
+// limiter that several clients share goes in with WithLimiter, which the
+// clients never close. mk returning nil removes that budget.
 func WithLimiters(mk func(Budget) Limiter) Option {
 	return func(o *options) {
 		o.limiters = func(b Budget) Limiter {

@@ -54,7 +54,8 @@ type Limiter struct {
 	closed  chan struct{}
 	shut    bool
 	local   *providers.WindowLimiter
-	epoch   int64 // the degradation local was made for
+	epoch   int64                     // the degradation local was made for
+	retired []*providers.WindowLimiter // earlier spells' limiters, while they have waiters
 }
 
 type waiter struct {
@@ -73,13 +74,15 @@ var (
 // waiting token calls for an API call; else return how many µs until the
 // entry that blocks leaves the span (a step, span / limit, for an API call
 // that reservations hold back), and, for a token call, reserve a slot
-// under ARGV[4] until then plus the span. ARGV: now (µs), span (µs), limit,
-// member, priority (1: token call).
+// under ARGV[4] until then plus a step. Computed scores are formatted as
+// integers: Lua would print them with 14 digits, and µs times have 16.
+// ARGV: now (µs), span (µs), limit, member, priority (1: token call).
 var admit = redis.NewScript(`
 local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local token = ARGV[5] == "1"
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
-redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", now)
+local function int(x) return string.format("%d", x) end
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", int(now - span))
+redis.call("ZREMRANGEBYSCORE", KEYS[2], "-inf", ARGV[1])
 local n = redis.call("ZCARD", KEYS[1])
 local room = limit
 if token then
@@ -89,7 +92,7 @@ else
 end
 local ttl = math.floor(span / 1000) + 1000
 if n < room then
-  redis.call("ZADD", KEYS[1], now, ARGV[4])
+  redis.call("ZADD", KEYS[1], ARGV[1], ARGV[4])
   redis.call("PEXPIRE", KEYS[1], ttl)
   return 0
 end
@@ -99,8 +102,11 @@ if room > 0 then
   wait = math.max(tonumber(blocking[2]) + span - now, 1)
 end
 if token then
-  redis.call("ZADD", KEYS[2], now + wait + span, ARGV[4])
-  redis.call("PEXPIRE", KEYS[2], math.floor((wait + span) / 1000) + 1000)
+  -- The reservation outlives the next ask by a step: it is renewed then.
+  local step = math.max(math.floor(span / limit), 1)
+  redis.call("ZADD", KEYS[2], int(now + wait + step), ARGV[4])
+  local pttl = math.floor((wait + step) / 1000) + 1000
+  if redis.call("PTTL", KEYS[2]) < pttl then redis.call("PEXPIRE", KEYS[2], pttl) end
 end
 return wait`)
 
@@ -108,9 +114,10 @@ return wait`)
 // could be admitted. ARGV: now (µs), span (µs), limit.
 var peek = redis.NewScript(`
 local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local n = redis.call("ZCOUNT", KEYS[1], "(" .. (now - span), "+inf")
+local from = "(" .. string.format("%d", now - span)
+local n = redis.call("ZCOUNT", KEYS[1], from, "+inf")
 if n < limit then return 0 end
-local blocking = redis.call("ZRANGEBYSCORE", KEYS[1], "(" .. (now - span), "+inf", "WITHSCORES", "LIMIT", n - limit, 1)
+local blocking = redis.call("ZRANGEBYSCORE", KEYS[1], from, "+inf", "WITHSCORES", "LIMIT", n - limit, 1)
 return math.max(tonumber(blocking[2]) + span - now, 1)`)
 
 // pace rewrites the log after a 429 so that one request may leave at until
@@ -120,7 +127,7 @@ return math.max(tonumber(blocking[2]) + span - now, 1)`)
 var pace = redis.NewScript(`
 local now, span, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local untl, step = tonumber(ARGV[4]), tonumber(ARGV[5])
-redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - span)
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", string.format("%d", now - span))
 local log = redis.call("ZRANGE", KEYS[1], 0, -1, "WITHSCORES")
 local n = #log / 2
 local free = math.max(limit - n, 0)
@@ -129,7 +136,7 @@ for k = 0, limit - 1 do
   local real = now
   if k >= free then real = tonumber(log[2 * (n - limit + k) + 2]) + span end
   local at = math.max(untl + k * step, real)
-  redis.call("ZADD", KEYS[1], at - span, "pace:" .. k)
+  redis.call("ZADD", KEYS[1], string.format("%d", at - span), "pace:" .. k)
 end
 redis.call("PEXPIRE", KEYS[1], math.floor((untl - now + limit * step + span) / 1000) + 1000)
 return 0`)
@@ -195,6 +202,11 @@ func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
 			return admit.Run(ctx, l.f.rdb, []string{l.key, l.reserve}, now.UnixMicro(), l.span.Microseconds(),
 				l.b.Limit, id, prio).Int64()
 		}, nil)
+		if p == providers.PriorityToken && (st == gaveUp || st == local || st == answered && err != nil) {
+			// A reservation an earlier ask made must not hold the fleet's
+			// API calls back once this call stops waiting for Redis.
+			l.unreserve(id)
+		}
 		switch {
 		case st == gaveUp:
 			return err
@@ -295,11 +307,14 @@ func (l *Limiter) remove(w *waiter) {
 	}
 }
 
+// wakeAll tells every waiter but the first to look again.
 func (l *Limiter) wakeAll() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, o := range l.waiters[1:] {
-		signal(o)
+	for i, o := range l.waiters {
+		if i > 0 {
+			signal(o)
+		}
 	}
 }
 
@@ -372,6 +387,10 @@ func (l *Limiter) Close() {
 		if l.local != nil {
 			l.local.Close()
 		}
+		for _, r := range l.retired {
+			r.Close()
+		}
+		l.retired = nil
 	}
 }
 
@@ -386,8 +405,17 @@ func (l *Limiter) localLimiter() *providers.WindowLimiter {
 		b := l.b
 		b.Limit = max(b.Limit/l.f.cfg.replicas, 1)
 		if l.local != nil {
-			l.local.Close()
+			// Its waiters of an earlier outage keep their place in it.
+			l.retired = append(l.retired, l.local)
 		}
+		kept := l.retired[:0]
+		for _, r := range l.retired {
+			if r.Queued() > 0 {
+				kept = append(kept, r)
+			}
+		}
+		clear(l.retired[len(kept):])
+		l.retired = kept
 		l.local, l.epoch = providers.NewWindowLimiter(b, l.f.cfg.clock), epoch
 		// Other replicas may have used the whole budget just now: the first
 		// local request waits a span, the next ones one step apart.
