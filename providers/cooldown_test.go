@@ -18,17 +18,9 @@ func TestQueuedRequestJoinsCoolDownThatStartedWhileItWaited(t *testing.T) {
 	lim := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
 	e := setup(t, providers.WithClock(clk), providers.WithLimiter(lim))
 	e.fake.then(status(429, "Retry-After", "60"))
-	done := make(chan error, 2)
-	get := func() {
-		resp, err := e.get(context.Background(), t)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}
-	go get() // logs in at t0, then queues its call for t0+6
+	first := e.getAsync(context.Background(), t) // logs in at t0, then queues its call for t0+6
 	require.True(t, clk.WaitForTimers(1, nil))
-	go get() // queues behind it
+	second := e.getAsync(context.Background(), t) // queues behind it
 	require.Eventually(t, func() bool { return lim.Queued() == 2 }, 5*time.Second, time.Millisecond)
 
 	clk.Advance(6 * time.Second) // the first call is sent and meets the 429
@@ -42,9 +34,12 @@ func TestQueuedRequestJoinsCoolDownThatStartedWhileItWaited(t *testing.T) {
 	// an Advance may have parked a little later than planned.
 	for finished := 0; finished < 2; {
 		select {
-		case err := <-done:
-			require.NoError(t, err)
-			finished++
+		case r := <-first:
+			require.NoError(t, r.err)
+			first, finished = nil, finished+1
+		case r := <-second:
+			require.NoError(t, r.err)
+			second, finished = nil, finished+1
 		case <-time.After(5 * time.Millisecond):
 			if next, ok := clk.NextTimer(); ok {
 				clk.Set(next)

@@ -285,18 +285,9 @@ func TestOtelA429CoolDown(t *testing.T) {
 	warm.Body.Close()
 	k.spans.Reset()
 	e.fake.then(status(429, "Retry-After", "2"))
-	done := make(chan error, 1)
-	go func() {
-		resp, err := e.get(context.Background(), t)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	require.True(t, e.clk.WaitForTimers(1, nil))
-	next, _ := e.clk.NextTimer()
-	e.clk.Set(next)
-	require.NoError(t, <-done)
+	done := e.getAsync(context.Background(), t)
+	e.clk.Set(e.parked(t))
+	require.NoError(t, (<-done).err)
 
 	ms := k.metrics(t)
 	reqBudget := attribute.String("unikyc.budget", "requests")
@@ -328,24 +319,12 @@ func TestOtelA429CoolDown(t *testing.T) {
 // budgetEnv is setup with an account budget of 2 requests a minute.
 func budgetEnv(t *testing.T, opts ...providers.Option) *env {
 	t.Helper()
-	f := &fake{}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.handle))
-	t.Cleanup(f.srv.Close)
+	f := newFake(t)
 	clk := clock.NewFake(t0)
 	conn, err := providers.Build(providers.Spec{
 		Name: "fake", BaseURL: f.srv.URL, Account: "alice",
 		Budgets: []providers.Budget{{Name: "requests", Limit: 2, Window: time.Minute, Margin: -1}},
-		Login: func(ctx context.Context, s *providers.Sender) (*auth.Token, error) {
-			req, err := s.NewRequest(ctx, http.MethodPost, "/login", nil)
-			if err != nil {
-				return nil, err
-			}
-			var out struct{ Token string }
-			if err := s.Do(req, "login", &out); err != nil {
-				return nil, err
-			}
-			return &auth.Token{AccessToken: out.Token, Expiry: s.Now().Add(time.Hour)}, nil
-		},
+		Login:   f.login,
 	}, append([]providers.Option{providers.WithClock(clk)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
@@ -367,19 +346,11 @@ func TestOtelBudgetWait(t *testing.T) {
 	assert.EqualValues(t, 0, counter(t, ms, "unikyc.budget.queued", "{request}", prov, reqBudget))
 	assert.NotContains(t, ms, "unikyc.budget.wait")
 
-	done := make(chan error, 1)
-	go func() {
-		resp, err := e.get(context.Background(), t)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	require.True(t, e.clk.WaitForTimers(1, nil))
+	done := e.getAsync(context.Background(), t)
+	next := e.parked(t)
 	assert.EqualValues(t, 1, counter(t, k.metrics(t), "unikyc.budget.queued", "{request}", prov, reqBudget))
-	next, _ := e.clk.NextTimer()
 	e.clk.Set(next)
-	require.NoError(t, <-done)
+	require.NoError(t, (<-done).err)
 
 	ms = k.metrics(t)
 	wait := hist(t, ms, "unikyc.budget.wait", "s", prov, kindAPI, reqBudget)
@@ -431,15 +402,7 @@ func TestOtelSharedLoginIsLinkedNotParented(t *testing.T) {
 			seenBag.Store(baggage.FromContext(ctx).String())
 			seenParent.Store(trace.SpanContextFromContext(ctx))
 			<-release
-			req, err := s.NewRequest(ctx, http.MethodPost, "/login", nil)
-			if err != nil {
-				return nil, err
-			}
-			var out struct{ Token string }
-			if err := s.Do(req, "login", &out); err != nil {
-				return nil, err
-			}
-			return &auth.Token{AccessToken: out.Token}, nil
+			return postLogin(ctx, s, "/login", nil)
 		},
 	}, k.options()...)
 	require.NoError(t, err)
@@ -527,15 +490,7 @@ func TestOtelCarriesNoSecrets(t *testing.T) {
 	conn, err := providers.Build(providers.Spec{
 		Name: "fake", BaseURL: srv.URL, Account: "alice",
 		Login: func(ctx context.Context, s *providers.Sender) (*auth.Token, error) {
-			req, err := s.NewRequest(ctx, http.MethodPost, "/auth/login", map[string]string{"user": "alice", "password": "PW-SECRET"})
-			if err != nil {
-				return nil, err
-			}
-			var out struct{ Token string }
-			if err := s.Do(req, "login", &out); err != nil {
-				return nil, err
-			}
-			return &auth.Token{AccessToken: out.Token}, nil
+			return postLogin(ctx, s, "/auth/login", map[string]string{"user": "alice", "password": "PW-SECRET"})
 		},
 	}, append(k.options(), providers.WithRetryPolicy(providers.RetryPolicy{MaxRetries: -1}))...)
 	require.NoError(t, err)

@@ -105,30 +105,15 @@ func TestCoolDownEndsWithOneProbeNotAHerd(t *testing.T) {
 	tooMany := status(429, "Retry-After", "1")
 	e.fake.then(tooMany, tooMany, tooMany)
 
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	call := func() {
-		defer wg.Done()
-		resp, err := e.get(context.Background(), t)
-		if err != nil || resp.StatusCode != 200 {
-			failed.Add(1)
-		}
-		if err == nil {
-			resp.Body.Close()
-		}
-	}
-	wg.Add(1)
-	go call() // meets the first 429
-	require.True(t, e.clk.WaitForTimers(1, nil))
+	calls := []<-chan result{e.getAsync(context.Background(), t)} // meets the first 429
+	e.parked(t)
 	for range 49 {
-		wg.Add(1)
-		go call()
+		calls = append(calls, e.getAsync(context.Background(), t))
 	}
 	require.True(t, e.clk.WaitForTimers(50, nil), "all 50 wait out the pause")
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	pump(e.clk, done)
-	assert.Zero(t, failed.Load())
+	for _, r := range settle(e.clk, calls...) {
+		assert.Equal(t, result{status: 200}, r)
+	}
 	// 1 warm-up + the first 429 + one probe at each pause's end (two more
 	// 429s, then the one answered 200) + the 49 that followed it.
 	assert.EqualValues(t, 1+1+3+49, e.fake.calls.Load())
@@ -140,19 +125,11 @@ func TestCoolDownEndsWithOneProbeNotAHerd(t *testing.T) {
 func TestNamedRetryAfterIsHonoured(t *testing.T) {
 	e := setup(t)
 	e.fake.then(status(429, "Retry-After-Login", "60"))
-	done := make(chan error, 1)
-	go func() {
-		resp, err := e.get(context.Background(), t)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	require.True(t, e.clk.WaitForTimers(1, nil))
-	next, _ := e.clk.NextTimer()
+	done := e.getAsync(context.Background(), t)
+	next := e.parked(t)
 	assert.Equal(t, t0.Add(60*time.Second), next)
 	e.clk.Set(next)
-	require.NoError(t, <-done)
+	require.NoError(t, (<-done).err)
 }
 
 // Rule: a 503 with Retry-After pauses on the clock for what it asked,
@@ -160,20 +137,12 @@ func TestNamedRetryAfterIsHonoured(t *testing.T) {
 func TestA503WithRetryAfterPausesOnTheClock(t *testing.T) {
 	e := setup(t)
 	e.fake.then(status(503, "Retry-After", "1"))
-	done := make(chan error, 1)
-	go func() {
-		resp, err := e.get(context.Background(), t)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	require.True(t, e.clk.WaitForTimers(1, nil))
-	next, _ := e.clk.NextTimer()
+	done := e.getAsync(context.Background(), t)
+	next := e.parked(t)
 	assert.Equal(t, t0.Add(time.Second), next)
 	assert.EqualValues(t, 1, e.fake.calls.Load(), "no retry before the pause ends")
 	e.clk.Set(next)
-	require.NoError(t, <-done)
+	require.NoError(t, (<-done).err)
 	assert.EqualValues(t, 2, e.fake.calls.Load())
 }
 

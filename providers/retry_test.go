@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,20 +100,11 @@ func TestRetryAfterHonouredOnTheClock(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := setup(t)
 			e.fake.then(status(429, h...))
-			done := make(chan error, 1)
-			go func() {
-				resp, err := e.get(context.Background(), t)
-				if err == nil {
-					resp.Body.Close()
-				}
-				done <- err
-			}()
-			require.True(t, e.clk.WaitForTimers(1, nil))
-			next, _ := e.clk.NextTimer()
-			assert.Equal(t, t0.Add(120*time.Second), next, "the pause lasts exactly what the server asked")
+			done := e.getAsync(context.Background(), t)
+			assert.Equal(t, t0.Add(120*time.Second), e.parked(t), "the pause lasts exactly what the server asked")
 			assert.EqualValues(t, 1, e.fake.calls.Load(), "nothing sent during the pause")
 			e.clk.Advance(120 * time.Second)
-			require.NoError(t, <-done)
+			require.NoError(t, (<-done).err)
 			assert.EqualValues(t, 2, e.fake.calls.Load())
 			assert.EqualValues(t, 1, e.conn.Stats().RateLimited)
 		})
@@ -165,19 +155,10 @@ func TestPauseLongerThanMaxRetryWait(t *testing.T) {
 func TestDefaultPenaltyWithoutRetryAfter(t *testing.T) {
 	e := setup(t)
 	e.fake.then(status(429))
-	done := make(chan error, 1)
-	go func() {
-		resp, err := e.get(context.Background(), t)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	require.True(t, e.clk.WaitForTimers(1, nil))
-	next, _ := e.clk.NextTimer()
-	assert.Equal(t, t0.Add(30*time.Second), next, "30 s when neither header nor provider says")
+	done := e.getAsync(context.Background(), t)
+	assert.Equal(t, t0.Add(30*time.Second), e.parked(t), "30 s when neither header nor provider says")
 	e.clk.Advance(30 * time.Second)
-	require.NoError(t, <-done)
+	require.NoError(t, (<-done).err)
 }
 
 func TestFiftyGoroutinesMeetingOne429SendNothingUntilCoolDownEnds(t *testing.T) {
@@ -188,33 +169,16 @@ func TestFiftyGoroutinesMeetingOne429SendNothingUntilCoolDownEnds(t *testing.T) 
 	resp.Body.Close()
 	e.fake.then(status(429, "Retry-After", "60"))
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 50)
-	run := func() {
-		defer wg.Done()
-		resp, err := e.get(context.Background(), t)
-		if err == nil {
-			if resp.StatusCode != 200 {
-				err = fmt.Errorf("status %d", resp.StatusCode)
-			}
-			resp.Body.Close()
-		}
-		errs <- err
-	}
-	wg.Add(1)
-	go run() // meets the 429
-	require.True(t, e.clk.WaitForTimers(1, nil))
-	for i := 0; i < 49; i++ {
-		wg.Add(1)
-		go run()
+	calls := []<-chan result{e.getAsync(context.Background(), t)} // meets the 429
+	e.parked(t)
+	for range 49 {
+		calls = append(calls, e.getAsync(context.Background(), t))
 	}
 	require.True(t, e.clk.WaitForTimers(50, nil), "all 50 park on the cool-down")
 	assert.EqualValues(t, 2, e.fake.calls.Load(), "nothing more was sent during the cool-down")
 	e.clk.Advance(60 * time.Second)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
+	for _, call := range calls {
+		require.Equal(t, result{status: 200}, <-call)
 	}
 	assert.EqualValues(t, 52, e.fake.calls.Load())
 	assert.EqualValues(t, 1, e.conn.Stats().RateLimited)
@@ -223,17 +187,10 @@ func TestFiftyGoroutinesMeetingOne429SendNothingUntilCoolDownEnds(t *testing.T) 
 func TestPostIsRetriedAfter429(t *testing.T) {
 	e := setup(t)
 	e.fake.then(status(429, "Retry-After", "1"))
-	done := make(chan error, 1)
-	go func() {
-		resp, err := e.post(context.Background(), t, "")
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	require.True(t, e.clk.WaitForTimers(1, nil))
+	done := e.postAsync(context.Background(), t, "")
+	e.parked(t)
 	e.clk.Advance(time.Second)
-	require.NoError(t, <-done)
+	require.NoError(t, (<-done).err)
 	assert.Equal(t, []string{"POST", "POST"}, e.fake.methods)
 }
 
@@ -241,19 +198,12 @@ func TestLimiterCountsLoginsAndRefreshes(t *testing.T) {
 	clk := newClock()
 	lim := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
 	e := setup(t, providers.WithClock(clk), providers.WithLimiter(lim))
-	done := make(chan error, 1)
-	go func() {
-		resp, err := e.get(context.Background(), t)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
+	done := e.getAsync(context.Background(), t)
 	require.True(t, clk.WaitForTimers(1, nil), "the API call waits behind the login")
 	assert.EqualValues(t, 1, e.fake.logins.Load())
 	assert.EqualValues(t, 0, e.fake.calls.Load())
 	clk.Advance(6 * time.Second)
-	require.NoError(t, <-done)
+	require.NoError(t, (<-done).err)
 	assert.EqualValues(t, 2, e.conn.Stats().Requests)
 }
 

@@ -85,32 +85,51 @@ type env struct {
 	clk  *clock.Fake
 }
 
-// setup starts a fake provider and a client for it, in the style of
-// go-github's setup(t): everything is torn down by t.Cleanup.
-func setup(t *testing.T, opts ...providers.Option) *env {
+// newFake starts a fake provider; it is closed by t.Cleanup.
+func newFake(t *testing.T) *fake {
 	t.Helper()
 	f := &fake{}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.handle))
 	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// login is the fake's Spec.Login: alice's token, for an hour.
+func (f *fake) login(ctx context.Context, s *providers.Sender) (*auth.Token, error) {
+	tok, err := postLogin(ctx, s, "/login", map[string]string{"user": "alice"})
+	if err != nil {
+		return nil, err
+	}
+	tok.Expiry = s.Now().Add(time.Hour)
+	return tok, nil
+}
+
+// postLogin is the body of a test's Spec.Login: it posts body to path and
+// returns the answer's {"token": …}, with no expiry.
+func postLogin(ctx context.Context, s *providers.Sender, path string, body any) (*auth.Token, error) {
+	req, err := s.NewRequest(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return nil, err
+	}
+	var out struct{ Token string }
+	if err := s.Do(req, "login", &out); err != nil {
+		return nil, err
+	}
+	return &auth.Token{AccessToken: out.Token}, nil
+}
+
+// setup starts a fake provider and a client for it, in the style of
+// go-github's setup(t): everything is torn down by t.Cleanup.
+func setup(t *testing.T, opts ...providers.Option) *env {
+	t.Helper()
+	f := newFake(t)
 	clk := clock.NewFake(t0)
 	base := []providers.Option{
 		providers.WithClock(clk),
 		providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}),
 	}
-	conn, err := providers.Build(providers.Spec{
-		Name: "fake", BaseURL: f.srv.URL, Account: "alice",
-		Login: func(ctx context.Context, s *providers.Sender) (*auth.Token, error) {
-			req, err := s.NewRequest(ctx, http.MethodPost, "/login", map[string]string{"user": "alice"})
-			if err != nil {
-				return nil, err
-			}
-			var out struct{ Token string }
-			if err := s.Do(req, "login", &out); err != nil {
-				return nil, err
-			}
-			return &auth.Token{AccessToken: out.Token, Expiry: s.Now().Add(time.Hour)}, nil
-		},
-	}, append(base, opts...)...)
+	conn, err := providers.Build(providers.Spec{Name: "fake", BaseURL: f.srv.URL, Account: "alice", Login: f.login},
+		append(base, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return &env{fake: f, conn: conn, clk: clk}
@@ -131,4 +150,62 @@ func (e *env) post(ctx context.Context, t *testing.T, key string) (*http.Respons
 		req.Header.Set(providers.IdempotencyKeyHeader, key)
 	}
 	return e.conn.HTTPClient().Do(req)
+}
+
+// result is what a call made on its own goroutine came back with; the
+// response body is closed.
+type result struct {
+	status int // 0 when err is set
+	err    error
+}
+
+// async runs call on a goroutine of its own; the channel yields its
+// result once it returned.
+func async(call func() (*http.Response, error)) <-chan result {
+	out := make(chan result, 1)
+	go func() {
+		resp, err := call()
+		if err != nil {
+			out <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		out <- result{status: resp.StatusCode}
+	}()
+	return out
+}
+
+// getAsync is e.get on a goroutine of its own.
+func (e *env) getAsync(ctx context.Context, t *testing.T) <-chan result {
+	return async(func() (*http.Response, error) { return e.get(ctx, t) })
+}
+
+// postAsync is e.post on a goroutine of its own.
+func (e *env) postAsync(ctx context.Context, t *testing.T, key string) <-chan result {
+	return async(func() (*http.Response, error) { return e.post(ctx, t, key) })
+}
+
+// parked waits until a goroutine parks on e.clk and returns the time its
+// timer (the earliest) fires. The clock does not move.
+func (e *env) parked(t *testing.T) time.Time {
+	t.Helper()
+	require.True(t, e.clk.WaitForTimers(1, nil), "nothing parked on the clock")
+	next, ok := e.clk.NextTimer()
+	require.True(t, ok, "no timer")
+	return next
+}
+
+// settle moves clk to its next timer until every call has returned, and
+// returns their results in call order.
+func settle(clk *clock.Fake, calls ...<-chan result) []result {
+	out := make([]result, len(calls))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, c := range calls {
+			out[i] = <-c
+		}
+	}()
+	pump(clk, done)
+	return out
 }
