@@ -54,7 +54,7 @@ type Limiter struct {
 	closed  chan struct{}
 	shut    bool
 	local   *providers.WindowLimiter
-	epoch   int64                     // the degradation local was made for
+	epoch   int64                      // the degradation local was made for
 	retired []*providers.WindowLimiter // earlier spells' limiters, while they have waiters
 }
 

@@ -30,7 +30,7 @@ func TestAbandonedTokenCallLeavesNoReservation(t *testing.T) {
 	la, lb := fa.Limiter("acct", b).(*redisfleet.Limiter), fb.Limiter("acct", b)
 	ctx := context.Background()
 	require.NoError(t, lb.Wait(ctx, providers.PriorityAPI)) // the slot is used until start+61s
-	_ = la.Estimate(providers.PriorityToken)                  // A's connection is up
+	_ = la.Estimate(providers.PriorityToken)                // A's connection is up
 
 	px.Hold(300 * time.Millisecond) // the answer to the token call's admission is late
 	tctx, cancel := context.WithCancel(ctx)
