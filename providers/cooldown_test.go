@@ -12,21 +12,23 @@ import (
 )
 
 // A request queued on the limiter when a 429 arrives must not be sent when
-// its slot comes: it joins the cool-down instead.
+// its slot comes: it joins the cool-down instead. The limiter here is one
+// that knows nothing of pauses (not a Pacer, as a user's may be), so that
+// only the gate, checked again after the budget wait, holds it back.
 func TestQueuedRequestJoinsCoolDownThatStartedWhileItWaited(t *testing.T) {
 	clk := newClock()
 	lim := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
-	e := setup(t, providers.WithClock(clk), providers.WithLimiter(lim))
+	e := setup(t, providers.WithClock(clk), providers.WithLimiter(limiterFunc(lim.Wait)))
 	e.fake.then(status(429, "Retry-After", "60"))
 	first := e.getAsync(context.Background(), t) // logs in at t0, then queues its call for t0+6
-	require.True(t, clk.WaitForTimers(1, nil))
+	waitForTimers(t, clk, 1)
 	second := e.getAsync(context.Background(), t) // queues behind it
 	require.Eventually(t, func() bool { return lim.Queued() == 2 }, 5*time.Second, time.Millisecond)
 
 	clk.Advance(6 * time.Second) // the first call is sent and meets the 429
-	require.True(t, clk.WaitForTimers(2, nil), "one waits out the pause, the other for its slot")
+	waitForTimers(t, clk, 2) // one waits out the pause, the other for its slot
 	clk.Advance(6 * time.Second) // the old slot of the second: the pause holds it
-	require.True(t, clk.WaitForTimers(2, nil))
+	waitForTimers(t, clk, 2)
 	assert.EqualValues(t, 1, e.fake.calls.Load(), "nothing sent into the cool-down")
 
 	// The cool-down ends at t0+66. Keep moving the clock to its next timer

@@ -118,6 +118,26 @@ func TestCoolDownEndsWithOneProbeNotAHerd(t *testing.T) {
 	// 429s, then the one answered 200) + the 49 that followed it.
 	assert.EqualValues(t, 1+1+3+49, e.fake.calls.Load())
 	assert.EqualValues(t, 3, e.conn.Stats().RateLimited)
+	// Each pause ended with one request alone: the 429s came at three
+	// times, each at least the pause after the one before, and the 49 left
+	// only after the last pause ended. (The fake stamps arrivals on the
+	// clock the pump moves, so a stamp may be late, never early.)
+	var limited []time.Time
+	var lastProbe time.Time
+	for _, a := range e.fake.arrivals()[1:] {
+		if a.status == http.StatusTooManyRequests {
+			limited = append(limited, a.at)
+		}
+	}
+	require.Len(t, limited, 3)
+	assert.GreaterOrEqual(t, limited[1].Sub(limited[0]), time.Second, "the first pause's probe")
+	assert.GreaterOrEqual(t, limited[2].Sub(limited[1]), time.Second, "the second pause's probe")
+	lastProbe = limited[2].Add(time.Second)
+	for _, a := range e.fake.arrivals()[1:] {
+		if a.status == http.StatusOK {
+			assert.False(t, a.at.Before(lastProbe), "a request left at %s, before the last pause's probe at %s", a.at, lastProbe)
+		}
+	}
 }
 
 // Rule: NestJS named throttlers send Retry-After-<name> and no plain

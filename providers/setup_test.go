@@ -34,6 +34,14 @@ type fake struct {
 	bodies  []string
 	methods []string
 	keys    []string
+	clk     *clock.Fake // when set, the time of each /api call is kept
+	arrived []arrival
+}
+
+// arrival is one /api call as the fake saw it: when, and its answer.
+type arrival struct {
+	at     time.Time
+	status int
 }
 
 func (f *fake) handle(w http.ResponseWriter, r *http.Request) {
@@ -55,12 +63,46 @@ func (f *fake) handle(w http.ResponseWriter, r *http.Request) {
 	if len(f.script) > 0 {
 		next, f.script = f.script[0], f.script[1:]
 	}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	if f.clk != nil {
+		defer func(at time.Time) {
+			f.mu.Lock()
+			f.arrived = append(f.arrived, arrival{at: at, status: rec.status})
+			f.mu.Unlock()
+		}(f.clk.Now())
+	}
 	f.mu.Unlock()
 	if next != nil {
-		next(w)
+		next(rec)
 		return
 	}
-	_, _ = w.Write([]byte(`{"ok":true}`))
+	_, _ = rec.Write([]byte(`{"ok":true}`))
+}
+
+// waitForTimers waits until n timers wait on clk, and fails the test when
+// they do not within 10 s of real time (a call that was sent instead of
+// parking would leave it waiting for ever).
+func waitForTimers(t *testing.T, clk *clock.Fake, n int) {
+	t.Helper()
+	stop := make(chan struct{})
+	timer := time.AfterFunc(10*time.Second, func() { close(stop) })
+	defer timer.Stop()
+	require.True(t, clk.WaitForTimers(n, stop), "%d timers waiting on the clock within 10 s", n)
+}
+
+// statusRecorder keeps the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+
+// arrivals returns the /api calls seen so far (with f.clk set).
+func (f *fake) arrivals() []arrival {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]arrival(nil), f.arrived...)
 }
 
 func (f *fake) then(answers ...func(w http.ResponseWriter)) {
@@ -124,6 +166,7 @@ func setup(t *testing.T, opts ...providers.Option) *env {
 	t.Helper()
 	f := newFake(t)
 	clk := clock.NewFake(t0)
+	f.clk = clk
 	base := []providers.Option{
 		providers.WithClock(clk),
 		providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}),
