@@ -26,7 +26,7 @@ func TestQueuedRequestJoinsCoolDownThatStartedWhileItWaited(t *testing.T) {
 	require.Eventually(t, func() bool { return lim.Queued() == 2 }, 5*time.Second, time.Millisecond)
 
 	clk.Advance(6 * time.Second) // the first call is sent and meets the 429
-	waitForTimers(t, clk, 2) // one waits out the pause, the other for its slot
+	waitForTimers(t, clk, 2)     // one waits out the pause, the other for its slot
 	clk.Advance(6 * time.Second) // the old slot of the second: the pause holds it
 	waitForTimers(t, clk, 2)
 	assert.EqualValues(t, 1, e.fake.calls.Load(), "nothing sent into the cool-down")

@@ -226,6 +226,9 @@ func (e RateLimitError) Error() string {
 	var b strings.Builder
 	b.WriteString("unikyc: ")
 	b.WriteString(e.Provider)
+	if e.Provider == "" { // a Limiter's own, before the pipeline names it
+		b.WriteString("limiter")
+	}
 	if e.Response != nil && e.Response.Operation != "" {
 		b.WriteString(" ")
 		b.WriteString(e.Response.Operation)

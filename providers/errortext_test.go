@@ -1,8 +1,10 @@
 package providers_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/stretchr/testify/assert"
@@ -33,4 +35,13 @@ func TestErrorTextIsOneBoundedLine(t *testing.T) {
 	plain := &providers.Error{Provider: "p", Operation: "me", StatusCode: 400, Code: "LOGIN_BAD_CREDENTIALS", Fields: []string{"body.username", "tags[2]"}}
 	assert.Equal(t, "unikyc: p me: 400 Bad Request (LOGIN_BAD_CREDENTIALS) fields: body.username, tags[2]", plain.Error(),
 		"ordinary codes and fields print as before")
+}
+
+// A Limiter's DeadlineError read before the pipeline names the provider
+// still reads as a sentence.
+func TestDeadlineErrorWithoutProvider(t *testing.T) {
+	err := providers.DeadlineError("requests", 61*time.Second)
+	assert.Equal(t, "unikyc: limiter: budget requests exhausted: retry after 1m1s, past the deadline", err.Error())
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorIs(t, err, providers.ErrRateLimited)
 }
