@@ -16,7 +16,7 @@ import (
 // pacing one account, with requests spread over them from parallel
 // goroutines. The limit never binds: it measures the cost of sharing.
 func BenchmarkFleetReplicas(b *testing.B) {
-	budget := providers.Budget{Name: "bench", Limit: 1 << 30, Window: time.Millisecond, Margin: -1}
+	budget := providers.Budget{Name: "bench", Limit: 1 << 20, Window: time.Millisecond, Margin: -1}
 	ctx := context.Background()
 	for _, n := range []int{1, 5, 20} {
 		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {

@@ -8,8 +8,8 @@
 // burst of load on a shared machine hits a benchmark and its baseline
 // alike; ratios are taken round by round.
 //
-//	go run ./internal/benchreport -count 6 -benchtime 1s -raw bench.txt -out BENCHMARKS.md
-//	go run ./internal/benchreport -in bench.txt -out BENCHMARKS.md   # report from earlier output
+//	go run ./internal/cmd/benchreport -count 6 -benchtime 1s -raw bench.txt -out BENCHMARKS.md
+//	go run ./internal/cmd/benchreport -in bench.txt -out BENCHMARKS.md   # report from earlier output
 package main
 
 import (
