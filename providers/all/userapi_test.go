@@ -71,6 +71,15 @@ var authorMethods = func() []string {
 	return names
 }()
 
+// Rule: every exported method of Conn and Sender is decided on: user API
+// (declared on each Client, by clientgen) or provider-author API. A method
+// added to either fails here until it is put in one list or the other.
+func TestEveryConnMethodIsClassified(t *testing.T) {
+	author := []string{"Exchange", "Expiry", "Now"}
+	assert.ElementsMatch(t, author, authorMethods,
+		"a new Conn or Sender method: add it to the user API (userAPI and internal/cmd/clientgen) or to this list")
+}
+
 var clientTypes = map[string]reflect.Type{
 	"compliancely": reflect.TypeFor[*compliancely.Client](),
 	"genericjwt":   reflect.TypeFor[*genericjwt.Client](),
