@@ -95,7 +95,7 @@ func Write(w io.Writer, r *Results, run *Run) {
 	}
 	p("\n## Reproduce\n\n```sh\nmake bench                          # BENCHCOUNT=6 rounds, BENCHTIME=1s each\n" +
 		"make bench BENCHCOUNT=10 BENCHTIME=2s\n" +
-		"go run ./internal/benchreport -in bench.txt -out BENCHMARKS.md   # the report again, from the raw output\n" +
+		"go run ./internal/cmd/benchreport -in bench.txt -out BENCHMARKS.md   # the report again, from the raw output\n" +
 		"go run golang.org/x/perf/cmd/benchstat@latest bench.txt        # the same numbers through benchstat\n```\n\n" +
 		"What each benchmark measures is in its doc comment: `providers/bench_test.go` (a whole GET over loopback, " +
 		"against a bare `http.Client` and an `oauth2.Transport`), `tokencache/bench_test.go` and " +
