@@ -124,7 +124,9 @@ type flight struct {
 	deadlines  []time.Time // the other waiters' deadlines
 	paused     chan struct{}
 	pauseErr   error
-	pauseEnd   time.Time // real time, to compare with deadlines
+	pauseEnd   time.Time   // on the cache's clock: when the pause ends
+	clk        clock.Clock // the cache's
+	abandoned  bool        // Pause found no caller that could wait: it is ending
 }
 
 type distrustMark struct {
@@ -222,18 +224,24 @@ func (c *Cache) slowToken(ctx context.Context) (*auth.Token, error) {
 func (c *Cache) startFlight(e *entry, foreground bool) *flight {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.flight != nil {
-		if foreground {
-			c.flight.mu.Lock()
-			c.flight.foreground = true
-			c.flight.mu.Unlock()
+	if old := c.flight; old != nil {
+		old.mu.Lock()
+		abandoned := old.abandoned
+		if foreground && !abandoned {
+			old.foreground = true
 		}
-		return c.flight
+		old.mu.Unlock()
+		if !abandoned {
+			return old
+		}
+		// A caller that comes while an abandoned flight winds down (no one
+		// could wait out its pause) gets a flight of its own: it may be
+		// able to wait, or the pause may be over.
 	}
 	if c.cur.Load() != e {
 		return nil
 	}
-	f := &flight{done: make(chan struct{}), foreground: foreground, paused: make(chan struct{})}
+	f := &flight{done: make(chan struct{}), foreground: foreground, paused: make(chan struct{}), clk: c.cfg.clock}
 	select {
 	case <-c.closed:
 		f.err = ErrClosed
@@ -283,7 +291,9 @@ func (f *flight) wait(ctx context.Context) error {
 		f.mu.Lock()
 		paused, perr, pend := f.paused, f.pauseErr, f.pauseEnd
 		f.mu.Unlock()
-		if perr != nil && hasDL && dl.Before(pend) {
+		// What is left of the pause, on the cache's clock, against the
+		// caller's deadline in real time. A pause that is over tells nothing.
+		if left := pend.Sub(f.clk.Now()); perr != nil && hasDL && left > 0 && dl.Before(time.Now().Add(left)) {
 			return perr
 		}
 		select {
@@ -311,7 +321,7 @@ func Pause(ctx context.Context, d time.Duration, err error) bool {
 	end := time.Now().Add(d)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.pauseErr, f.pauseEnd = err, end
+	f.pauseErr, f.pauseEnd = err, f.clk.Now().Add(d)
 	close(f.paused)
 	f.paused = make(chan struct{})
 	if !f.foreground || f.patient > 0 || f.joined == 0 {
@@ -322,6 +332,7 @@ func Pause(ctx context.Context, d time.Duration, err error) bool {
 			return true
 		}
 	}
+	f.abandoned = true
 	return false
 }
 
@@ -369,24 +380,33 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0
 	f.mu.Unlock()
 	c.mu.Lock()
-	if deferred {
+	switch {
+	case c.flight != f:
+		// Abandoned and superseded (see Pause): the newer flight decides
+		// the entry.
+		if err != nil {
+			c.failures.Add(1)
+		}
+	case deferred:
 		// Not a failure: the current token serves until the refresh is due.
 		n := &entry{tok: prev.tok, quietUntil: c.deferUntil(prev), hardAt: prev.hardAt,
 			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected}
 		n.used.Store(true)
 		c.replace(c.schedule(n, now))
 		tok, err = prev.tok, nil
-	} else if err == nil {
+	case err == nil:
 		n := c.newEntry(tok, now)
 		if used {
 			n.used.Store(true)
 		}
 		c.replace(n)
-	} else {
+	default:
 		c.failures.Add(1)
 		c.replace(c.failedEntry(prev, err, now))
 	}
-	c.flight = nil
+	if c.flight == f {
+		c.flight = nil
+	}
 	c.mu.Unlock()
 	f.tok, f.err = tok, err
 	close(f.done)
