@@ -3,6 +3,7 @@ package tokencache_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,9 +25,14 @@ func TestACallerAfterAnAbandonedLoginGetsItsOwn(t *testing.T) {
 	errPaused := errors.New("paused for 30 s")
 	var logins atomic.Int64
 	windDown := make(chan struct{})
+	var release sync.Once
 	stopped := make(chan struct{})
+	var c *tokencache.Cache
 	login := func(ctx context.Context) (*auth.Token, error) {
 		if logins.Add(1) == 1 {
+			// The provider's pause comes once the caller waits for the
+			// login (a pause before anyone waits lets each decide as it comes).
+			eventually(t, func() bool { return c.Waiting() == 1 })
 			if tokencache.Pause(ctx, 30*time.Second, errPaused) {
 				t.Error("the only caller's deadline is 1 s: nobody can wait 30 s")
 			}
@@ -36,8 +42,9 @@ func TestACallerAfterAnAbandonedLoginGetsItsOwn(t *testing.T) {
 		}
 		return &auth.Token{AccessToken: "fresh", Expiry: clk.Now().Add(time.Hour)}, nil
 	}
-	c := tokencache.New(login, tokencache.WithClock(clk), tokencache.WithJitter(0))
+	c = tokencache.New(login, tokencache.WithClock(clk), tokencache.WithJitter(0))
 	t.Cleanup(func() { _ = c.Close() })
+	t.Cleanup(func() { release.Do(func() { close(windDown) }) }) // runs first: Close waits for the login
 
 	short, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -52,7 +59,7 @@ func TestACallerAfterAnAbandonedLoginGetsItsOwn(t *testing.T) {
 	assert.Equal(t, "fresh", tok.AccessToken)
 	assert.EqualValues(t, 2, logins.Load())
 
-	close(windDown)
+	release.Do(func() { close(windDown) })
 	eventually(t, func() bool { return !c.Refreshing() })
 	tok, err = c.Token(context.Background())
 	require.NoError(t, err)
