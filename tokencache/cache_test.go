@@ -55,8 +55,8 @@ func TestSoftWindowNobodyWaitsAndOneBackgroundRefresh(t *testing.T) {
 	first, err := c.Token(context.Background())
 	require.NoError(t, err)
 
+	release := p.block()          // the refresh hangs until we say so (the soft window's timer starts it)
 	clk.Advance(57 * time.Minute) // inside the 5-minute soft window, outside the 10 s hard one
-	release := p.block()          // the refresh hangs until we say so
 	var wg sync.WaitGroup
 	for i := 0; i < 1000; i++ {
 		wg.Add(1)
