@@ -62,6 +62,7 @@ type call struct {
 	read      int64     // > 0: read a 2xx body inside the attempt, capped
 	sent      time.Time // when the last attempt left, on the client's clock
 	limited   bool      // the last attempt's answer is a throttle other than a 429
+	held      uint8     // gates whose probe met a pause: left once the pause is set
 }
 
 // RoundTrip is the HTTPClient's transport: it returns every response it
@@ -169,6 +170,8 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 		case status == http.StatusTooManyRequests || c.limited || status == http.StatusServiceUnavailable && hasRetryAfter(resp.Header):
 			limited := status == http.StatusTooManyRequests || c.limited
 			wait := p.pause(ctx, resp, sc, limited)
+			p.leaveGates(scopes, c.held, false)
+			c.held = 0
 			again := limited || safe
 			if !again || !replayable || retries >= maxRetries || wait > p.policy.MaxRetryWait || pastDeadline(ctx, wait) {
 				return resp, data, nil
@@ -212,11 +215,14 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 	// then the gates again: a 429 may have come while this request queued.
 	var probes uint8
 	defer func() {
-		for i, s := range scopes {
-			if probes&(1<<i) != 0 {
-				s.gate.leave(resp != nil && !isPause(resp) && !c.limited)
-			}
+		if resp != nil && (isPause(resp) || c.limited) {
+			// The probe met another pause: its followers stay put until the
+			// loop has set it (leaveHeld), or they would go out as probes of
+			// the pause that just ended.
+			c.held = probes
+			return
 		}
+		p.leaveGates(scopes, probes, resp != nil)
 	}()
 	if err := p.enterGates(ctx, scopes, c, &probes); err != nil {
 		return nil, nil, nil, nil, &localError{err}
@@ -300,6 +306,16 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		return nil, nil, nil, nil, err
 	}
 	return resp, data, tok, scopes[len(scopes)-1], nil
+}
+
+// leaveGates ends the probes of the gates in probes; answered: with an
+// answer that was not a pause.
+func (p *pipeline) leaveGates(scopes []*scope, probes uint8, answered bool) {
+	for i, s := range scopes {
+		if probes&(1<<i) != 0 {
+			s.gate.leave(answered)
+		}
+	}
 }
 
 func (p *pipeline) enterGates(ctx context.Context, scopes []*scope, c *call, probes *uint8) error {
