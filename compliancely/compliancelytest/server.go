@@ -24,7 +24,26 @@
 //     minutes, with Retry-After saying when the fake accepts again (I:
 //     Compliancely's 429 text asks for 10 minutes and DRF sends
 //     Retry-After; the fake sends both);
-//   - API v1 and Basic authentication are gone: /api/v1/ answers 410.
+//   - API v1 and Basic authentication are gone: /api/v1/ answers 410,
+//     but for the TIN Match routes below.
+//
+// TIN Match (the documented v1 paths, served here with the v2 Bearer
+// token: I, see the compliancely package doc): POST /api/v1/submissions/
+// ({"tin","name","webhook_urls"}) answers 201 (I) with the record, Pending
+// and irs_code -1; GET /api/v1/submissions/{id}/ the record;
+// [Server.CompleteTINMatch] gives it an IRS code ([StatusForCode],
+// [SandboxCode] as the sandbox page describes). Bulk upload: POST
+// /api/v1/bulk_upload/tin/ (multipart "file", "priority",
+// "webhook_urls"; the file-name priority suffix wins) and GET …/{id}/, in
+// the v2 envelope; [Server.CompleteBulkUpload] finishes one.
+//
+// Webhooks: completing a TIN match, a tax-exempt check
+// ([Server.CompleteTaxExempt]) or a bulk upload posts the record to its
+// webhook URLs, signed with Compliancely-Signature (HMAC-SHA256 under
+// [WebhookSecret]; [WithSignatureEncoding] picks hex or base64, with or
+// without "sha256="), and, after a non-2xx answer or none, "retries for
+// another 2 attempts" (C), [DefaultWebhookRetryDelay] apart on the fake's
+// clock (I). [Server.Deliveries] lists the attempts.
 //
 // The API endpoint is the one v2 business call Compliancely documents,
 // POST /api/v2/taxexempt/ ({"tin","name","webhook_urls"}, either tin or
@@ -41,7 +60,8 @@
 // MaxRequestsIn, ResetCounts; ExpireTokens, ExpireAccessTokens,
 // ExpireRefreshTokens, RevokeTokens, RevokeAccessTokens,
 // RevokeRefreshTokens, LiveTokens; Clock, Transport, Client. This fake
-// adds SetPassword and Validations.
+// adds SetPassword, Validations, the Complete… knobs, Deliveries,
+// WaitDeliveries and BulkFile.
 package compliancelytest
 
 import (
