@@ -25,6 +25,7 @@ FUZZ_TARGETS := \
 	./idenfy:FuzzVerifyWebhook \
 	./compliancely:FuzzDecodeError \
 	./compliancely:FuzzTokenAnswer \
+	./compliancely:FuzzWebhook \
 	./kyconnect:FuzzDecodeError \
 	./kyconnect:FuzzTokenAnswer \
 	./webhook:FuzzReceiver

@@ -81,6 +81,15 @@ func webhookMAC(body, secret []byte) []byte {
 	return h.Sum(nil)
 }
 
+// CheckKeys reports a Webhooks made without NewWebhooks, which holds no
+// secret: webhook.NewReceiver refuses it.
+func (w *Webhooks) CheckKeys() error {
+	if w == nil || w.keys == nil || len(w.keys.secrets) == 0 {
+		return &providers.ValidationError{Provider: Name, Field: "webhook secret", Reason: "is required (use NewWebhooks)"}
+	}
+	return nil
+}
+
 // Name is "compliancely".
 func (w *Webhooks) Name() string { return Name }
 
@@ -97,6 +106,9 @@ func (w *Webhooks) Verify(h http.Header, body []byte) error {
 	v, err := webhook.SignatureValue(h, SignatureHeader)
 	if err != nil {
 		return err
+	}
+	if w.CheckKeys() != nil {
+		return fmt.Errorf("%w: no webhook secret", webhook.ErrBadSignature)
 	}
 	got, ok := decodeSignature(v)
 	if !ok {

@@ -1,6 +1,7 @@
 package compliancely_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -238,4 +239,15 @@ func TestWebhookSecretsNeverPrint(t *testing.T) {
 	_, nerr := compliancely.NewWebhooks("x", "")
 	leakcheck.NoSecrets(t, []string{string(secret), "second-secret-value"}, hooks, *hooks, err, nerr)
 	assert.Equal(t, "compliancely.Webhooks(2 secrets)", hooks.String())
+}
+
+// Rule: a Webhooks made without NewWebhooks (no secret) is refused by the
+// receiver at construction, and never panics or verifies.
+func TestZeroWebhooksIsRefused(t *testing.T) {
+	var zero compliancely.Webhooks
+	_, err := webhook.NewReceiver(&zero, func(context.Context, webhook.Event) error { return nil })
+	require.ErrorIs(t, err, providers.ErrValidation)
+	h := http.Header{compliancely.SignatureHeader: {compliancely.SignWebhook(docTINPending, "")}}
+	require.ErrorIs(t, zero.Verify(h, docTINPending), webhook.ErrBadSignature)
+	assert.Equal(t, "compliancely.Webhooks(0 secrets)", zero.String())
 }
