@@ -18,8 +18,10 @@
 // webhook/redisdedupe (a fleet: one `SET NX PX` per claim).
 //
 // Provider packages test their verification with webhook/webhooktest,
-// which runs thirty signature near misses against a Provider, and can use
-// [SignatureValue] to read the signature header.
+// which runs thirty signature near misses against a Provider, can use
+// [SignatureValue] to read the signature header, and implement
+// [KeyChecker] so that a provider value without a key is refused when the
+// Receiver is made.
 //
 // Facts and choices:
 //   - Answer deadline: the provider's Delivery.Deadline less a margin of a
