@@ -293,8 +293,13 @@ func (c *Client) BulkUploadStatus(ctx context.Context, id providers.ID) (*BulkUp
 		return nil, err
 	}
 	var env envelope[BulkUpload]
-	if json.Unmarshal(raw, &env) == nil && env.Data != nil {
-		return env.Data, nil
+	if json.Unmarshal(raw, &env) == nil {
+		switch {
+		case env.Success != nil && !*env.Success:
+			return nil, errNotSuccess
+		case env.Data != nil:
+			return env.Data, nil
+		}
 	}
 	var b BulkUpload
 	if err := json.Unmarshal(raw, &b); err != nil {

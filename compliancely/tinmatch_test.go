@@ -286,3 +286,20 @@ func TestWebhookIsRetriedTwiceOnly(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A bulk status answered 2xx with "success": false is an error, not an
+// empty record; a bare record (no envelope) is read too.
+func TestBulkStatusAnswers(t *testing.T) {
+	e := setup(t, nil)
+	statusPath := compliancely.DefaultBulkUploadPath + "5/"
+	e.srv.AnswerNext(statusPath, 1, http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`{"errors":[{"code":"id","message":"x"}],"data":null,"success":false}`))
+	err := e.call(func(ctx context.Context) error { _, err := e.c.BulkUploadStatus(ctx, "5"); return err })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "did not succeed")
+
+	e.srv.AnswerNext(statusPath, 1, http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`{"id":5,"input_file_url":"https://x/in.csv","original_file_name":"a.csv","status":"Pending","priority":4}`))
+	var b *compliancely.BulkUpload
+	require.NoError(t, e.call(func(ctx context.Context) (err error) { b, err = e.c.BulkUploadStatus(ctx, "5"); return err }))
+	assert.Equal(t, providers.ID("5"), b.ID)
+	assert.Equal(t, 4, b.Priority)
+}
