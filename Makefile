@@ -25,8 +25,10 @@ FUZZ_TARGETS := \
 	./idenfy:FuzzVerifyWebhook \
 	./compliancely:FuzzDecodeError \
 	./compliancely:FuzzTokenAnswer \
+	./compliancely:FuzzWebhook \
 	./kyconnect:FuzzDecodeError \
-	./kyconnect:FuzzTokenAnswer
+	./kyconnect:FuzzTokenAnswer \
+	./webhook:FuzzReceiver
 
 .PHONY: test lint bench cover fuzz soak vet fmt quickstart integration
 
