@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -159,52 +158,6 @@ func TestDocumentedErrorSentinels(t *testing.T) {
 			assert.ErrorIs(t, err, tc.is)
 		})
 	}
-}
-
-// Rule: webhooks are dispatched on Idenfy-Event-Type after the signature
-// is verified; a DOCUMENT_EXPIRATION or KYB event is never decoded as a
-// KYC result, and an unknown type comes back as raw verified bytes.
-func TestWebhookEventDispatch(t *testing.T) {
-	srv, c, _ := setup(t, nil)
-	tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u1", FirstName: "Ann"})
-	require.NoError(t, err)
-	require.True(t, srv.SetStatus(tok.ScanRef, idenfy.StatusApproved))
-	cb, _ := srv.Callback(tok.ScanRef)
-
-	var got []*idenfy.Event
-	var kycOnly []error
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := new(bytes.Buffer)
-		_, _ = body.ReadFrom(r.Body)
-		r2 := r.Clone(r.Context())
-		r2.Body = http.NoBody
-		r.Body = nopCloser{bytes.NewReader(body.Bytes())}
-		ev, err := idenfy.ParseEvent(r, srv.WebhookKey())
-		require.NoError(t, err)
-		got = append(got, ev)
-		r2.Body = nopCloser{bytes.NewReader(body.Bytes())}
-		_, err = idenfy.ParseWebhook(r2, srv.WebhookKey())
-		kycOnly = append(kycOnly, err)
-	}))
-	defer hook.Close()
-	require.NoError(t, srv.SendWebhook(ctx(t), hook.URL, cb))
-	require.NoError(t, srv.SendEvent(ctx(t), hook.URL, idenfy.EventDocumentExpiration, map[string]any{"scanRef": tok.ScanRef, "docExpiry": "2027-01-01"}))
-	require.NoError(t, srv.SendEvent(ctx(t), hook.URL, idenfy.EventCompanyInfoRequest, map[string]any{"companyId": "c1", "status": "REQUESTED"}))
-	require.NoError(t, srv.SendEvent(ctx(t), hook.URL, "", cb))
-
-	require.Len(t, got, 4)
-	assert.Equal(t, idenfy.EventIDVerificationAuto, got[0].Type)
-	require.NotNil(t, got[0].KYC)
-	assert.Equal(t, idenfy.StatusApproved, got[0].KYC.Status.Overall)
-	assert.NoError(t, kycOnly[0])
-	for _, ev := range got[1:3] {
-		assert.Nil(t, ev.KYC, ev.Type)
-		assert.NotEmpty(t, ev.Raw)
-	}
-	assert.ErrorIs(t, kycOnly[1], idenfy.ErrNotKYCResult)
-	assert.ErrorIs(t, kycOnly[2], idenfy.ErrNotKYCResult)
-	assert.Empty(t, got[3].Type, "a legacy webhook without the header")
-	assert.NotNil(t, got[3].KYC)
 }
 
 type nopCloser struct{ *bytes.Reader }

@@ -18,9 +18,9 @@ func (s *Server) SignWebhook(body []byte) string {
 }
 
 // SendWebhook posts a KYC result to url the way iDenfy does: SendEvent
-// with the event type ID_VERIFICATION_AUTO_FINISHED.
+// with the event type IDENTIFICATION_AUTO_FINISHED.
 func (s *Server) SendWebhook(ctx context.Context, url string, payload any) error {
-	return s.SendEvent(ctx, url, idenfy.EventIDVerificationAuto, payload)
+	return s.SendEvent(ctx, url, idenfy.EventIdentificationAutoFinished, payload)
 }
 
 // SendEvent posts payload to url the way iDenfy does: JSON, with the
