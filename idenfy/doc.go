@@ -59,19 +59,30 @@
 // # Errors
 //
 // iDenfy answers errors as {"identifier", "message", "documentation",
-// "severity"}. The identifier becomes providers.Error.Code and maps to
-// sentinels: UNAUTHORIZED to providers.ErrUnauthorized, TOO_MANY_REQUESTS
-// to providers.ErrRateLimited (with a 429 or, iDenfy's standard error
-// status being 400, with a 400: either pauses the account as a 429
-// does, Retry-After honoured), BAD_VALUE, MISSING_VALUE,
-// VALIDATION_ERROR, JSON_ERROR and ENCODING_ERROR to
-// providers.ErrValidation, TOKEN_NOT_VALID to [ErrTokenNotValid],
-// PARTNER_CONTRACT_ERROR ("Partner reached token limit") to
-// [ErrTokenLimit], PERMISSIONS_ERROR to [ErrPartnerInactive]. Without an
-// identifier the status decides: 402 is [ErrLackOfFunds], 403 (partner
-// inactive, or the key pair of the other environment)
-// [ErrPartnerInactive]. Error strings never hold the response body, the
-// key or the secret.
+// "severity"} (C: error-messages page). The identifier becomes
+// providers.Error.Code and maps to sentinels: UNAUTHORIZED to
+// providers.ErrUnauthorized, TOO_MANY_REQUESTS to providers.ErrRateLimited
+// (with a 429 or, iDenfy's standard error status being 400, with a 400:
+// either pauses the account as a 429 does, Retry-After honoured),
+// BAD_VALUE, MISSING_VALUE, VALIDATION_ERROR, JSON_ERROR and ENCODING_ERROR
+// to providers.ErrValidation, TOKEN_NOT_VALID to [ErrTokenNotValid].
+// Confirmed on the error-messages, standard-errors, error-handling and
+// deletion pages:
+//
+//   - 400 PERMISSIONS_ERROR "Partner reached token limit." is
+//     [ErrTokenLimit]: out of verification credits, not a rate limit. Any
+//     other PERMISSIONS_ERROR is [ErrPartnerInactive].
+//   - PARTNER_CONTRACT_ERROR is [ErrContractNotPermitted].
+//   - 409 (a clientId that has an active session) is [ErrActiveSession],
+//     whatever the identifier.
+//   - PARTNER_ERROR "Token has not expired yet." (deleting a verification
+//     whose token is still active) is [ErrTokenStillActive].
+//
+// Without an identifier the status decides: 402 is [ErrLackOfFunds], 403
+// (partner inactive, or the key pair of the other environment)
+// [ErrPartnerInactive]. Messages are compared without case and final
+// period (I). Error strings never hold the response body, the key or the
+// secret.
 //
 // # Checking the credentials
 //

@@ -2,6 +2,7 @@ package idenfy_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -134,7 +135,8 @@ func TestKYCTokenRules(t *testing.T) {
 	assert.Equal(t, "null", string(sent["questionnaire"]), "null disables the questionnaire")
 }
 
-// Rule: iDenfy documents 402, 403 and PARTNER_CONTRACT_ERROR; each matches
+// Rule: iDenfy documents 402, 403, PERMISSIONS_ERROR and
+// PARTNER_CONTRACT_ERROR; each matches
 // a sentinel, and TOO_MANY_REQUESTS matches ErrRateLimited even as a 400.
 func TestDocumentedErrorSentinels(t *testing.T) {
 	for _, tc := range []struct {
@@ -144,9 +146,12 @@ func TestDocumentedErrorSentinels(t *testing.T) {
 	}{
 		{"402", func(s *idenfytest.Server) { s.FailNext("", 1, http.StatusPaymentRequired, nil) }, idenfy.ErrLackOfFunds},
 		{"403", func(s *idenfytest.Server) { s.FailNext("", 1, http.StatusForbidden, nil) }, idenfy.ErrPartnerInactive},
-		{"token limit", func(s *idenfytest.Server) {
-			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodePartnerContract, "Partner reached token limit")
-		}, idenfy.ErrTokenLimit},
+		{"contract", func(s *idenfytest.Server) {
+			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodePartnerContract, "Not permitted.")
+		}, idenfy.ErrContractNotPermitted},
+		{"another PERMISSIONS_ERROR", func(s *idenfytest.Server) {
+			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodePermissions, "Insufficient permissions.")
+		}, idenfy.ErrPartnerInactive},
 		{"400 TOO_MANY_REQUESTS", func(s *idenfytest.Server) {
 			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodeTooManyRequests, "Too many requests.")
 		}, providers.ErrRateLimited},
@@ -163,3 +168,67 @@ func TestDocumentedErrorSentinels(t *testing.T) {
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+// Rule: the documented error answers map to their own sentinels, read from
+// the bodies iDenfy's pages show.
+func TestDocumentedErrorAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		call   func(c *idenfy.Client) error
+		is     error
+		not    error
+	}{
+		// https://documentation.idenfy.com/extra/StandardErrorMessages: "400 Bad
+		// Request with a message "Partner reached token limit." And identifier
+		// "PERMISSIONS_ERROR"": out of verification credits.
+		{"token limit", 400, `{"identifier": "PERMISSIONS_ERROR", "message": "Partner reached token limit."}`,
+			createKYC, idenfy.ErrTokenLimit, idenfy.ErrPartnerInactive},
+		// https://documentation.idenfy.com/resources/error-messages:
+		// PARTNER_CONTRACT_ERROR, "Your account contract does not permit this
+		// operation" (message inferred).
+		{"contract", 400, `{"identifier": "PARTNER_CONTRACT_ERROR", "message": "Partner can not do this action."}`,
+			createKYC, idenfy.ErrContractNotPermitted, idenfy.ErrTokenLimit},
+		// https://documentation.idenfy.com/guides/error-handling: "409 Conflict
+		// — 'Client ID already exists'", a clientId with an active session
+		// (body shape inferred: iDenfy's error format).
+		{"active session", 409, `{"identifier": "BAD_VALUE", "message": "Client ID already exists"}`,
+			createKYC, idenfy.ErrActiveSession, nil},
+		{"active session, no body", 409, ``, createKYC, idenfy.ErrActiveSession, nil},
+		// The deletion page: deleting while the token is active is refused
+		// with {"identifier": "PARTNER_ERROR", "message": "Token has not expired yet."}.
+		{"delete refused", 400, `{"identifier": "PARTNER_ERROR", "message": "Token has not expired yet."}`,
+			func(c *idenfy.Client) error { return c.DeleteVerification(context.Background(), "scan-1") },
+			idenfy.ErrTokenStillActive, nil},
+		{"another PARTNER_ERROR", 400, `{"identifier": "PARTNER_ERROR", "message": "Something else."}`,
+			func(c *idenfy.Client) error { return c.DeleteVerification(context.Background(), "scan-1") },
+			nil, idenfy.ErrTokenStillActive},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, c, _ := setup(t, nil)
+			var body []byte
+			if tc.body != "" {
+				body = []byte(tc.body)
+			}
+			srv.AnswerNext("", 1, tc.status, http.Header{"Content-Type": {"application/json"}}, body)
+			err := tc.call(c)
+			require.Error(t, err)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			if tc.not != nil {
+				assert.NotErrorIs(t, err, tc.not)
+			}
+			var pe *providers.Error
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, tc.status, pe.StatusCode)
+			assert.NotContains(t, err.Error(), "Client ID already exists", "the body stays out of Error()")
+		})
+	}
+}
+
+func createKYC(c *idenfy.Client) error {
+	_, err := c.CreateVerificationToken(context.Background(), idenfy.CreateVerificationTokenParams{ClientID: "user-123"})
+	return err
+}
