@@ -38,9 +38,14 @@ const MaxWebhookBody = 4 << 20
 const WebhookDeadline = 10 * time.Second
 
 // ErrBadSignature matches a webhook whose signature is missing, malformed
-// or wrong under every key. It is webhook.ErrBadSignature, so either
-// sentinel matches. Answer such a request with 401 and ignore its body.
-var ErrBadSignature = webhook.ErrBadSignature
+// or wrong under every key; it also matches webhook.ErrBadSignature.
+// Answer such a request with 401 and ignore its body.
+var ErrBadSignature error = badSignature{}
+
+type badSignature struct{}
+
+func (badSignature) Error() string        { return "unikyc: idenfy: bad webhook signature" }
+func (badSignature) Is(target error) bool { return target == webhook.ErrBadSignature }
 
 // ErrEventTypeMismatch is returned for a correctly signed webhook whose
 // unsigned Idenfy-Event-Type header names another kind of event than the
