@@ -50,6 +50,11 @@ type Config struct {
 	BaseURL   string
 	APIKey    auth.Secret // Basic auth username
 	APISecret auth.Secret // Basic auth password
+	// StatusGuard, when positive, refuses a second Status call for one
+	// scan within this interval (a *StatusPollError; nothing is sent):
+	// iDenfy asks not to poll /api/v2/status. StatusPollInterval is a
+	// safe value. 0 turns the guard off.
+	StatusGuard time.Duration
 }
 
 // Client calls iDenfy's API. It is safe for concurrent use. Close it when
@@ -57,7 +62,8 @@ type Config struct {
 // [Client.HTTPClient], reach endpoints this package does not type, with the
 // same authentication, throttling and retries.
 type Client struct {
-	conn *providers.Conn
+	conn  *providers.Conn
+	guard *statusGuard
 }
 
 //go:generate go run ../internal/cmd/clientgen
@@ -77,6 +83,8 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 		return nil, providers.Invalid("APIKey", "must not contain a colon")
 	case cfg.APISecret == "":
 		return nil, providers.Invalid("APISecret", "is required")
+	case cfg.StatusGuard < 0:
+		return nil, providers.Invalid("StatusGuard", "must not be negative")
 	}
 	// Base64 would carry a line end or NUL intact to iDenfy, which then
 	// refuses the pair at the first call: a copy-paste slip, caught here.
@@ -96,7 +104,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn}, nil
+	return &Client{conn: conn, guard: &statusGuard{interval: cfg.StatusGuard, last: map[string]time.Time{}}}, nil
 }
 
 // APIError is iDenfy's error body.

@@ -400,7 +400,7 @@ type AMLAdverseMedia struct {
 	Title       string `json:"title"`
 	URL         string `json:"url"`
 	Text        string `json:"text"`
-	Score       string `json:"score"`
+	Score       Text   `json:"score"` // a string in webhooks, a number in the AML checks API
 	Type        string `json:"type"`
 	PublishDate string `json:"publishDate"`
 	Status      string `json:"status"`
@@ -551,4 +551,31 @@ type SOSReport struct {
 	ReportFile         string `json:"reportFile"`
 	DataFile           string `json:"dataFile"`
 	WatchlistHitsCount *int   `json:"watchlistHitsCount"`
+}
+
+// Text is a string field that iDenfy's schemas type differently in
+// different places: a JSON string, number or boolean is kept as its text,
+// null as "".
+type Text string
+
+// UnmarshalJSON reads a string, number, boolean or null.
+func (t *Text) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*t = Text(s)
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch v.(type) {
+	case nil:
+		*t = ""
+	case float64, bool:
+		*t = Text(strings.TrimSpace(string(b)))
+	default:
+		return errors.New("unikyc: idenfy: not a string, number or boolean")
+	}
+	return nil
 }

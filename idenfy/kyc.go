@@ -344,9 +344,14 @@ func (c *Client) CreateVerificationToken(ctx context.Context, p CreateVerificati
 }
 
 // Status returns a verification's status (POST /api/v2/status). iDenfy asks
-// that it not be polled: use webhooks, and this as a fallback.
+// that it not be polled: use webhooks, and this as a fallback. With
+// Config.StatusGuard set, asking about one scan again within it returns a
+// *StatusPollError (matching ErrStatusPolledTooSoon) and sends nothing.
 func (c *Client) Status(ctx context.Context, scanRef string) (*Verification, error) {
 	if err := checkRequired("scanRef", scanRef); err != nil {
+		return nil, err
+	}
+	if err := c.guard.allow(scanRef, c.conn.Now()); err != nil {
 		return nil, err
 	}
 	var out Verification
