@@ -21,6 +21,7 @@ import (
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/webhook"
+	"github.com/unikyc/unikyc/webhook/webhooktest"
 )
 
 // docKYCResult is the request sample of the identificationExpired webhook
@@ -546,4 +547,17 @@ func TestWebhookMalformedBodies(t *testing.T) {
 		require.Error(t, err, body)
 		assert.False(t, errors.Is(err, idenfy.ErrBadSignature))
 	}
+}
+
+// The shared conformance check of package webhook: its near misses are
+// refused, the documented body passes, directly and through a Receiver.
+func TestWebhookSignatureConformance(t *testing.T) {
+	webhooktest.CheckSignatures(t, webhooktest.Signatures{
+		Provider:  verifier(t),
+		Header:    "Idenfy-Signature",
+		Sign:      func(b []byte) string { return sign(b, string(hookKeys[1])) },
+		SignOther: func(b []byte) string { return sign(b, "not-a-key-of-ours") },
+		Body:      []byte(docKYCResult),
+		Extra:     http.Header{"Idenfy-Event-Type": {"IDENTIFICATION_AUTO_FINISHED"}},
+	})
 }

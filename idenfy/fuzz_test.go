@@ -131,7 +131,7 @@ func FuzzVerifyWebhook(f *testing.F) {
 var webhookErrorText = ErrBadSignature.Error() + ": no " + SignatureHeader + " header: not a hex SHA-256 digest " +
 	errNoKey.Error() + " " + ErrNotKYCResult.Error() + " " + ErrEventTypeMismatch.Error() +
 	" unikyc: idenfy: reading webhook: body too large or unreadable unikyc: idenfy: webhook body is not a JSON object" +
-	" unikyc: idenfy: webhook event type is malformed unikyc: idenfy: webhook body does not match the schema"
+	" unikyc: idenfy: webhook event type is malformed sent more than once unikyc: idenfy: webhook body does not match the schema"
 
 func nonEmpty(s ...string) []string {
 	var out []string

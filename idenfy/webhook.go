@@ -115,6 +115,10 @@ func (v *WebhookVerifier) Delivery() webhook.Delivery {
 // Verify checks the Idenfy-Signature header over the raw body against
 // every key, in constant time for each. It never decodes body.
 func (v *WebhookVerifier) Verify(header http.Header, body []byte) error {
+	vals := header.Values(SignatureHeader)
+	if len(vals) > 1 {
+		return fmt.Errorf("%w: %s sent more than once", ErrBadSignature, SignatureHeader)
+	}
 	sig := strings.TrimSpace(header.Get(SignatureHeader))
 	if sig == "" {
 		return fmt.Errorf("%w: no %s header", ErrBadSignature, SignatureHeader)
@@ -141,6 +145,9 @@ func (v *WebhookVerifier) Verify(header http.Header, body []byte) error {
 // A body that says nothing about its kind is decoded as the header names;
 // an unknown event type is returned as an [UnknownEvent] with the raw body.
 func (v *WebhookVerifier) Decode(header http.Header, body []byte) (webhook.Event, error) {
+	if len(header.Values(EventTypeHeader)) > 1 {
+		return nil, errors.New("unikyc: idenfy: webhook event type sent more than once")
+	}
 	return decodeEvent(strings.TrimSpace(header.Get(EventTypeHeader)), body)
 }
 
