@@ -314,14 +314,21 @@ func final(st string) bool {
 	return st == statusApproved || st == statusDenied || st == statusSuspected
 }
 
-// SetStatus sets a verification's status without a result or a webhook
-// (Complete plays the whole lifecycle). It reports whether scanRef exists.
+// SetStatus sets a verification's status, and for a result status
+// (APPROVED, DENIED, SUSPECTED, EXPIRED) its final result, without sending
+// a webhook (Complete plays the whole lifecycle). It reports whether
+// scanRef exists.
 func (s *Server) SetStatus(scanRef string, status idenfy.VerificationStatus) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.kyc[scanRef]
 	if ok {
 		v.status = string(status)
+		v.result = nil
+		if o := outcomeOf(v.status); o != "" {
+			v.finished = s.kit.Clock.Now()
+			v.result = s.buildResult(v, o, true)
+		}
 	}
 	return ok
 }
