@@ -1,6 +1,14 @@
 // Package idenfy is the unikyc client for iDenfy (https://www.idenfy.com):
-// KYB form tokens, KYC verification tokens, verification status and
-// deletion, and signed result webhooks.
+// a whole verification — KYC sessions, their signed result webhooks, the
+// full result, data and files — plus KYB form tokens and companies, AML v3
+// checks, verification status and deletion.
+//
+// A verification runs: [Client.CreateVerificationToken] (send the person to
+// RedirectURL) → the person verifies → iDenfy posts the result webhook,
+// received by a webhook.Receiver made with [Webhooks] → [Client.FullResult]
+// when a webhook was missed → act on it. examples/kyc-flow is a service
+// doing exactly that; package idenfytest plays iDenfy and the person in
+// tests (Complete).
 //
 // # Authentication
 //
@@ -35,6 +43,47 @@
 // or ~!@#$%^*()_+={}[]|:;",<>/?, sessionLength 60–3600 s, expiryTime at
 // most 30 days. Every params type has a Validate method you can call
 // yourself.
+//
+// # The KYC token's two shapes
+//
+// Two versions of iDenfy's reference disagree (C): the guides' flat request
+// (firstName, successUrl, errorUrl, callbackUrl, expiryTime, country,
+// documents) answered {authToken, redirectUrl, scanRef, …}
+// (documentation.idenfy.com/kyc/generate-token), and the API reference's
+// nested request (client{}, urls{successUrl, failUrl, unverifiedUrl,
+// webhookUrl}, settings{}, lifetime, allowedCountries, allowedDocuments)
+// answered {tokenString, scanRef, isValid, expiration, sessionUrl}
+// (api-reference/kyc-token/generate-kyc-token). [CreateVerificationTokenParams]
+// carries both groups of fields and sends exactly those set; a field set in
+// both forms is refused. [VerificationToken] reads both answers into
+// AuthToken and RedirectURL; an answer with neither token is a
+// *providers.DecodeError ([ErrNoToken]), never an empty token. (I) The keys
+// inside client{} follow the flat request's names; settings{} is passed
+// through.
+//
+// # Results, lists and AML
+//
+// Confirmed on the data retrieval, full result and API reference pages:
+// [Client.FullResult] (POST /api/v2/full, the webhook's shape; there final
+// always reads false and a pending manual review shows the automatic
+// result), [Client.Data] (POST /api/v2/data), [Client.Files] (POST
+// /api/v2/files; every retrieval call takes only {"scanRef"}; (I) the
+// answer is read as the webhook's fileUrls); AML v3 [Client.CreateAMLCheck]
+// (POST /aml/checks/, 201, aml.yaml's AmlCheckRequest) and
+// [Client.AMLCheckPDF] (POST /aml/checks/{id}/pdf/, application/pdf); KYB
+// [Client.Company] (GET /kyb/companies/{id}/) and [Client.Companies] (GET
+// /kyb/companies/, filtered by registrationNumber); [Client.Identifications]
+// (GET /kyc/identifications/?clientId=&page=&perPage=). Lists are Go
+// iterators (iter.Seq2) that follow DRF page-number pagination (count,
+// next, previous): a next link is followed by its path and query under the
+// base URL only, and one that leaves the list or repeats a page ends the
+// walk with a *providers.DecodeError.
+//
+// iDenfy asks not to poll POST /api/v2/status and may restrict accounts that
+// do (C: data retrieval page). [Config.StatusGuard] refuses a second
+// [Client.Status] of one scan within the interval ([StatusPollError],
+// nothing sent); [StatusPollInterval], 20 minutes, is the window in which a
+// result webhook is to be expected (C: result webhook page).
 //
 // # Answers
 //
@@ -134,8 +183,25 @@
 //     the body, as a Django REST Framework view does.
 //   - (I) The KYC token type, document types and country are passed
 //     through unchecked: iDenfy's lists of them grow.
-//   - (I) Status and delete of an unknown scanRef answer 404 (the fake
-//     does so); callers should match providers.ErrNotFound.
+//   - (I) Status, delete and the result calls of an unknown scanRef, or of
+//     one without a result yet, answer 404 (the fake does so); callers
+//     should match providers.ErrNotFound.
+//   - (I) The dedupe key includes finishTime, so that a result after
+//     IDENTIFICATION_RESUBMITTED (same scanRef) is not dropped.
+//   - (I) The body kinds: a KYC result is a body with "final" and a
+//     "status" object; the KYB bodies are told by keys only their schema
+//     has (expirationThreshold, amlReviewSubjectType, expirationStatus,
+//     productKey, companyId+token+status, companyId+date+manager,
+//     companyName+beneficiaries, reportFile/dataFile/entityType). A body
+//     with none of them (COMPANY_SUBMIT's, VIDEO_CALL_FINISHED's) is read
+//     as the header says.
+//
+// Seen and left alone: the kyb.yaml reference also lists a
+// COMPANY_TOKEN_EXPIRED webhook page, which the webhooks pages do not name
+// (form-token expiry arrives as COMPANY_INFO_REQUEST, status EXPIRED); it
+// decodes as an [UnknownEvent]. The prose of the legacy IDENTIFICATION
+// event names ID_VERIFICATION_* events, but the enum values sent are
+// IDENTIFICATION_*.
 //
 // The fake server in package idenfytest implements all of this for tests.
 package idenfy

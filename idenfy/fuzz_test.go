@@ -213,3 +213,38 @@ func checkVerdict(t *testing.T, want bool, err error, values ...string) {
 const ruleText = "tokenType clientId lifetime externalRef locale flow theme questionnaire tags scanRefs " +
 	"is required must be at least at most characters between and valid UTF-8 one of FORM, GOV1, GOV2 " +
 	"en, es, fr, ru, de, it, pl, lt, lv, et, cs, ro, hu, ja, bg, nl, pt a UUID (8-4-4-4-12 hex digits) have items not contain a comma"
+
+// FuzzWebhookDecode: whatever the header and body, Decode never panics,
+// never returns an event and an error together, and never types a body
+// that says it is a document expiration as a KYC result.
+func FuzzWebhookDecode(f *testing.F) {
+	f.Add("IDENTIFICATION_AUTO_FINISHED", []byte(`{"final":true,"status":{"overall":"APPROVED"},"scanRef":"s","fileUrls":{"FRONT":1}}`))
+	f.Add("IDENTIFICATION_AUTO_FINISHED", []byte(`{"scanRef":"s","clientId":"c","expirationThreshold":"DOCUMENT_EXPIRED","documentExpiration":"x"}`))
+	f.Add("COMPANY_INFO_REQUEST", []byte(`{"companyId":"c","token":"t","date":"d","email":null,"manager":null,"status":"EXPIRED"}`))
+	f.Add("", []byte(`[]`))
+	v, err := Webhooks("fuzz-key")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, eventType string, body []byte) {
+		h := http.Header{}
+		h.Set(EventTypeHeader, eventType)
+		ev, err := v.Decode(h, body)
+		if (ev == nil) == (err == nil) {
+			t.Fatalf("event %v and error %v", ev, err)
+		}
+		if err != nil {
+			if len(err.Error()) > 512 || strings.Count(err.Error(), "unikyc:") != 1 {
+				t.Fatalf("error text: %q", err)
+			}
+			return
+		}
+		if _, isKYC := ev.(*KYCResultEvent); isKYC && bytes.Contains(body, []byte(`"expirationThreshold"`)) &&
+			!bytes.Contains(body, []byte(`"final"`)) {
+			t.Fatalf("a document expiration body typed as a KYC result: %s", body)
+		}
+		if ev.DedupeKey() == "" || ev.Provider() != Name {
+			t.Fatal("an event without a dedupe key or provider")
+		}
+	})
+}
