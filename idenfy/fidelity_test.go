@@ -1,7 +1,6 @@
 package idenfy_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -164,10 +163,6 @@ func TestDocumentedErrorSentinels(t *testing.T) {
 		})
 	}
 }
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }
 
 // Rule: the documented error answers map to their own sentinels, read from
 // the bodies iDenfy's pages show.
