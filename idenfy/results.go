@@ -15,7 +15,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/unikyc/unikyc/internal/httpbody"
 	"github.com/unikyc/unikyc/providers"
 )
 
@@ -27,7 +26,6 @@ const (
 	identificationsPath = "/kyc/identifications/"
 	companiesPath       = "/kyb/companies/"
 	amlChecksPath       = "/aml/checks/"
-	maxPDF              = 32 << 20
 )
 
 // FullResult returns a verification's complete result (POST /api/v2/full),
@@ -382,29 +380,17 @@ func (c *Client) CreateAMLCheck(ctx context.Context, p AMLCheckParams) (*AMLChec
 }
 
 // AMLCheckPDF returns the PDF report of an AML check (POST
-// /aml/checks/{id}/pdf/, application/pdf), at most 32 MiB.
+// /aml/checks/{id}/pdf/, application/pdf), read within the client's answer
+// cap (16 MiB). Generating it only reads, so it is retried like a read.
 func (c *Client) AMLCheckPDF(ctx context.Context, id string) ([]byte, error) {
 	if err := checkSegment("id", id); err != nil {
 		return nil, err
 	}
-	const op = "AML check PDF"
 	req, err := c.NewRequest(ctx, http.MethodPost, amlChecksPath+id+"/pdf/", struct{}{})
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.HTTPClient().Do(providers.MarkIdempotent(req))
-	if err != nil {
-		return nil, providers.Named(Name, err)
-	}
-	if err := c.CheckResponse(resp); err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := httpbody.Read(resp.Body, maxPDF)
-	if err != nil {
-		return nil, &providers.DecodeError{Provider: Name, Operation: op, Err: err}
-	}
-	return b, nil
+	return c.conn.Exchange(providers.MarkIdempotent(req), "AML check PDF")
 }
 
 // StatusPollInterval is a safe interval between two status calls for one
