@@ -26,6 +26,7 @@ FUZZ_TARGETS := \
 	./idenfy:FuzzWebhookDecode \
 	./compliancely:FuzzDecodeError \
 	./compliancely:FuzzTokenAnswer \
+	./compliancely:FuzzWebhook \
 	./kyconnect:FuzzDecodeError \
 	./kyconnect:FuzzTokenAnswer \
 	./webhook:FuzzReceiver

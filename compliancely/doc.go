@@ -1,10 +1,38 @@
 // Package compliancely is the unikyc client for Compliancely
 // (https://compliancely.com), a TIN-matching and business-verification
-// service, on its API v2 with JWT authentication. Its typed call is the one
-// business endpoint Compliancely documents for v2, the tax-exempt check
-// ([Client.CreateTaxExempt], POST [TaxExemptPath]); any other call can be
-// sent with [Client.NewRequest] and [Client.Do], or [Client.HTTPClient],
-// with the same authentication.
+// service, on its API v2 with JWT authentication. Its typed calls:
+//
+//   - TIN Match, Compliancely's core product: [Client.SubmitTINMatch] and
+//     [Client.TINMatch] (the result by id: status Pending, TIN Matched,
+//     Did Not Match or In Review, and the IRS code);
+//   - bulk TIN upload: [Client.UploadTINFile] (multipart; at most 6 MB and
+//     100,000 rows, priority 1–10, all checked before sending) and
+//     [Client.BulkUploadStatus];
+//   - the tax-exempt check, [Client.CreateTaxExempt] (POST [TaxExemptPath]),
+//     the one business endpoint documented for v2;
+//   - results by webhook: [Webhooks] verifies and decodes them for the
+//     shared receiver, webhook.NewReceiver.
+//
+// Any other call can be sent with [Client.NewRequest] and [Client.Do], or
+// [Client.HTTPClient], with the same authentication.
+//
+// # Webhooks
+//
+// Results are posted to the webhook URLs given with a request (C, the
+// webhooks page). Each carries Compliancely-Signature, an HMAC-SHA256 of
+// the raw body under the account's webhook secret (C); whether the value
+// is hex or base64 is not stated, so both are accepted, with or without a
+// "sha256=" prefix (I). [NewWebhooks] takes several secrets (a rotation)
+// and refuses a blank one. A delivery answered other than 2xx is retried
+// for another 2 attempts (C): the receiver answers 500 when your handler
+// fails, so the retry runs it again. A TIN match webhook carries the
+// submission record, as POST and GET answer it (C, TIN Match sandbox
+// page); the tax-exempt webhook body is not documented (I: the tax-exempt
+// record, bare or in the v2 envelope, is read).
+//
+//	hooks, err := compliancely.NewWebhooks(secret)
+//	recv, err := webhook.NewReceiver(hooks, handle) // handle gets *TINMatchEvent, *TaxExemptEvent, *BulkUploadEvent
+//	mux.Handle("POST /hooks/compliancely", recv)
 //
 // # Authentication
 //
@@ -39,7 +67,9 @@
 // # Throttle
 //
 // Compliancely allows 10 requests a minute, logins and refreshes included,
-// and answers 429 for 10 minutes past that. The client paces every request
+// and answers 429 for 10 minutes past that. The limit is documented on the
+// authentication pages only (C); the business references state none, so
+// applying it to every call is a safe default (I). The client paces every request
 // at one per 6 seconds ([DefaultRate], burst 1). After a 429 every
 // goroutine of the client waits for Retry-After, or for [Penalty] (10
 // minutes) when the answer has none; a caller whose context deadline is
@@ -84,13 +114,31 @@
 //     too ([Client.ValidateToken]);
 //   - the tax-exempt rules: a TIN is 9 digits (the reference says "a valid
 //     TIN/EIN"); the answer's HTTP status (201, as DRF creates) and the
-//     credit error's status are not documented.
+//     credit error's status are not documented;
+//   - the TIN match paths: only API v1 documents them
+//     ([DefaultSubmissionsPath], [DefaultBulkUploadPath]), and v1 was
+//     scheduled for retirement on 31 May 2026 with Basic authentication.
+//     The client sends them with the v2 Bearer token. Check with
+//     Compliancely whether these routes accept it, or where TIN Match lives
+//     in v2, and set [Config.SubmissionsPath] and [Config.BulkUploadPath]
+//     accordingly. The bulk path is read from the reference's page name
+//     (api_v1_bulk_upload_tin_create), which does not print it;
+//   - "6MB" is read as 6,000,000 bytes, the stricter reading; the answer
+//     statuses of TIN match and bulk calls (201 assumed, as DRF creates)
+//     and the bulk statuses' values are not documented;
+//   - the webhook signature's encoding, the tax-exempt webhook body and the
+//     answer deadline of a delivery (the receiver's 10 s default applies).
 //
 // Documented, not assumed: "Authorization: Bearer <access>" (the v2
 // reference's examples; [Config.AuthScheme] changes it), the envelope
-// {success_message, data, success} and its errors. Only v1 TIN-match
-// submissions are documented (retired with API v1), so the client offers
-// no submission calls.
+// {success_message, data, success} and its errors, the TIN match record
+// ("id", "name", "tin", "status", "irs_code" 0–8 from the IRS and -1 and
+// 10 from Compliancely, "irs_reason", "irs_service_status", the dates), its
+// rules (TIN 9 digits; name at most 40 characters, no special characters
+// but & and -), the bulk rules (a "file" of .csv, .xlsx or .xls named with
+// letters, digits, - and _; "priority" 1–10, a "-priority-N" file-name
+// suffix taking precedence; at most 6 MB and 1 lakh rows) and the bulk
+// record's keys.
 //
 // Package compliancelytest is a fake Compliancely server for tests.
 package compliancely

@@ -166,13 +166,19 @@ type Receiver struct {
 }
 
 // NewReceiver returns a Receiver that verifies and decodes deliveries with
-// p and hands each new event to fn. A nil p or fn is an error.
+// p and hands each new event to fn. A nil p or fn is an error, and so is
+// a p that reports it has no key (KeyChecker).
 func NewReceiver(p Provider, fn HandlerFunc, opts ...Option) (*Receiver, error) {
 	if p == nil {
 		return nil, errors.New("unikyc: webhook: NewReceiver: nil Provider")
 	}
 	if fn == nil {
 		return nil, errors.New("unikyc: webhook: NewReceiver: nil HandlerFunc")
+	}
+	if kc, ok := p.(KeyChecker); ok {
+		if err := kc.CheckKeys(); err != nil {
+			return nil, err
+		}
 	}
 	var c settings
 	for _, o := range opts {

@@ -464,3 +464,19 @@ func TestHandlerContextKeepsRequestValues(t *testing.T) {
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "trace-1", <-got)
 }
+
+// Rule: a provider that reports it holds no key is refused at
+// construction.
+func TestNewReceiverRefusesAProviderWithoutKeys(t *testing.T) {
+	_, err := webhook.NewReceiver(keylessProvider{newTestProvider()}, func(context.Context, webhook.Event) error { return nil })
+	require.EqualError(t, err, "unikyc: testprov: no signing key")
+}
+
+type keylessProvider struct{ *testProvider }
+
+func (p keylessProvider) CheckKeys() error {
+	if len(p.keys) == 0 {
+		return errors.New("unikyc: testprov: no signing key")
+	}
+	return nil
+}

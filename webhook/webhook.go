@@ -62,6 +62,14 @@ type Provider interface {
 	Delivery() Delivery
 }
 
+// KeyChecker is implemented by a Provider that can tell it holds no
+// usable signing key (a zero value made without its constructor, say).
+// NewReceiver calls it, so such a receiver is refused when the service
+// starts, not when the first delivery fails.
+type KeyChecker interface {
+	CheckKeys() error
+}
+
 // Delivery is how a provider delivers webhooks.
 type Delivery struct {
 	// MaxBody is the largest body accepted, in bytes; a larger one is

@@ -24,7 +24,26 @@
 //     minutes, with Retry-After saying when the fake accepts again (I:
 //     Compliancely's 429 text asks for 10 minutes and DRF sends
 //     Retry-After; the fake sends both);
-//   - API v1 and Basic authentication are gone: /api/v1/ answers 410.
+//   - API v1 and Basic authentication are gone: /api/v1/ answers 410,
+//     but for the TIN Match routes below.
+//
+// TIN Match (the documented v1 paths, served here with the v2 Bearer
+// token: I, see the compliancely package doc): POST /api/v1/submissions/
+// ({"tin","name","webhook_urls"}) answers 201 (I) with the record, Pending
+// and irs_code -1; GET /api/v1/submissions/{id}/ the record;
+// [Server.CompleteTINMatch] gives it an IRS code ([StatusForCode],
+// [SandboxCode] as the sandbox page describes). Bulk upload: POST
+// /api/v1/bulk_upload/tin/ (multipart "file", "priority",
+// "webhook_urls"; the file-name priority suffix wins) and GET …/{id}/, in
+// the v2 envelope; [Server.CompleteBulkUpload] finishes one.
+//
+// Webhooks: completing a TIN match, a tax-exempt check
+// ([Server.CompleteTaxExempt]) or a bulk upload posts the record to its
+// webhook URLs, signed with Compliancely-Signature (HMAC-SHA256 under
+// [WebhookSecret]; [WithSignatureEncoding] picks hex or base64, with or
+// without "sha256="), and, after a non-2xx answer or none, "retries for
+// another 2 attempts" (C), [DefaultWebhookRetryDelay] apart on the fake's
+// clock (I). [Server.Deliveries] lists the attempts.
 //
 // The API endpoint is the one v2 business call Compliancely documents,
 // POST /api/v2/taxexempt/ ({"tin","name","webhook_urls"}, either tin or
@@ -41,10 +60,12 @@
 // MaxRequestsIn, ResetCounts; ExpireTokens, ExpireAccessTokens,
 // ExpireRefreshTokens, RevokeTokens, RevokeAccessTokens,
 // RevokeRefreshTokens, LiveTokens; Clock, Transport, Client. This fake
-// adds SetPassword and Validations.
+// adds SetPassword, Validations, the Complete… knobs, Deliveries,
+// WaitDeliveries and BulkFile.
 package compliancelytest
 
 import (
+	"net/http"
 	"sync"
 	"time"
 
@@ -98,13 +119,23 @@ type Server struct {
 	limitWindow, penalty    time.Duration
 	inMemory                bool
 
+	closeOnce sync.Once
+
 	mu       sync.Mutex
 	primary  string // the account Config returns
 	custom   bool   // WithAccount replaced the default
 	accounts map[string]string
 	records  map[int64]taxExemptRecord
+	tins     map[int64]*tinRecord
+	bulks    map[int64]*bulkRecord
+	bulkData map[int64][]byte
 	nextID   int64
-	credits  int // tax-exempt checks left; negative: unlimited
+	credits  int // checks left (tax-exempt and TIN match); negative: unlimited
+
+	webhookSecret string
+	sigEncoding   SignatureEncoding
+	retryDelay    time.Duration
+	hooks         webhooks
 }
 
 // Hit is one request the fake answered (Account: the account it named).
@@ -171,6 +202,9 @@ func NewServer(opts ...Option) *Server {
 		limit: 10, limitWindow: time.Minute, penalty: compliancely.Penalty,
 		accounts: map[string]string{Username: Password}, primary: Username,
 		records: map[int64]taxExemptRecord{}, credits: -1,
+		tins: map[int64]*tinRecord{}, bulks: map[int64]*bulkRecord{}, bulkData: map[int64][]byte{},
+		webhookSecret: WebhookSecret, retryDelay: DefaultWebhookRetryDelay,
+		hooks: webhooks{stop: make(chan struct{}), client: &http.Client{Timeout: 30 * time.Second}},
 	}
 	for _, o := range opts {
 		o(s)
@@ -187,8 +221,14 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.kit.Close() }
+// Close stops webhook deliveries (one in flight finishes) and shuts the
+// server down.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.hooks.stop) })
+	s.hooks.wg.Wait()
+	s.hooks.client.CloseIdleConnections()
+	s.kit.Close()
+}
 
 // Config returns a client Config for the first account (by default
 // Username and Password), pointed at the fake.

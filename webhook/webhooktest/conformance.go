@@ -112,6 +112,9 @@ func NearMisses(s Signatures) []NearMiss {
 	if swapped := swapCase(good); swapped != good && (!isHex(good) || s.StrictHexCase) {
 		m = append(m, NearMiss{"case swapped", one(swapped), body})
 	}
+	if i := strings.IndexByte(good, '='); i > 0 && i < 10 && i < len(good)-1 {
+		m = append(m, NearMiss{"prefix in upper case", one(strings.ToUpper(good[:i]) + good[i:]), body})
+	}
 	return m
 }
 
@@ -230,8 +233,14 @@ func isHex(v string) bool {
 	return err == nil && v != ""
 }
 
+// swapCase swaps the case of the value after a "sha256=" style prefix;
+// the prefix is kept.
 func swapCase(v string) string {
-	return strings.Map(func(r rune) rune {
+	prefix := ""
+	if i := strings.IndexByte(v, '='); i > 0 && i < 10 && i < len(v)-1 {
+		prefix, v = v[:i+1], v[i+1:]
+	}
+	return prefix + strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z':
 			return r - 'a' + 'A'
