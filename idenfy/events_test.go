@@ -2,6 +2,7 @@ package idenfy_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -413,6 +414,18 @@ func TestWebhooksRefusesBlankKeys(t *testing.T) {
 		require.ErrorAs(t, err, &ve, "%q", keys)
 		assert.Contains(t, ve.Field, "keys")
 	}
+}
+
+// A verifier not made by Webhooks holds no key: it verifies nothing, and a
+// Receiver refuses it when it is made.
+func TestZeroVerifierIsRefused(t *testing.T) {
+	var zero idenfy.WebhookVerifier
+	var ve *providers.ValidationError
+	require.ErrorAs(t, zero.CheckKeys(), &ve)
+	_, err := webhook.NewReceiver(&zero, func(context.Context, webhook.Event) error { return nil })
+	require.Error(t, err)
+	assert.ErrorIs(t, zero.Verify(signed(docKYCResult, "", ""), []byte(docKYCResult)), idenfy.ErrBadSignature)
+	assert.NoError(t, verifier(t).CheckKeys())
 }
 
 // Rule: iDenfy sets a signing key per notification; several keys are valid

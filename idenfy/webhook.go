@@ -102,6 +102,18 @@ func Webhooks(keys ...auth.Secret) (*WebhookVerifier, error) {
 	return v, nil
 }
 
+var _ webhook.KeyChecker = (*WebhookVerifier)(nil)
+
+// CheckKeys reports a verifier without a key (a zero value not made by
+// Webhooks), so that webhook.NewReceiver refuses it when the service
+// starts. Such a verifier verifies nothing.
+func (v *WebhookVerifier) CheckKeys() error {
+	if v == nil || len(v.keys) == 0 {
+		return providers.Named(Name, providers.Invalid("keys", "at least one webhook signing key is required; make the verifier with idenfy.Webhooks"))
+	}
+	return nil
+}
+
 // Name returns "idenfy".
 func (v *WebhookVerifier) Name() string { return Name }
 
