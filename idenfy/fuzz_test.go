@@ -26,7 +26,8 @@ func FuzzDecodeError(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, op uint8, body []byte) {
 		e := faulttest.FuzzedError(Name, status, op, body)
 		decodeError(e)
-		faulttest.CheckDecoded(t, e, body, providers.ErrUnauthorized, providers.ErrRateLimited, providers.ErrValidation, ErrTokenNotValid)
+		faulttest.CheckDecoded(t, e, body, providers.ErrUnauthorized, providers.ErrRateLimited, providers.ErrValidation, ErrTokenNotValid,
+			ErrLackOfFunds, ErrPartnerInactive, ErrTokenLimit, ErrContractNotPermitted, ErrActiveSession, ErrTokenStillActive)
 	})
 }
 
