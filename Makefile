@@ -23,6 +23,7 @@ FUZZ_TARGETS := \
 	./idenfy:FuzzDecodeError \
 	./idenfy:FuzzKYBValidate \
 	./idenfy:FuzzVerifyWebhook \
+	./idenfy:FuzzWebhookDecode \
 	./compliancely:FuzzDecodeError \
 	./compliancely:FuzzTokenAnswer \
 	./compliancely:FuzzWebhook \

@@ -30,8 +30,19 @@ var (
 	// inactive, lacks the permission, or the key pair belongs to another
 	// environment (sandbox and live share the base URL).
 	ErrPartnerInactive = errors.New("unikyc: idenfy: partner inactive, not permitted or wrong environment")
-	// ErrTokenLimit: PARTNER_CONTRACT_ERROR, "Partner reached token limit".
-	ErrTokenLimit = errors.New("unikyc: idenfy: partner reached its token limit")
+	// ErrTokenLimit: a 400 PERMISSIONS_ERROR "Partner reached token limit.":
+	// the account is out of verification credits (not a rate limit).
+	ErrTokenLimit = errors.New("unikyc: idenfy: partner reached its token limit (out of credits)")
+	// ErrContractNotPermitted: PARTNER_CONTRACT_ERROR, the contract does
+	// not permit the operation.
+	ErrContractNotPermitted = errors.New("unikyc: idenfy: operation not permitted by the partner contract")
+	// ErrActiveSession: 409, a KYC token was asked for a clientId that has
+	// an active verification session. Use another clientId, or wait for the
+	// session to expire.
+	ErrActiveSession = errors.New("unikyc: idenfy: clientId already has an active session")
+	// ErrTokenStillActive: PARTNER_ERROR "Token has not expired yet.", a
+	// verification was deleted while its token is still active.
+	ErrTokenStillActive = errors.New("unikyc: idenfy: token has not expired yet")
 )
 
 // Config configures a [Client]. The zero BaseURL means [DefaultBaseURL].
@@ -39,6 +50,11 @@ type Config struct {
 	BaseURL   string
 	APIKey    auth.Secret // Basic auth username
 	APISecret auth.Secret // Basic auth password
+	// StatusGuard, when positive, refuses a second Status call for one
+	// scan within this interval (a *StatusPollError; nothing is sent):
+	// iDenfy asks not to poll /api/v2/status. StatusPollInterval is a
+	// safe value. 0 turns the guard off.
+	StatusGuard time.Duration
 }
 
 // Client calls iDenfy's API. It is safe for concurrent use. Close it when
@@ -46,7 +62,8 @@ type Config struct {
 // [Client.HTTPClient], reach endpoints this package does not type, with the
 // same authentication, throttling and retries.
 type Client struct {
-	conn *providers.Conn
+	conn  *providers.Conn
+	guard *statusGuard
 }
 
 //go:generate go run ../internal/cmd/clientgen
@@ -66,6 +83,8 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 		return nil, providers.Invalid("APIKey", "must not contain a colon")
 	case cfg.APISecret == "":
 		return nil, providers.Invalid("APISecret", "is required")
+	case cfg.StatusGuard < 0:
+		return nil, providers.Invalid("StatusGuard", "must not be negative")
 	}
 	// Base64 would carry a line end or NUL intact to iDenfy, which then
 	// refuses the pair at the first call: a copy-paste slip, caught here.
@@ -85,7 +104,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn}, nil
+	return &Client{conn: conn, guard: &statusGuard{interval: cfg.StatusGuard, last: map[string]time.Time{}}}, nil
 }
 
 // APIError is iDenfy's error body.
@@ -110,13 +129,27 @@ const (
 	CodePartnerContract  = "PARTNER_CONTRACT_ERROR"
 	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
 	CodePermissions      = "PERMISSIONS_ERROR"
+	CodePartnerError     = "PARTNER_ERROR"
 )
 
+// The messages that tell one refusal from another under one identifier.
+const (
+	msgTokenLimit      = "partner reached token limit"
+	msgTokenNotExpired = "token has not expired yet"
+)
+
+// saysMessage reports whether msg is the documented message want, ignoring
+// case, surrounding space and the final period.
+func saysMessage(msg, want string) bool {
+	return strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(msg), "."), want)
+}
+
 // decodeError reads iDenfy's error body into e. The identifier decides
-// the sentinel; without one (or another body) the status does: 402 lack
-// of funds, 403 partner inactive or wrong environment. TOO_MANY_REQUESTS
-// matches providers.ErrRateLimited whatever the status: iDenfy's standard
-// error status is 400, so it may come with a 400 (I).
+// the sentinel (with the message where one identifier has two meanings);
+// without one (or another body) the status does: 402 lack of funds, 403
+// partner inactive or wrong environment, 409 active session.
+// TOO_MANY_REQUESTS matches providers.ErrRateLimited whatever the status:
+// iDenfy's standard error status is 400, so it may come with a 400 (I).
 func decodeError(e *providers.Error) {
 	var body APIError
 	if json.Unmarshal(e.Body, &body) == nil && body.Identifier != "" {
@@ -132,9 +165,16 @@ func decodeError(e *providers.Error) {
 	case CodeTokenNotValid:
 		e.Err = ErrTokenNotValid
 	case CodePartnerContract:
-		e.Err = ErrTokenLimit
+		e.Err = ErrContractNotPermitted
 	case CodePermissions:
 		e.Err = ErrPartnerInactive
+		if saysMessage(e.Message, msgTokenLimit) {
+			e.Err = ErrTokenLimit
+		}
+	case CodePartnerError:
+		if saysMessage(e.Message, msgTokenNotExpired) {
+			e.Err = ErrTokenStillActive
+		}
 	}
 	if e.Err == nil {
 		switch e.StatusCode {
@@ -143,6 +183,11 @@ func decodeError(e *providers.Error) {
 		case http.StatusForbidden:
 			e.Err = ErrPartnerInactive
 		}
+	}
+	// iDenfy's one documented 409 is the active session, whatever the
+	// identifier says.
+	if e.StatusCode == http.StatusConflict {
+		e.Err = ErrActiveSession
 	}
 }
 

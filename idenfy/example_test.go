@@ -12,6 +12,7 @@ import (
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/idenfy/idenfytest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/webhook"
 )
 
 // Create a KYB form token. Bad input is refused before anything is sent.
@@ -116,4 +117,76 @@ func ExampleNullable() {
 	// absent=true null=false value="" false
 	// absent=false null=true value="" false
 	// absent=false null=false value="onboarding" true
+}
+
+// Receive iDenfy's webhooks with a webhook.Receiver: signatures checked
+// against every key, typed events, duplicates dropped. The fake plays the
+// person and delivers the automatic, then the manual result.
+func ExampleWebhooks() {
+	srv := idenfytest.NewServer()
+	defer srv.Close()
+	hooks, err := idenfy.Webhooks(srv.WebhookKey()) // several keys may be valid at once
+	if err != nil {
+		panic(err)
+	}
+	got := make(chan string, 4)
+	recv, err := webhook.NewReceiver(hooks, func(ctx context.Context, ev webhook.Event) error {
+		if r, ok := ev.(*idenfy.KYCResultEvent); ok {
+			got <- fmt.Sprintf("%s final=%v %s", ev.Type(), r.Final, r.Status.Overall)
+		}
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	web := httptest.NewServer(recv)
+	defer web.Close()
+	defer recv.Close(context.Background())
+
+	client, err := idenfy.New(srv.Config())
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close()
+	tok, err := client.CreateVerificationToken(context.Background(), idenfy.CreateVerificationTokenParams{
+		ClientID: "user-1", CallbackURL: web.URL,
+	})
+	if err != nil {
+		panic(err)
+	}
+	if err := srv.Complete(tok.ScanRef, idenfytest.Approved); err != nil {
+		panic(err)
+	}
+	fmt.Println(<-got)
+	fmt.Println(<-got)
+	// Output:
+	// IDENTIFICATION_AUTO_FINISHED final=false APPROVED
+	// IDENTIFICATION_MANUAL_FINISHED final=true APPROVED
+}
+
+// Walk a paginated list: the iterator fetches the pages as the loop needs them.
+func ExampleClient_Identifications() {
+	srv := idenfytest.NewServer()
+	defer srv.Close()
+	client, err := idenfy.New(srv.Config())
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close()
+	ctx := context.Background()
+	for range 3 {
+		if _, err := client.CreateVerificationToken(ctx, idenfy.CreateVerificationTokenParams{ClientID: "user-5"}); err != nil {
+			panic(err)
+		}
+	}
+	n := 0
+	for id, err := range client.Identifications(ctx, "user-5", idenfy.ListOptions{PerPage: 2}) {
+		if err != nil {
+			panic(err)
+		}
+		n++
+		_ = id.ScanRef
+	}
+	fmt.Println(n, "verifications")
+	// Output: 3 verifications
 }

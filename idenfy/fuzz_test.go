@@ -26,7 +26,8 @@ func FuzzDecodeError(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, op uint8, body []byte) {
 		e := faulttest.FuzzedError(Name, status, op, body)
 		decodeError(e)
-		faulttest.CheckDecoded(t, e, body, providers.ErrUnauthorized, providers.ErrRateLimited, providers.ErrValidation, ErrTokenNotValid)
+		faulttest.CheckDecoded(t, e, body, providers.ErrUnauthorized, providers.ErrRateLimited, providers.ErrValidation, ErrTokenNotValid,
+			ErrLackOfFunds, ErrPartnerInactive, ErrTokenLimit, ErrContractNotPermitted, ErrActiveSession, ErrTokenStillActive)
 	})
 }
 
@@ -87,7 +88,7 @@ func FuzzVerifyWebhook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, header, key string) {
 		k := auth.Secret(key)
 		err := VerifyWebhook(body, header, k)
-		if key == "" {
+		if strings.TrimSpace(key) == "" {
 			if err == nil || errors.Is(err, ErrBadSignature) {
 				t.Fatalf("an empty key is a configuration error, got %v", err)
 			}
@@ -128,8 +129,10 @@ func FuzzVerifyWebhook(f *testing.F) {
 
 // webhookErrorText is every word a webhook error may hold by itself: a
 // key that is one of them is not leaked by being there.
-var webhookErrorText = ErrBadSignature.Error() + ": no " + SignatureHeader + " header: not hex " + errNoKey.Error() +
-	" unikyc: idenfy: reading webhook: unikyc: idenfy: webhook body is not a KYC result"
+var webhookErrorText = ErrBadSignature.Error() + ": no " + SignatureHeader + " header: not a hex SHA-256 digest " +
+	errNoKey.Error() + " " + ErrNotKYCResult.Error() + " " + ErrEventTypeMismatch.Error() +
+	" unikyc: idenfy: reading webhook: body too large or unreadable unikyc: idenfy: webhook body is not a JSON object" +
+	" unikyc: idenfy: webhook event type is malformed sent more than once unikyc: idenfy: webhook body does not match the schema"
 
 func nonEmpty(s ...string) []string {
 	var out []string
@@ -211,3 +214,38 @@ func checkVerdict(t *testing.T, want bool, err error, values ...string) {
 const ruleText = "tokenType clientId lifetime externalRef locale flow theme questionnaire tags scanRefs " +
 	"is required must be at least at most characters between and valid UTF-8 one of FORM, GOV1, GOV2 " +
 	"en, es, fr, ru, de, it, pl, lt, lv, et, cs, ro, hu, ja, bg, nl, pt a UUID (8-4-4-4-12 hex digits) have items not contain a comma"
+
+// FuzzWebhookDecode: whatever the header and body, Decode never panics,
+// never returns an event and an error together, and never types a body
+// that says it is a document expiration as a KYC result.
+func FuzzWebhookDecode(f *testing.F) {
+	f.Add("IDENTIFICATION_AUTO_FINISHED", []byte(`{"final":true,"status":{"overall":"APPROVED"},"scanRef":"s","fileUrls":{"FRONT":1}}`))
+	f.Add("IDENTIFICATION_AUTO_FINISHED", []byte(`{"scanRef":"s","clientId":"c","expirationThreshold":"DOCUMENT_EXPIRED","documentExpiration":"x"}`))
+	f.Add("COMPANY_INFO_REQUEST", []byte(`{"companyId":"c","token":"t","date":"d","email":null,"manager":null,"status":"EXPIRED"}`))
+	f.Add("", []byte(`[]`))
+	v, err := Webhooks("fuzz-key")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, eventType string, body []byte) {
+		h := http.Header{}
+		h.Set(EventTypeHeader, eventType)
+		ev, err := v.Decode(h, body)
+		if (ev == nil) == (err == nil) {
+			t.Fatalf("event %v and error %v", ev, err)
+		}
+		if err != nil {
+			if len(err.Error()) > 512 || strings.Count(err.Error(), "unikyc:") != 1 {
+				t.Fatalf("error text: %q", err)
+			}
+			return
+		}
+		if _, isKYC := ev.(*KYCResultEvent); isKYC && bytes.Contains(body, []byte(`"expirationThreshold"`)) &&
+			!bytes.Contains(body, []byte(`"final"`)) {
+			t.Fatalf("a document expiration body typed as a KYC result: %s", body)
+		}
+		if ev.DedupeKey() == "" || ev.Provider() != Name {
+			t.Fatal("an event without a dedupe key or provider")
+		}
+	})
+}

@@ -6,12 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
-
-	"github.com/unikyc/unikyc/providers"
 )
 
 // KYBTokenType is the kind of KYB session.
@@ -243,19 +238,6 @@ func (c *Client) UpdateKYBToken(ctx context.Context, tokenString string, p Updat
 	return &out, nil
 }
 
-// checkTokenString keeps a token string to one printable path segment.
-// (The shared request builder decodes escapes, so "/" cannot be sent
-// escaped.) The error names the field, never the token.
-func checkTokenString(s string) error {
-	switch {
-	case s == "":
-		return providers.Invalid("tokenString", "is required")
-	case strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || unicode.IsControl(r) }) >= 0:
-		return providers.Invalid("tokenString", "must not contain control characters")
-	case !utf8.ValidString(s):
-		return providers.Invalid("tokenString", "must be valid UTF-8")
-	case strings.ContainsAny(s, "/?#%\\ ") || s == "." || s == "..":
-		return providers.Invalid("tokenString", "must be a single path segment")
-	}
-	return nil
-}
+// checkTokenString keeps a token string to one printable path segment;
+// the error names the field, never the token.
+func checkTokenString(s string) error { return checkSegment("tokenString", s) }

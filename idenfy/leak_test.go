@@ -65,5 +65,5 @@ func TestNothingSecretLeaks(t *testing.T) {
 
 	b, err := json.Marshal(cfg)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"BaseURL":"`+srv.URL+`","APIKey":"REDACTED","APISecret":"REDACTED"}`, string(b))
+	assert.JSONEq(t, `{"BaseURL":"`+srv.URL+`","APIKey":"REDACTED","APISecret":"REDACTED","StatusGuard":0}`, string(b))
 }
