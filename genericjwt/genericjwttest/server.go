@@ -38,9 +38,9 @@ type Server struct {
 	// verifiedOnly: the users router requires a verified user and the
 	// auth router does not (WithVerifiedUsersRouter).
 	verifiedOnly bool
-	lifetime  time.Duration
-	loginPath string
-	mePath    string
+	lifetime     time.Duration
+	loginPath    string
+	mePath       string
 	// users and byID are written only by NewServer, then only read.
 	users  map[string]*account // by username
 	byID   map[string]*account
