@@ -141,6 +141,14 @@ func (w *Webhooks) Verify(_ http.Header, body []byte) error {
 			}
 		}
 	}
+	// The closing brace, then nothing: a body Decode would refuse is
+	// refused here too.
+	if _, err := dec.Token(); err != nil {
+		return badSecret("the payload is not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badSecret("the payload is not valid JSON")
+	}
 	switch {
 	case !found:
 		return badSecret("the payload carries no secret")

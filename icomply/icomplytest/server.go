@@ -21,6 +21,24 @@
 //     an AML search without a name the documented 400 whose message key is
 //     spelled "messsage"; creation answers HTTP 200 with "code":201.
 //
+//
+// It also runs a verification (its wire shapes are inferred where
+// iComply's samples are unreadable; see package icomply's Assumptions):
+// POST and GET (search) on the natural-person and legal-entity
+// collections, GET of one legal entity, GET
+// …/legal-entities/{id}/request-client-update (counted by
+// UpdateRequests). Add Natural Person refuses a person without first or
+// last name and an unknown KYC service with a 400 naming the field, and
+// answers the new entity with status New (RequestedServices tells what it
+// asked for). A search answers [{"entityID": …}]. The knobs
+// SubmitPersonalInfo and Complete play the person and the portal: the
+// status becomes Pending, then Approved, and the fake POSTs the documented
+// webhook (NaturalPersonPending, NaturalPersonAutoApproved or
+// NaturalPersonManuallyApproved) to the URL of WithWebhook or SetWebhook,
+// dated on the fake's clock, with the secret in its top-level "secret"
+// field. A delivery is made once (iComply documents no retries); the knob
+// returns its error and Deliveries and FailedDeliveries count them.
+//
 // Every request's token must come as "Authorization: Bearer <token>", as
 // iComply's documentation says to send it, tokenvalid included: a bare token
 // is refused with 401. Natural persons are served at the heading's path
@@ -32,7 +50,9 @@
 // UnavailableNext, DelayNext, Delay, ClearFaults; Requests, Calls, Faults,
 // Rejected, RateLimited, Logins, LoginAttempts, Count, Hits, MaxRequestsIn,
 // ResetCounts; ExpireTokens, RevokeTokens, LiveTokens; Clock, Transport,
-// Client. This fake adds RejectedExpired.
+// Client. This fake adds RejectedExpired, Deliveries, FailedDeliveries,
+// UpdateRequests and RequestedServices. LoginAttempts counts every login
+// request the fake judged, refused or not.
 //
 //	clk := clock.NewFake(time.Now())
 //	srv := icomplytest.NewServer(icomplytest.WithClock(clk))
