@@ -21,7 +21,6 @@
 //     an AML search without a name the documented 400 whose message key is
 //     spelled "messsage"; creation answers HTTP 200 with "code":201.
 //
-//
 // It also runs a verification (its wire shapes are inferred where
 // iComply's samples are unreadable; see package icomply's Assumptions):
 // POST and GET (search) on the natural-person and legal-entity
