@@ -34,9 +34,9 @@ func onboardingKey(r *http.Request) string {
 // (ForbiddenException from a roles guard, ConflictException,
 // UnprocessableEntityException).
 const (
-	msgForbidden   = "Forbidden resource"
-	msgDuplicate   = "An onboarding case for this email already exists"
-	msgUnderage    = "Applicant must be at least 18 years old"
+	msgForbidden = "Forbidden resource"
+	msgDuplicate = "An onboarding case for this email already exists"
+	msgUnderage  = "Applicant must be at least 18 years old"
 )
 
 // rolesOnboarding may onboard individuals (I).
