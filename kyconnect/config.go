@@ -41,8 +41,8 @@ const ForgotPasswordPath = "/auth/forgot-password"
 // general, 10 logins an hour and 10 password-reset requests an hour. A
 // re-login after a revocation leaves at once while the hour's budget
 // lasts. The fourth documented limit, 5 individual onboardings per 2 hours
-// per email, is keyed by the email in the body and is the caller's to
-// respect.
+// per email, is keyed by the email in the body: [OnboardingBudget], which
+// Client.OnboardIndividual counts per email.
 var Budgets = []providers.Budget{
 	{Name: "requests", Limit: 100, Window: time.Minute},
 	{Name: "login", Limit: 10, Window: time.Hour, Method: http.MethodPost, Path: LoginPath},
