@@ -26,7 +26,8 @@ FUZZ_TARGETS := \
 	./compliancely:FuzzDecodeError \
 	./compliancely:FuzzTokenAnswer \
 	./kyconnect:FuzzDecodeError \
-	./kyconnect:FuzzTokenAnswer
+	./kyconnect:FuzzTokenAnswer \
+	./webhook:FuzzReceiver
 
 .PHONY: test lint bench cover fuzz soak vet fmt quickstart integration
 

@@ -3,6 +3,7 @@ package compliancely
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
@@ -20,6 +21,12 @@ const Name = "compliancely"
 type Client struct {
 	conn         *providers.Conn
 	validatePath string
+	paths        businessPaths
+}
+
+// businessPaths are the TIN match routes, each ending in "/".
+type businessPaths struct {
+	submissions, bulkUpload string
 }
 
 //go:generate go run ../internal/cmd/clientgen
@@ -59,7 +66,8 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn, validatePath: cfg.ValidatePath}, nil
+	return &Client{conn: conn, validatePath: cfg.ValidatePath, paths: businessPaths{
+		submissions: withSlash(cfg.SubmissionsPath), bulkUpload: withSlash(cfg.BulkUploadPath)}}, nil
 }
 
 // do sends a JSON call (body nil for none) and decodes the answer into out.
@@ -107,4 +115,12 @@ func (tc tokenCalls) call(ctx context.Context, s *providers.Sender, path, operat
 		return nil, err
 	}
 	return a.token(s, operation, tc.scheme)
+}
+
+// withSlash ends p in "/": an id is appended to the route.
+func withSlash(p string) string {
+	if strings.HasSuffix(p, "/") {
+		return p
+	}
+	return p + "/"
 }

@@ -56,6 +56,14 @@ type Config struct {
 	RefreshPath string
 	// ValidatePath defaults to DefaultValidatePath.
 	ValidatePath string
+	// SubmissionsPath is the TIN match route (default
+	// DefaultSubmissionsPath, the documented v1 path: inferred to work with
+	// a v2 token, see the package doc).
+	SubmissionsPath string
+	// BulkUploadPath is the bulk TIN upload route (default
+	// DefaultBulkUploadPath, inferred from the reference).
+	BulkUploadPath string
+
 	// AuthScheme is the Authorization scheme for the access token
 	// (default "Bearer", as the v2 reference's examples send it).
 	AuthScheme string
@@ -73,6 +81,8 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.LoginPath, DefaultLoginPath)
 	def(&c.RefreshPath, DefaultRefreshPath)
 	def(&c.ValidatePath, DefaultValidatePath)
+	def(&c.SubmissionsPath, DefaultSubmissionsPath)
+	def(&c.BulkUploadPath, DefaultBulkUploadPath)
 	def(&c.AuthScheme, "Bearer")
 	switch {
 	case strings.TrimSpace(c.Username) == "":
@@ -85,6 +95,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	for _, p := range []struct{ field, path string }{
 		{"LoginPath", c.LoginPath}, {"RefreshPath", c.RefreshPath}, {"ValidatePath", c.ValidatePath},
+		{"SubmissionsPath", c.SubmissionsPath}, {"BulkUploadPath", c.BulkUploadPath},
 	} {
 		if !strings.HasPrefix(p.path, "/") || strings.ContainsAny(p.path, "?#") {
 			return c, providers.Invalid(p.field, "must be an absolute path without query or fragment")

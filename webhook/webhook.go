@@ -6,7 +6,31 @@
 // function.
 //
 // A provider package supplies a [Provider] (for example idenfy.Webhooks);
-// this package holds every rule that is the same for all of them.
+// this package holds every rule that is the same for all of them:
+//
+//	recv, err := webhook.NewReceiver(hooks, handle) // hooks: a provider's Provider
+//	mux.Handle("POST /webhooks/idenfy", recv)
+//	defer recv.Close(ctx)                           // waits for running handlers
+//
+// [Receiver] documents each answer (200, 401, 400, 413, 500, 503) and why.
+// Duplicates are dropped through a [DedupeStore]: [MemoryStore] (the
+// default, one process), [FileStore] (the processes of one host) or
+// webhook/redisdedupe (a fleet: one `SET NX PX` per claim).
+//
+// Provider packages test their verification with webhook/webhooktest,
+// which runs thirty signature near misses against a Provider, and can use
+// [SignatureValue] to read the signature header.
+//
+// Facts and choices:
+//   - Answer deadline: the provider's Delivery.Deadline less a margin of a
+//     fifth (at least 500 ms, at most 5 s); 10 s assumed when a provider
+//     documents none (iDenfy's 10 s is confirmed on its webhook page; the
+//     assumption is ours).
+//   - A delivery answered non-2xx is delivered again by iDenfy (retries, no
+//     published schedule) and Compliancely (2 more times): confirmed on
+//     their webhook pages; hence 500 on a failed handler.
+//   - Handled events are remembered DefaultTTL (72 h), our choice: longer
+//     than any retry schedule we know.
 package webhook
 
 import (

@@ -79,6 +79,16 @@ func (s *Server) routes() http.Handler {
 				}
 				s.createTaxExempt(w, r, account)
 			})(w, r)
+		case p == compliancely.DefaultSubmissionsPath:
+			s.api(s.only(http.MethodPost, s.createTINMatch))(w, r)
+		case p == compliancely.DefaultBulkUploadPath:
+			s.api(s.only(http.MethodPost, s.createBulkUpload))(w, r)
+		case isRoute(p, compliancely.DefaultSubmissionsPath):
+			id, _ := routeID(p, compliancely.DefaultSubmissionsPath)
+			s.api(s.only(http.MethodGet, func(w http.ResponseWriter, r *http.Request, _ string) { s.getTINMatch(w, r, id) }))(w, r)
+		case isRoute(p, compliancely.DefaultBulkUploadPath):
+			id, _ := routeID(p, compliancely.DefaultBulkUploadPath)
+			s.api(s.only(http.MethodGet, func(w http.ResponseWriter, r *http.Request, _ string) { s.getBulkUpload(w, r, id) }))(w, r)
 		case strings.HasPrefix(p, "/api/v1/"):
 			s.reject(w, r, http.StatusGone, detail{"API v1 and Basic authentication were retired on 31 May 2026; use API v2.", "gone"})
 		default:
@@ -395,4 +405,21 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+func isRoute(p, prefix string) bool {
+	_, ok := routeID(p, prefix)
+	return ok
+}
+
+// only answers DRF's 405 to other methods.
+func (s *Server) only(method string, h func(w http.ResponseWriter, r *http.Request, account string)) func(w http.ResponseWriter, r *http.Request, account string) {
+	return func(w http.ResponseWriter, r *http.Request, account string) {
+		if r.Method != method {
+			w.Header().Set("Allow", method+", OPTIONS")
+			s.reject(w, r, http.StatusMethodNotAllowed, detail{`Method "` + r.Method + `" not allowed.`, "method_not_allowed"})
+			return
+		}
+		h(w, r, account)
+	}
 }

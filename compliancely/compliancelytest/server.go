@@ -45,6 +45,7 @@
 package compliancelytest
 
 import (
+	"net/http"
 	"sync"
 	"time"
 
@@ -98,13 +99,23 @@ type Server struct {
 	limitWindow, penalty    time.Duration
 	inMemory                bool
 
+	closeOnce sync.Once
+
 	mu       sync.Mutex
 	primary  string // the account Config returns
 	custom   bool   // WithAccount replaced the default
 	accounts map[string]string
 	records  map[int64]taxExemptRecord
+	tins     map[int64]*tinRecord
+	bulks    map[int64]*bulkRecord
+	bulkData map[int64][]byte
 	nextID   int64
-	credits  int // tax-exempt checks left; negative: unlimited
+	credits  int // checks left (tax-exempt and TIN match); negative: unlimited
+
+	webhookSecret string
+	sigEncoding   SignatureEncoding
+	retryDelay    time.Duration
+	hooks         webhooks
 }
 
 // Hit is one request the fake answered (Account: the account it named).
@@ -171,6 +182,9 @@ func NewServer(opts ...Option) *Server {
 		limit: 10, limitWindow: time.Minute, penalty: compliancely.Penalty,
 		accounts: map[string]string{Username: Password}, primary: Username,
 		records: map[int64]taxExemptRecord{}, credits: -1,
+		tins: map[int64]*tinRecord{}, bulks: map[int64]*bulkRecord{}, bulkData: map[int64][]byte{},
+		webhookSecret: WebhookSecret, retryDelay: DefaultWebhookRetryDelay,
+		hooks: webhooks{stop: make(chan struct{}), client: &http.Client{Timeout: 30 * time.Second}},
 	}
 	for _, o := range opts {
 		o(s)
@@ -187,8 +201,14 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.kit.Close() }
+// Close stops webhook deliveries (one in flight finishes) and shuts the
+// server down.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.hooks.stop) })
+	s.hooks.wg.Wait()
+	s.hooks.client.CloseIdleConnections()
+	s.kit.Close()
+}
 
 // Config returns a client Config for the first account (by default
 // Username and Password), pointed at the fake.
