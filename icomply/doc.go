@@ -113,9 +113,10 @@
 //     "SupportingDocument" in "event" (or "supporting-document" in
 //     "eventType") and decoded as [SupportingDocumentEvent] with "data" kept
 //     raw; any other unknown event is an [OtherEvent]. No delivery deadline
-//     or retry policy is documented: [Webhooks.Delivery] says 10 s and no
-//     retries (-1). The dedupe key is "event" and "id" together, because the
-//     two approval samples share id "253".
+//     or retry policy is documented: [Webhooks.Delivery] leaves the deadline
+//     to the receiver's default and says retries are unknown (-1). The
+//     dedupe key is "event" and "id" together, because the two approval
+//     samples share id "253".
 //
 //   - Add Natural Person's and Add Legal Entity's request bodies: their
 //     documented samples are not readable. The client sends the person in

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 
 	"github.com/unikyc/unikyc/auth"
@@ -143,8 +141,9 @@ func ExampleClient_CheckToken() {
 }
 
 // A whole verification against the fake: add the person with the KYC
-// services to request, receive iComply's webhooks (checked against the
-// whs_… secret they carry), then read the result. In production the
+// services to request, receive iComply's webhooks through the shared
+// webhook.Receiver (checked against the whs_… secret they carry), then
+// read the result. In production the
 // callback is your receiver's URL and the person plays their own part.
 func ExampleClient_AddNaturalPerson() {
 	hooks, err := icomply.NewWebhooks(icomply.WebhookConfig{
@@ -153,19 +152,15 @@ func ExampleClient_AddNaturalPerson() {
 		panic(err)
 	}
 	events := make(chan webhook.Event, 2)
-	callback := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if hooks.Verify(r.Header, body) != nil {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		ev, err := hooks.Decode(r.Header, body)
-		if err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
+	recv, err := webhook.NewReceiver(hooks, func(_ context.Context, ev webhook.Event) error {
 		events <- ev
-	}))
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer recv.Close(context.Background())
+	callback := httptest.NewServer(recv) // in production: your mux, over HTTPS
 	defer callback.Close()
 
 	srv := icomplytest.NewServer(icomplytest.WithWebhook(callback.URL, "whs_ef0dbc12345c418ab4a1cc4c888dea02"))

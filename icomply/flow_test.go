@@ -1,10 +1,12 @@
 package icomply_test
 
 import (
+	"context"
 	"io"
-	"net/http"
+	"log/slog"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,56 +21,54 @@ import (
 	"github.com/unikyc/unikyc/webhook"
 )
 
-// hookSink is a callback URL that verifies and decodes each delivery with
-// a webhook.Provider, as the shared receiver does, and keeps the events.
-type hookSink struct {
-	p      webhook.Provider
+// inbox is the user's webhook handler: it keeps the events the shared
+// receiver hands it.
+type inbox struct {
 	mu     sync.Mutex
 	events []webhook.Event
-	bad    int
 }
 
-func (h *hookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.p.Delivery().MaxBody))
-	if err != nil {
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		return
-	}
-	if err := h.p.Verify(r.Header, body); err != nil {
-		h.mu.Lock()
-		h.bad++
-		h.mu.Unlock()
-		w.WriteHeader(http.StatusUnauthorized)
-		return
-	}
-	ev, err := h.p.Decode(r.Header, body)
-	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	h.mu.Lock()
-	h.events = append(h.events, ev)
-	h.mu.Unlock()
+func (b *inbox) handle(_ context.Context, ev webhook.Event) error {
+	b.mu.Lock()
+	b.events = append(b.events, ev)
+	b.mu.Unlock()
+	return nil
 }
 
-func (h *hookSink) got() []webhook.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]webhook.Event(nil), h.events...)
+func (b *inbox) got() []webhook.Event {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]webhook.Event(nil), b.events...)
+}
+
+// receiver serves the shared webhook.Receiver for iComply at a callback
+// URL, on clk; refused deliveries are counted.
+func receiver(t *testing.T, clk clock.Clock, secrets ...auth.Secret) (*inbox, *atomic.Int32, string) {
+	t.Helper()
+	hooks, err := icomply.NewWebhooks(icomply.WebhookConfig{Secrets: secrets})
+	require.NoError(t, err)
+	box, refused := &inbox{}, &atomic.Int32{}
+	recv, err := webhook.NewReceiver(hooks, box.handle, webhook.WithClock(clk),
+		webhook.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		webhook.WithOnError(func(*webhook.Error) { refused.Add(1) }))
+	require.NoError(t, err)
+	cb := httptest.NewServer(recv)
+	t.Cleanup(func() {
+		cb.Close()
+		require.NoError(t, recv.Close(context.Background()))
+	})
+	return box, refused, cb.URL
 }
 
 // The whole verification on a fake clock: add the person with KYC
 // services → the person submits (NaturalPersonPending) → the portal
 // approves (NaturalPersonAutoApproved), each a webhook carrying the secret
-// → the result is fetched, 40 minutes and two token lifetimes later.
+// to the shared webhook.Receiver (a redelivery is dropped) → the result is
+// fetched, 40 minutes and two token lifetimes later.
 func TestVerificationFlow(t *testing.T) {
 	clk := clock.NewFake(start)
-	hooks, err := icomply.NewWebhooks(icomply.WebhookConfig{Secrets: []auth.Secret{hookSecret}})
-	require.NoError(t, err)
-	sink := &hookSink{p: hooks}
-	cb := httptest.NewServer(sink)
-	t.Cleanup(cb.Close)
-	srv := icomplytest.NewServer(icomplytest.WithClock(clk), icomplytest.WithWebhook(cb.URL, hookSecret))
+	box, refused, url := receiver(t, clk, hookSecret)
+	srv := icomplytest.NewServer(icomplytest.WithClock(clk), icomplytest.WithWebhook(url, hookSecret))
 	t.Cleanup(srv.Close)
 	c, err := icomply.New(srv.Config(), providers.WithClock(clk))
 	require.NoError(t, err)
@@ -83,8 +83,9 @@ func TestVerificationFlow(t *testing.T) {
 	clk.Advance(25 * time.Minute)
 	require.NoError(t, srv.Complete(ctx, id, icomplytest.AutoApproved))
 
-	evs := sink.got()
-	require.Len(t, evs, 2)
+	require.NoError(t, srv.RedeliverLast(ctx), "a duplicate is answered 200")
+	evs := box.got()
+	require.Len(t, evs, 2, "the duplicate is dropped")
 	pending, ok := evs[0].(*icomply.NaturalPersonPendingEvent)
 	require.True(t, ok, "%T", evs[0])
 	assert.Equal(t, id, pending.EntityID)
@@ -104,26 +105,23 @@ func TestVerificationFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, icomply.KYCStatusApproved, got.KYCMetaData.Current())
 	assert.Zero(t, srv.RejectedExpired(), "no request went out with an expired token")
-	assert.Equal(t, 2, srv.Deliveries())
+	assert.Equal(t, 3, srv.Deliveries())
 	assert.Zero(t, srv.FailedDeliveries())
-	assert.Zero(t, sink.bad)
+	assert.Zero(t, refused.Load())
 }
 
-// Rule: a delivery with the wrong secret is refused by the receiver, and
+// Rule: a delivery with the wrong secret is refused by the receiver (401),
+// its handler never runs, and
 // the fake reports the failed delivery.
 func TestWrongSecretIsRefused(t *testing.T) {
-	hooks, err := icomply.NewWebhooks(icomply.WebhookConfig{Secrets: []auth.Secret{hookSecret}})
-	require.NoError(t, err)
-	sink := &hookSink{p: hooks}
-	cb := httptest.NewServer(sink)
-	t.Cleanup(cb.Close)
-	srv := icomplytest.NewServer(icomplytest.WithWebhook(cb.URL, "whs_someone_else"))
+	box, refused, url := receiver(t, nil, hookSecret)
+	srv := icomplytest.NewServer(icomplytest.WithWebhook(url, "whs_someone_else"))
 	t.Cleanup(srv.Close)
 
-	err = srv.Complete(ctx, icomplytest.PersonPending, icomplytest.ManuallyApproved)
-	require.Error(t, err)
-	assert.Empty(t, sink.got())
-	assert.Equal(t, 1, sink.bad)
+	err := srv.Complete(ctx, icomplytest.PersonPending, icomplytest.ManuallyApproved)
+	require.ErrorContains(t, err, "401")
+	assert.Empty(t, box.got())
+	assert.Equal(t, int32(1), refused.Load())
 	assert.Equal(t, 1, srv.FailedDeliveries())
 
 	quiet := icomplytest.NewServer()

@@ -80,10 +80,12 @@ func NewWebhooks(cfg WebhookConfig) (*Webhooks, error) {
 func (w *Webhooks) Name() string { return Name }
 
 // Delivery is iComply's delivery contract as far as it is known: nothing
-// about deadlines or retries is documented (I), so the receiver answers
-// within 10 s and does not count on a second delivery.
+// about deadlines or retries is documented (I), so Deadline is 0 (the
+// receiver's default, webhook.DefaultDeadline) and Retries -1: do not
+// count on a second delivery. The documented payloads are well under a
+// kilobyte; the cap is 1 MiB.
 func (w *Webhooks) Delivery() webhook.Delivery {
-	return webhook.Delivery{MaxBody: 1 << 20, Deadline: 10 * time.Second, Retries: -1}
+	return webhook.Delivery{MaxBody: 1 << 20, Retries: -1}
 }
 
 // String describes w without its secrets.

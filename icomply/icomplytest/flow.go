@@ -370,6 +370,25 @@ func (s *Server) deliver(ctx context.Context, event, kebab string, data object) 
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.lastHook = body
+	s.mu.Unlock()
+	return s.post(ctx, url, body)
+}
+
+// RedeliverLast sends the last webhook again, byte for byte, as a
+// provider's retry would: a receiver drops it as a duplicate.
+func (s *Server) RedeliverLast(ctx context.Context) error {
+	s.mu.Lock()
+	url, body := s.hookURL, s.lastHook
+	s.mu.Unlock()
+	if url == "" || body == nil {
+		return ErrNoWebhook
+	}
+	return s.post(ctx, url, body)
+}
+
+func (s *Server) post(ctx context.Context, url string, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err

@@ -157,6 +157,7 @@ type Server struct {
 	nextHook       int
 	hookURL        string
 	hookSecret     string
+	lastHook       []byte
 	requested      map[string]map[string]bool // KYC services asked for, by entity
 	externalIDs    map[string]string          // legal entities' external IDs
 	updateRequests map[string]int             // client-update requests, by legal entity
