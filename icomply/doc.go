@@ -39,7 +39,8 @@
 //     iter.Seq2 over every page (limit ≤ 100, start);
 //   - natural persons: [Client.AddNaturalPerson] (the documented way to
 //     start a verification: the person and the KYC services to request,
-//     RequestIDV, RequestDoc, RequestBio, RequestAML), [Client.GetNaturalPerson],
+//     RequestIDV, RequestDoc, RequestBio, RequestAML, plus EDD templates),
+//     [Client.GetNaturalPerson],
 //     [Client.SearchNaturalPersons] (externalID, email, phone, firstName,
 //     lastName);
 //   - legal entities (KYB): [Client.AddLegalEntity], [Client.GetLegalEntity],
@@ -118,16 +119,21 @@
 //     dedupe key is "event" and "id" together, because the two approval
 //     samples share id "253".
 //
-//   - Add Natural Person's and Add Legal Entity's request bodies: their
-//     documented samples are not readable. The client sends the person in
-//     the personalInformation shape GET answers, {"externalID",
-//     "personalInformation":{…}, "tags", "kycServices":{"RequestIDV":true,
-//     …}} (every service, true or false), and a company as {"externalID",
-//     "corporateInformation":{…}, "tags"}; the answer is the entity, in the
-//     GET's shape. FirstName and LastName are required, and Email when
-//     services are requested (the portal e-mails the person, per the
-//     "Adding a Natural Person" guide); CompanyName is required.
-//
+//   - Add Natural Person's body: its parts are documented (C, the Data
+//     Structures page: KYCMetaDataStructure, whose ExternalID the client
+//     sets and whose CreatedDateTime it may not; PersonalInformationStructure;
+//     KYCServicesStructure, the bool flags RequestIDV, RequestDoc,
+//     RequestBio, RequestAML and the list RequestEDD of Enhanced Due
+//     Diligence templates), the sample body is not readable (I): the
+//     client sends {"kycMetaData":{"externalID","tags"},
+//     "personalInformation":{…}, "kycServices":{"RequestIDV":true, …}},
+//     every flag true or false, camelCase keys as the answers use (ASP.NET
+//     Core reads them regardless of case). Add Legal Entity sends
+//     {"kycMetaData":{…}, "corporateInformation":{…}} the same way (I). The
+//     answer is the entity, in the GET's shape. FirstName and LastName are
+//     required, and Email when services or EDD templates are requested (the
+//     portal e-mails the person, per the "Adding a Natural Person" guide);
+//     CompanyName is required.
 //   - The searches' answer is not published: a list of entity IDs, or of
 //     objects naming one (entityID, entityId, id or kycMetaData.entityID),
 //     or one such object, all decode into [Match]. A search needs one

@@ -72,10 +72,11 @@ type NewLegalEntity struct {
 	Tags    []string
 }
 
+// addLegalBody is the wire form (I), built like Add Natural Person's:
+// the KYC metadata a client sends and the corporateInformation GET answers.
 type addLegalBody struct {
-	ExternalID           string               `json:"externalID,omitempty"`
+	KYCMetaData          requestMeta          `json:"kycMetaData"`
 	CorporateInformation CorporateInformation `json:"corporateInformation"`
-	Tags                 []string             `json:"tags,omitempty"`
 }
 
 // AddLegalEntity adds a legal entity (KYB) and answers the new entity.
@@ -93,7 +94,7 @@ func (c *Client) AddLegalEntity(ctx context.Context, p NewLegalEntity) (*Entity,
 	case len(p.ExternalID) > 100:
 		return nil, named(invalid("ExternalID", "must be at most 100 characters"))
 	}
-	body := addLegalBody{ExternalID: p.ExternalID, CorporateInformation: co, Tags: p.Tags}
+	body := addLegalBody{KYCMetaData: requestMeta{ExternalID: p.ExternalID, Tags: p.Tags}, CorporateInformation: co}
 	e, err := call[Entity](ctx, c, http.MethodPost, collection(c.legalPath), "add legal entity", body)
 	if err != nil {
 		return nil, err

@@ -25,14 +25,6 @@ const (
 	RequestAML Service = "RequestAML" // AML risk screening
 )
 
-func (s Service) known() bool {
-	switch s {
-	case RequestIDV, RequestDoc, RequestBio, RequestAML:
-		return true
-	}
-	return false
-}
-
 // NewNaturalPerson is the body of Add Natural Person. Personal data: do
 // not log it.
 type NewNaturalPerson struct {
@@ -48,16 +40,36 @@ type NewNaturalPerson struct {
 	// Services are the KYC services to request; none adds the person
 	// without starting a verification.
 	Services []Service
+	// EDDTemplates names the Enhanced Due Diligence templates the person
+	// must complete ("RequestEDD", e.g. ["DocuSign"]).
+	EDDTemplates []string
 }
 
-// addPersonBody is the wire form (I): the person in the
-// personalInformation shape GET answers, the services as a set of flags
-// named as the documentation names them.
+// addPersonBody is the wire form. Its parts are the documented data
+// structures (C, the Data Structures page: KYCMetaDataStructure with
+// ExternalID, PersonalInformationStructure, KYCServicesStructure with the
+// bool flags RequestIDV, RequestDoc, RequestBio, RequestAML and the list
+// RequestEDD); their property names in the body are inferred from the
+// answers' camelCase (I).
 type addPersonBody struct {
-	ExternalID          string              `json:"externalID,omitempty"`
+	KYCMetaData         requestMeta         `json:"kycMetaData"`
 	PersonalInformation PersonalInformation `json:"personalInformation"`
-	Tags                []string            `json:"tags,omitempty"`
-	KYCServices         map[Service]bool    `json:"kycServices"`
+	KYCServices         kycServices         `json:"kycServices"`
+}
+
+// requestMeta is the part of KYCMetaDataStructure a client sends.
+type requestMeta struct {
+	ExternalID string   `json:"externalID,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+}
+
+// kycServices is KYCServicesStructure, spelled as documented.
+type kycServices struct {
+	RequestIDV bool     `json:"RequestIDV"`
+	RequestDoc bool     `json:"RequestDoc"`
+	RequestBio bool     `json:"RequestBio"`
+	RequestAML bool     `json:"RequestAML"`
+	RequestEDD []string `json:"RequestEDD,omitempty"`
 }
 
 func (p *NewNaturalPerson) body() (*addPersonBody, error) {
@@ -79,15 +91,33 @@ func (p *NewNaturalPerson) body() (*addPersonBody, error) {
 			return nil, providers.Invalid("Person.DateOfBirth", "must be a date as YYYY-MM-DD")
 		}
 	}
-	services := map[Service]bool{RequestIDV: false, RequestDoc: false, RequestBio: false, RequestAML: false}
+	var ks kycServices
 	for i, s := range p.Services {
-		if !s.known() {
+		switch s {
+		case RequestIDV:
+			ks.RequestIDV = true
+		case RequestDoc:
+			ks.RequestDoc = true
+		case RequestBio:
+			ks.RequestBio = true
+		case RequestAML:
+			ks.RequestAML = true
+		default:
 			return nil, providers.Invalid("Services["+strconv.Itoa(i)+"]", "must be RequestIDV, RequestDoc, RequestBio or RequestAML")
 		}
-		services[s] = true
 	}
+	for i, t := range p.EDDTemplates {
+		if strings.TrimSpace(t) == "" {
+			return nil, providers.Invalid("EDDTemplates["+strconv.Itoa(i)+"]", "must not be blank")
+		}
+	}
+	if len(p.EDDTemplates) > 0 && !plausibleEmail(pi.Email) {
+		return nil, providers.Invalid("Person.Email", "is required, as an e-mail address, when EDD templates are requested")
+	}
+	ks.RequestEDD = p.EDDTemplates
 	pi.LinkedEntities = nil
-	return &addPersonBody{ExternalID: p.ExternalID, PersonalInformation: pi, Tags: p.Tags, KYCServices: services}, nil
+	return &addPersonBody{KYCMetaData: requestMeta{ExternalID: p.ExternalID, Tags: p.Tags},
+		PersonalInformation: pi, KYCServices: ks}, nil
 }
 
 func plausibleEmail(s string) bool {

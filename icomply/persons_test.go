@@ -1,6 +1,9 @@
 package icomply_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,6 +36,7 @@ func TestAddNaturalPersonValidatesBeforeSending(t *testing.T) {
 		"Person.Email":       func(p *icomply.NewNaturalPerson) { p.Person.Email = "" },
 		"Person.DateOfBirth": func(p *icomply.NewNaturalPerson) { p.Person.DateOfBirth = "11/03/1965" },
 		"ExternalID":         func(p *icomply.NewNaturalPerson) { p.ExternalID = string(make([]byte, 101)) },
+		"EDDTemplates[0]":    func(p *icomply.NewNaturalPerson) { p.EDDTemplates = []string{" "} },
 	} {
 		p := jane()
 		edit(&p)
@@ -133,4 +137,37 @@ func TestFakeRefusesAPersonWithoutName(t *testing.T) {
 	assert.Equal(t, 400, pe.StatusCode)
 	assert.Equal(t, []string{"personalInformation.firstName"}, pe.Fields)
 	assert.ErrorIs(t, err, providers.ErrValidation)
+}
+
+// The body Add Natural Person sends: the documented structures
+// (docs.icomplyis.com/api-docs/data-structures: KYCMetaDataStructure's
+// ExternalID, PersonalInformationStructure, KYCServicesStructure's
+// RequestIDV, RequestDoc, RequestBio, RequestAML bools and RequestEDD
+// list), under the camelCase keys the answers use.
+func TestAddNaturalPersonWireFormat(t *testing.T) {
+	var got []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "POST", r.Method)
+		assert.Equal(t, "/api/v2/entities/natural-persons", r.URL.Path)
+		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		got, _ = io.ReadAll(r.Body)
+		// The sample answer's envelope (HTTP 200, code 201), as for AML.
+		_, _ = io.WriteString(w, `{"code":201,"status":"success","message":"","data":{"kycMetaData":{"entityID":"9D847877-2175-4F52-9678-ABCDEFABCDEF","kycStatus":"New","externalID":"JohnDoe555"},"personalInformation":{"firstName":"John","lastName":"Doe"}},"errors":[]}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := icomply.New(icomply.Config{BaseURL: srv.URL, APIKey: "k"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+
+	np, err := c.AddNaturalPerson(ctx, icomply.NewNaturalPerson{ExternalID: "JohnDoe555",
+		Person:       icomply.PersonalInformation{FirstName: "John", LastName: "Doe", Email: "jdoe@outlook.com", CountryCode: "USA"},
+		Services:     []icomply.Service{icomply.RequestIDV, icomply.RequestBio},
+		EDDTemplates: []string{"DocuSign"}})
+	require.NoError(t, err)
+	assert.Equal(t, "9D847877-2175-4F52-9678-ABCDEFABCDEF", np.KYCMetaData.EntityID)
+	assert.JSONEq(t, `{
+		"kycMetaData": {"externalID": "JohnDoe555"},
+		"personalInformation": {"firstName": "John", "lastName": "Doe", "email": "jdoe@outlook.com", "countryCode": "USA"},
+		"kycServices": {"RequestIDV": true, "RequestDoc": false, "RequestBio": true, "RequestAML": false, "RequestEDD": ["DocuSign"]}
+	}`, string(got))
 }

@@ -17,24 +17,28 @@ import (
 // verification. Keys are matched regardless of case, as ASP.NET Core's
 // JSON binder (web defaults) reads them.
 
-// addPersonRequest is what the fake reads of Add Natural Person (I: the
-// documentation's sample body is not published in readable form; the
-// person comes in the personalInformation shape the GET answers, the KYC
-// services as flags named RequestIDV, RequestDoc, RequestBio, RequestAML).
+// addPersonRequest is what the fake reads of Add Natural Person: the
+// documented data structures (the Data Structures page: KYCMetaData with
+// ExternalID, PersonalInformation, KYCServices with the bool flags
+// RequestIDV, RequestDoc, RequestBio, RequestAML and the list RequestEDD)
+// under camelCase keys (I: the sample body is not readable).
 type addPersonRequest struct {
-	ExternalID          string          `json:"externalID"`
-	PersonalInformation map[string]any  `json:"personalInformation"`
-	Tags                []string        `json:"tags"`
-	KYCServices         map[string]bool `json:"kycServices"`
+	KYCMetaData         requestMeta                `json:"kycMetaData"`
+	PersonalInformation map[string]any             `json:"personalInformation"`
+	KYCServices         map[string]json.RawMessage `json:"kycServices"`
+}
+
+type requestMeta struct {
+	ExternalID string   `json:"externalID"`
+	Tags       []string `json:"tags"`
 }
 
 type addLegalRequest struct {
-	ExternalID           string         `json:"externalID"`
+	KYCMetaData          requestMeta    `json:"kycMetaData"`
 	CorporateInformation map[string]any `json:"corporateInformation"`
-	Tags                 []string       `json:"tags"`
 }
 
-// services the fake knows, as documented.
+// services the fake knows, as documented: four flags and the EDD list.
 var services = map[string]bool{"RequestIDV": true, "RequestDoc": true, "RequestBio": true, "RequestAML": true}
 
 func str(m map[string]any, k string) string {
@@ -71,8 +75,17 @@ func (s *Server) addNaturalPerson(w http.ResponseWriter, r *http.Request) {
 			errs["personalInformation."+f] = []string{"The " + f + " field is required."}
 		}
 	}
-	for name := range p.KYCServices {
-		if !services[name] {
+	flags := map[string]bool{}
+	for name, raw := range p.KYCServices {
+		var on bool
+		var edd []string
+		switch {
+		case services[name] && json.Unmarshal(raw, &on) == nil:
+			flags[name] = on
+		case name == "RequestEDD" && json.Unmarshal(raw, &edd) == nil:
+		case services[name] || name == "RequestEDD":
+			errs["kycServices."+name] = []string{"The value is not valid."}
+		default:
 			errs["kycServices."+name] = []string{"Unknown KYC service."}
 		}
 	}
@@ -91,14 +104,14 @@ func (s *Server) addNaturalPerson(w http.ResponseWriter, r *http.Request) {
 	np := object{
 		"kycMetaData": object{"entityID": id, "createdDateTime": now.Format(time.DateOnly),
 			"lastUpdate": now.Format(time.DateOnly), "nextKYCReview": now.AddDate(1, 0, 0).Format(time.DateOnly),
-			"kycStatus": "New", "externalID": nullable(p.ExternalID), "tags": nonNil(p.Tags)},
+			"kycStatus": "New", "externalID": nullable(p.KYCMetaData.ExternalID), "tags": nonNil(p.KYCMetaData.Tags)},
 		"personalInformation": info, "identityVerification": []object{}, "documentAuthentication": []object{},
 	}
 	s.data.persons[id] = np
 	s.data.entities = append(s.data.entities, object{"id": id, "type": "Natural Person", "personalInformation": info,
 		"kycMetaData": object{"dateCreated": now.Format("2006-01-02 15:04:05"), "status": "New",
 			"lastUpdated": now.Format("2006-01-02 15:04:05")}})
-	s.requested[id] = p.KYCServices
+	s.requested[id] = flags
 	s.mu.Unlock()
 	success(w, http.StatusCreated, np)
 }
@@ -194,8 +207,8 @@ func (s *Server) addLegalEntity(w http.ResponseWriter, r *http.Request) {
 	e := object{"id": id, "type": "Legal Entity", "corporateInformation": ci,
 		"kycMetaData": object{"dateCreated": now.Format("2006-01-02 15:04:05"), "status": "New"}}
 	s.data.entities = append(s.data.entities, e)
-	if p.ExternalID != "" {
-		s.externalIDs[id] = p.ExternalID
+	if p.KYCMetaData.ExternalID != "" {
+		s.externalIDs[id] = p.KYCMetaData.ExternalID
 	}
 	s.mu.Unlock()
 	success(w, http.StatusCreated, e)
@@ -429,8 +442,8 @@ func (s *Server) UpdateRequests(entityID string) int {
 	return s.updateRequests[entityID]
 }
 
-// RequestedServices returns the KYC services Add Natural Person asked for
-// the entity, as the fake read them.
+// RequestedServices returns the KYC service flags Add Natural Person sent
+// for the entity, as the fake read them.
 func (s *Server) RequestedServices(entityID string) map[string]bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
