@@ -134,6 +134,7 @@
 //     required, and Email when services or EDD templates are requested (the
 //     portal e-mails the person, per the "Adding a Natural Person" guide);
 //     CompanyName is required.
+//
 //   - The searches' answer is not published: a list of entity IDs, or of
 //     objects naming one (entityID, entityId, id or kycMetaData.entityID),
 //     or one such object, all decode into [Match]. A search needs one
