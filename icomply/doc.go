@@ -83,33 +83,25 @@
 //   - The header that carries the API key is not published. The default is
 //     [DefaultAPIKeyHeader] ("X-API-Key"); set Config.APIKeyHeader if your
 //     account manager names another.
-//
 //   - Password is optional at login, as the documentation marks only
 //     Username required; an empty one is sent as an empty field.
-//
 //   - No rate limit is published, so the client sets no limiter of its own
 //     (pass providers.WithLimiter to add one) and a 429 without Retry-After
 //     pauses the client for the core default of 30 s.
-//
 //   - CheckToken is for username/password mode: /api/tokenvalid checks a
 //     JWT, so with an API key it returns [ErrNoToken] without sending.
-//
 //   - A 400 or 415 answer matches [providers.ErrValidation].
-//
 //   - Entity IDs are UUIDs and AML search IDs are numbers: IDs passed to
 //     the typed calls may hold only letters, digits, '-' and '_', so an ID
 //     can never change the request path. AML IDs come back as a number in
 //     some answers and a string in others; [ID] accepts both.
-//
 //   - KYC status is an open set ([KYCStatus]): values unknown to this
 //     package are kept as they are.
-//
 //   - The payload field that carries the webhook secret: the samples and
 //     the verification code are not published in a readable form. The
 //     default is a top-level "secret" ([DefaultSecretField]); set
 //     WebhookConfig.SecretField if yours differs. A field nested in "data"
 //     is not read.
-//
 //   - The supporting-document webhooks' names: recognised by
 //     "SupportingDocument" in "event" (or "supporting-document" in
 //     "eventType") and decoded as [SupportingDocumentEvent] with "data" kept
@@ -118,7 +110,6 @@
 //     to the receiver's default and says retries are unknown (-1). The
 //     dedupe key is "event" and "id" together, because the two approval
 //     samples share id "253".
-//
 //   - Add Natural Person's body: its parts are documented (C, the Data
 //     Structures page: KYCMetaDataStructure, whose ExternalID the client
 //     sets and whose CreatedDateTime it may not; PersonalInformationStructure;
@@ -134,12 +125,10 @@
 //     required, and Email when services or EDD templates are requested (the
 //     portal e-mails the person, per the "Adding a Natural Person" guide);
 //     CompanyName is required.
-//
 //   - The searches' answer is not published: a list of entity IDs, or of
 //     objects naming one (entityID, entityId, id or kycMetaData.entityID),
 //     or one such object, all decode into [Match]. A search needs one
 //     parameter at least; a 404 stays an error.
-//
 //   - Add answers HTTP 200 with "code": 201, as the AML creation does.
 //
 // Where iComply's documentation contradicts itself the client does not
