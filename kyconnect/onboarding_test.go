@@ -222,18 +222,19 @@ func TestParseRoutes(t *testing.T) {
 	// Postman collection v2.1 allows a request to be a bare URL and folders
 	// to nest; the category is the top-level folder.
 	col := `{"info":{"name":"x","schema":"https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+	"auth":{"type":"apikey"},
 	"item":[{"name":"Cases","item":[
 		{"name":"Sub","auth":{"type":"noauth"},"item":[{"name":"Open","request":"https://kyc.example.com/api/v1/cases/open?x=1"}]},
-		{"name":"Get","request":{"method":"get","url":{"raw":"{{KYCONNECT_BASE_URL}}/api/v1/cases/:id","path":"api/v1/cases/:id"}}},
+		{"name":"Get","request":{"method":"get","auth":{"type":"inherit"},"url":{"raw":"{{KYCONNECT_BASE_URL}}/api/v1/cases/:id","path":"api/v1/cases/:id"}}},
 		{"name":"Raw only","request":{"method":"DELETE","url":"{{KYCONNECT_BASE_URL}}/api/v1/cases/:id"}}]},
 	{"name":"Top level request","request":{"url":{"raw":"{{KYCONNECT_BASE_URL}}/other"}}}]}`
 	routes, err := kyconnect.ParseRoutes([]byte(col), "/api/v1")
 	require.NoError(t, err)
 	assert.Equal(t, []kyconnect.Route{
 		{Category: "Cases", Name: "Open", Method: "GET", Path: "/cases/open", Auth: kyconnect.AuthNone},
-		{Category: "Cases", Name: "Get", Method: "GET", Path: "/cases/:id", Auth: kyconnect.AuthNone},
-		{Category: "Cases", Name: "Raw only", Method: "DELETE", Path: "/cases/:id", Auth: kyconnect.AuthNone},
-		{Category: "", Name: "Top level request", Method: "GET", Path: "/other", Auth: kyconnect.AuthNone},
+		{Category: "Cases", Name: "Get", Method: "GET", Path: "/cases/:id", Auth: kyconnect.AuthAPIKey},
+		{Category: "Cases", Name: "Raw only", Method: "DELETE", Path: "/cases/:id", Auth: kyconnect.AuthAPIKey},
+		{Category: "", Name: "Top level request", Method: "GET", Path: "/other", Auth: kyconnect.AuthAPIKey},
 	}, routes)
 
 	for _, bad := range []string{`{}`, `[]`, `nope`, `{"info":{"schema":"https://schema.getpostman.com/json/collection/v1.0.0/collection.json"}}`} {

@@ -140,10 +140,7 @@ func ParseRoutes(collection []byte, root string) ([]Route, error) {
 	var walk func(items []postmanItem, category, auth string)
 	walk = func(items []postmanItem, category, auth string) {
 		for _, it := range items {
-			a := auth
-			if it.Auth != nil && it.Auth.Type != "" {
-				a = it.Auth.Type
-			}
+			a := own(it.Auth, auth)
 			if it.Item != nil || len(it.Request) == 0 {
 				cat := category
 				if cat == "" {
@@ -153,19 +150,22 @@ func ParseRoutes(collection []byte, root string) ([]Route, error) {
 				continue
 			}
 			r := readRequest(it.Request)
-			if r.Auth != nil && r.Auth.Type != "" {
-				a = r.Auth.Type
-			}
+			a = own(r.Auth, a)
 			out = append(out, Route{Category: category, Name: it.Name, Method: strings.ToUpper(r.method()),
 				Path: relative(requestPath(r.URL), root), Auth: a})
 		}
 	}
-	top := AuthNone
-	if c.Auth != nil && c.Auth.Type != "" {
-		top = c.Auth.Type
-	}
-	walk(c.Item, "", top)
+	walk(c.Item, "", own(c.Auth, AuthNone))
 	return out, nil
+}
+
+// own returns the auth type a says, or parent when a is absent, empty or
+// "inherit" (what Postman writes for "inherit auth from parent").
+func own(a *postmanAuth, parent string) string {
+	if a == nil || a.Type == "" || a.Type == "inherit" {
+		return parent
+	}
+	return a.Type
 }
 
 // readRequest reads "request", which v2.1 allows to be a bare URL string.
