@@ -56,8 +56,9 @@
 // The onboarding limit counts per email, a key the shared budgets cannot
 // express yet: [OnboardingBudget] declares it, outside [Budgets], and
 // [Client.OnboardIndividual] keeps its own count per email (SHA-256 of the
-// lower-cased address) on the client's clock. A sixth submission for one
-// email within 2 hours is not sent: it returns a [*providers.RateLimitError]
+// lower-cased address) on the client's clock, with the 1 % margin the
+// other budgets have (2 hours and 72 s). A sixth submission for one
+// email within that window is not sent: it returns a [*providers.RateLimitError]
 // for budget "onboarding-individual" with the wait, at once (a wait of up
 // to 2 hours is the caller's to decide); other emails go through. Every
 // sent submission counts, refused ones too, as the server's throttler runs
