@@ -79,7 +79,7 @@
 //	login 400/401 about MFA    ErrMFARequired or ErrInvalidMFACode (not final)
 //	other 401                  providers.ErrUnauthorized
 //	400                        providers.ErrValidation
-//	422                        ErrBusinessRule (and, from package providers, ErrValidation)
+//	422                        ErrBusinessRule (not providers.ErrValidation)
 //	403                        ErrForbidden
 //	404                        providers.ErrNotFound
 //	409                        ErrConflict
@@ -93,8 +93,6 @@
 // mismatch". NestJS writes them as ForbiddenException,
 // ConflictException and UnprocessableEntityException do:
 // {"statusCode":403,"message":"Forbidden resource","error":"Forbidden"}.
-// Package providers matches every 422 with providers.ErrValidation as
-// well; test ErrBusinessRule first.
 //
 // A login may wait minutes for the login budget (limiter, 429 cool-down);
 // because LoginRate is set, the core gives each login two limiter turns

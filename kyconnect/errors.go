@@ -26,9 +26,8 @@ var (
 	ErrConflict = errors.New("unikyc: kyconnect: conflict")
 	// ErrBusinessRule: the request is well formed but breaks one of
 	// KYConnect's business rules (422): sending it again will not help,
-	// and neither will fixing a field's format. Note that package
-	// providers matches every 422 with providers.ErrValidation as well;
-	// test ErrBusinessRule first.
+	// and neither will fixing a field's format. It does not match
+	// providers.ErrValidation.
 	ErrBusinessRule = errors.New("unikyc: kyconnect: business rule violated")
 	// ErrServer: KYConnect failed (5xx), after the pipeline's retries.
 	ErrServer = errors.New("unikyc: kyconnect: server error")

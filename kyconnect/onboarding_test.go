@@ -99,6 +99,7 @@ func TestOnboardingErrors(t *testing.T) {
 		assert.Equal(t, http.StatusUnprocessableEntity, pe.StatusCode)
 		assert.JSONEq(t, `{"statusCode":422,"message":"Applicant must be at least 18 years old","error":"Unprocessable Entity"}`, string(pe.Body))
 		assert.Empty(t, pe.Fields, "a business rule names no field")
+		assert.NotErrorIs(t, err, providers.ErrValidation, "not an input error")
 		assert.NotErrorIs(t, err, kyconnect.ErrConflict)
 	})
 }
