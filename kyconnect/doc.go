@@ -33,8 +33,8 @@
 // through the client, [FetchRoutes] with no credential at all,
 // [ParseRoutes] for a file. Each [Route] names its category (top-level
 // folder), name, method, path (relative to the API root, ready for
-// NewRequest) and auth (the request's own, else its folder's, else the
-// collection's). Anything else: [Client.NewRequest] and [Client.Do].
+// NewRequest), auth (the request's own, else its folder's, else the
+// collection's) and the documented budgets that count it. Anything else: [Client.NewRequest] and [Client.Do].
 //
 // # Rate limits (client defaults)
 //

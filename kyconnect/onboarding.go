@@ -125,20 +125,21 @@ func (c *Client) OnboardIndividual(ctx context.Context, in Individual) (*Case, e
 }
 
 // perEmail counts submissions per email in a sliding window: at most
-// Limit in any Window, the server's rule, with a margin of 1 % of the
-// window (72 s for 2 hours): the server's clock is not ours, and a 429 here
-// would block the email for 2 hours and pause the whole client. Emails are kept as SHA-256
+// Limit in any Window, the server's rule, counted over the budget's Span
+// (the window and its margin, 72 s for 2 hours): the server's clock is not
+// ours, and a 429 here would block the email for 2 hours and pause the
+// whole client. Emails are kept as SHA-256
 // digests of their lower-case form (NestJS throttlers key by the value
 // they are given; KYConnect's emails are case-insensitive at login, I).
 type perEmail struct {
 	b    providers.Budget
+	span time.Duration
 	mu   sync.Mutex
 	sent map[[sha256.Size]byte][]time.Time
 }
 
 func newPerEmail(b providers.Budget) *perEmail {
-	b.Window += b.Window / 100
-	return &perEmail{b: b, sent: map[[sha256.Size]byte][]time.Time{}}
+	return &perEmail{b: b, span: b.Span(), sent: map[[sha256.Size]byte][]time.Time{}}
 }
 
 // take records a submission for email at now and returns 0, or returns
@@ -150,18 +151,18 @@ func (p *perEmail) take(email string, now time.Time) time.Duration {
 	defer p.mu.Unlock()
 	if len(p.sent) > 1024 { // forget emails whose window is over
 		for k, ts := range p.sent {
-			if !ts[len(ts)-1].After(now.Add(-p.b.Window)) {
+			if !ts[len(ts)-1].After(now.Add(-p.span)) {
 				delete(p.sent, k)
 			}
 		}
 	}
 	ts := p.sent[key]
-	for len(ts) > 0 && !ts[0].After(now.Add(-p.b.Window)) {
+	for len(ts) > 0 && !ts[0].After(now.Add(-p.span)) {
 		ts = ts[1:]
 	}
 	if len(ts) >= p.b.Limit {
 		p.sent[key] = ts
-		return ts[0].Add(p.b.Window).Sub(now)
+		return ts[0].Add(p.span).Sub(now)
 	}
 	p.sent[key] = append(ts, now)
 	return 0

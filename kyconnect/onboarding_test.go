@@ -192,8 +192,12 @@ func TestRoutes(t *testing.T) {
 		return kyconnect.Route{}
 	}
 	login := find(http.MethodPost, "/auth/login")
-	assert.Equal(t, kyconnect.Route{Category: "Authentication", Name: "Login", Method: "POST", Path: "/auth/login", Auth: kyconnect.AuthNone}, login)
-	assert.Equal(t, kyconnect.AuthBearer, find(http.MethodPost, kyconnect.OnboardIndividualPath).Auth)
+	assert.Equal(t, kyconnect.Route{Category: "Authentication", Name: "Login", Method: "POST", Path: "/auth/login",
+		Auth: kyconnect.AuthNone, Budgets: []string{"requests", "login"}}, login)
+	onboard := find(http.MethodPost, kyconnect.OnboardIndividualPath)
+	assert.Equal(t, kyconnect.AuthBearer, onboard.Auth)
+	assert.Equal(t, []string{"requests", "onboarding-individual"}, onboard.Budgets)
+	assert.Equal(t, []string{"requests"}, find(http.MethodGet, "/auth/me").Budgets)
 	assert.Equal(t, kyconnect.AuthAPIKey, find(http.MethodGet, "/verification/sessions/:id").Auth, "the folder's auth")
 	assert.Equal(t, kyconnect.AuthNone, find(http.MethodPost, "/verification/webhooks/:provider").Auth, "the request's own")
 	assert.Equal(t, kyconnect.AuthNone, find(http.MethodGet, kyconnect.PostmanCollectionPath).Auth)
@@ -231,11 +235,12 @@ func TestParseRoutes(t *testing.T) {
 	{"name":"Top level request","request":{"url":{"raw":"{{KYCONNECT_BASE_URL}}/other"}}}]}`
 	routes, err := kyconnect.ParseRoutes([]byte(col), "/api/v1")
 	require.NoError(t, err)
+	general := []string{"requests"}
 	assert.Equal(t, []kyconnect.Route{
-		{Category: "Cases", Name: "Open", Method: "GET", Path: "/cases/open", Auth: kyconnect.AuthNone},
-		{Category: "Cases", Name: "Get", Method: "GET", Path: "/cases/:id", Auth: kyconnect.AuthAPIKey},
-		{Category: "Cases", Name: "Raw only", Method: "DELETE", Path: "/cases/:id", Auth: kyconnect.AuthAPIKey},
-		{Category: "", Name: "Top level request", Method: "GET", Path: "/other", Auth: kyconnect.AuthAPIKey},
+		{Category: "Cases", Name: "Open", Method: "GET", Path: "/cases/open", Auth: kyconnect.AuthNone, Budgets: general},
+		{Category: "Cases", Name: "Get", Method: "GET", Path: "/cases/:id", Auth: kyconnect.AuthAPIKey, Budgets: general},
+		{Category: "Cases", Name: "Raw only", Method: "DELETE", Path: "/cases/:id", Auth: kyconnect.AuthAPIKey, Budgets: general},
+		{Category: "", Name: "Top level request", Method: "GET", Path: "/other", Auth: kyconnect.AuthAPIKey, Budgets: general},
 	}, routes)
 
 	for _, bad := range []string{`{}`, `[]`, `nope`, `{"info":{"schema":"https://schema.getpostman.com/json/collection/v1.0.0/collection.json"}}`} {

@@ -38,6 +38,22 @@ type Route struct {
 	// folders and the collection: AuthNone, AuthBearer, AuthAPIKey, or
 	// another Postman auth type.
 	Auth string
+	// Budgets names the documented budgets that count the route
+	// ([Budgets], [OnboardingBudget]): "requests" for all, plus the
+	// route's own ("login", "forgot-password", "onboarding-individual").
+	// A client applies them by itself.
+	Budgets []string
+}
+
+// budgetsFor names the budgets that count method and path.
+func budgetsFor(method, path string) []string {
+	var out []string
+	for _, b := range append(append([]providers.Budget(nil), Budgets...), OnboardingBudget) {
+		if (b.Method == "" || strings.EqualFold(b.Method, method)) && (b.Path == "" || b.Path == path) {
+			out = append(out, b.Name)
+		}
+	}
+	return out
 }
 
 // maxCollection caps a collection's size (the real one, 96 requests with
@@ -151,8 +167,9 @@ func ParseRoutes(collection []byte, root string) ([]Route, error) {
 			}
 			r := readRequest(it.Request)
 			a = own(r.Auth, a)
-			out = append(out, Route{Category: category, Name: it.Name, Method: strings.ToUpper(r.method()),
-				Path: relative(requestPath(r.URL), root), Auth: a})
+			method, path := strings.ToUpper(r.method()), relative(requestPath(r.URL), root)
+			out = append(out, Route{Category: category, Name: it.Name, Method: method, Path: path, Auth: a,
+				Budgets: budgetsFor(method, path)})
 		}
 	}
 	walk(c.Item, "", own(c.Auth, AuthNone))
