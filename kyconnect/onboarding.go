@@ -128,9 +128,9 @@ func (c *Client) OnboardIndividual(ctx context.Context, in Individual) (*Case, e
 // Limit in any Window, the server's rule, counted over the budget's Span
 // (the window and its margin, 72 s for 2 hours): the server's clock is not
 // ours, and a 429 here would block the email for 2 hours and pause the
-// whole client. Emails are kept as SHA-256
-// digests of their lower-case form (NestJS throttlers key by the value
-// they are given; KYConnect's emails are case-insensitive at login, I).
+// whole client. Emails are kept as SHA-256 digests of their lower-case
+// form: spellings of one address count together, the safe side whether
+// KYConnect's tracker folds case or not (I).
 type perEmail struct {
 	b    providers.Budget
 	span time.Duration
