@@ -125,9 +125,13 @@
 //     date_of_birth, country, phone, external_ref) and the case's answer
 //     (id, type, status, …; camelCase accepted) are not published;
 //     snake_case follows the documented mfa_code and refresh_token.
-//   - (I) A 429 on onboarding pauses the whole client like any other 429
-//     (the shared cool-down has no per-key pause); the per-email count
-//     above keeps the client from drawing one.
+//   - A 429 on onboarding means one email's quota is spent (elsewhere:
+//     the per-email count keeps this client from drawing one). The route
+//     has a scope of its own in [Budgets] ("onboarding-route", limited
+//     only by the general 100 a minute), so the pause it starts holds back
+//     onboarding alone — every email, for the Retry-After (2 hours when
+//     absent, NestJS's block) — and not the account's other calls: the
+//     shared cool-down has no per-email pause (I).
 //   - (I) Route.Path keeps Postman's ":id" path variables.
 //   - (I) The MFA code is asked for again when a login is held back (by
 //     the login limiter or a 429 cool-down) for more than 15 seconds before

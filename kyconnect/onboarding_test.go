@@ -196,7 +196,7 @@ func TestRoutes(t *testing.T) {
 		Auth: kyconnect.AuthNone, Budgets: []string{"requests", "login"}}, login)
 	onboard := find(http.MethodPost, kyconnect.OnboardIndividualPath)
 	assert.Equal(t, kyconnect.AuthBearer, onboard.Auth)
-	assert.Equal(t, []string{"requests", "onboarding-individual"}, onboard.Budgets)
+	assert.Equal(t, []string{"requests", "onboarding-route", "onboarding-individual"}, onboard.Budgets)
 	assert.Equal(t, []string{"requests"}, find(http.MethodGet, "/auth/me").Budgets)
 	assert.Equal(t, kyconnect.AuthAPIKey, find(http.MethodGet, "/verification/sessions/:id").Auth, "the folder's auth")
 	assert.Equal(t, kyconnect.AuthNone, find(http.MethodPost, "/verification/webhooks/:provider").Auth, "the request's own")
@@ -313,4 +313,34 @@ func TestOnboardingBudgetUnderConcurrency(t *testing.T) {
 	assert.Equal(t, 30-5, limited, "30 calls for one email: 5 sent")
 	assert.Equal(t, 5+10, e.srv.Onboardings())
 	assert.Zero(t, e.srv.RateLimited())
+}
+
+// Rule: a 429 on onboarding (the email's quota spent elsewhere) pauses
+// onboarding only, for the throttler's Retry-After; the account's other
+// calls go on.
+func TestOnboarding429PausesOnlyOnboarding(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	_, err := e.me(t)
+	require.NoError(t, err)
+	// Another process spends ada's quota.
+	for range 5 {
+		b, _ := json.Marshal(map[string]string{"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"})
+		req, _ := http.NewRequest(http.MethodPost, e.srv.BaseURL()+kyconnect.OnboardIndividualPath, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(kyconnect.DefaultAPIKeyHeader, string(e.srv.APIKey()))
+		resp, err := e.srv.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	_, err = e.onboard(t, ada("ada@example.com"))
+	var rl *providers.RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 2*time.Hour, rl.RetryAfter, "KYConnect's Retry-After: 7200")
+	assert.Equal(t, 1, e.srv.RateLimited())
+
+	_, err = e.me(t)
+	require.NoError(t, err, "the account is not paused")
+	_, err = e.onboard(t, ada("grace@example.com"))
+	require.ErrorIs(t, err, providers.ErrRateLimited, "onboarding is, for every email, until the pause ends")
+	assert.Equal(t, 1, e.srv.RateLimited(), "held back, not sent")
 }
