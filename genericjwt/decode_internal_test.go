@@ -61,6 +61,9 @@ func TestDecodeError(t *testing.T) {
 		{name: "not JSON", status: 502, body: `<html>Bad Gateway</html>`},
 		{name: "truncated", status: 400, body: `{"detail":"LOGIN_BAD_CRED`},
 		{name: "list of wrong things", status: 422, body: `{"detail":["a",1]}`, is: []error{providers.ErrValidation}},
+		// FastAPI's body for HTTPException(403), copied from a FastAPI-Users
+		// app whose route requires a superuser or a verified user.
+		{name: "forbidden", status: 403, body: `{"detail":"Forbidden"}`, message: "Forbidden", is: []error{ErrForbidden}},
 		{name: "not found", status: 404, body: `{"detail":"Not Found"}`, message: "Not Found", is: []error{providers.ErrNotFound}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,6 +109,18 @@ func TestUserDecoding(t *testing.T) {
 	var u User
 	assert.Error(t, json.Unmarshal([]byte(`{"id":true}`), &u))
 	assert.Error(t, json.Unmarshal([]byte(`[]`), &u))
+}
+
+func TestForbiddenOnMeIsUnverified(t *testing.T) {
+	e := &providers.Error{Provider: Name, Operation: opMe, StatusCode: 403, Body: []byte(`{"detail":"Forbidden"}`)}
+	decodeError(e)
+	assert.ErrorIs(t, e, ErrUserNotVerified)
+	assert.ErrorIs(t, e, ErrForbidden)
+	assert.NotErrorIs(t, e, providers.ErrInvalidCredentials)
+	other := &providers.Error{Provider: Name, Operation: "cases", StatusCode: 403, Body: []byte(`{"detail":"Forbidden"}`)}
+	decodeError(other)
+	assert.ErrorIs(t, other, ErrForbidden)
+	assert.NotErrorIs(t, other, ErrUserNotVerified, "elsewhere a 403 may mean superuser only")
 }
 
 func TestErrUserNotVerified(t *testing.T) {

@@ -45,6 +45,15 @@
 //   - 400 LOGIN_BAD_CREDENTIALS matches providers.ErrInvalidCredentials;
 //   - 400 LOGIN_USER_NOT_VERIFIED matches [ErrUserNotVerified] and also
 //     providers.ErrInvalidCredentials (see ErrUserNotVerified for why);
+//   - 403 matches [ErrForbidden]: FastAPI-Users answers
+//     HTTPException(403), written {"detail":"Forbidden"}, to a logged-in
+//     user a route's requirement (verified, superuser) refuses. On
+//     [Client.Me] the only such requirement is verification
+//     (get_users_router(requires_verification=True) while the auth router
+//     lets unverified users log in), so there it also matches
+//     [ErrUserNotVerified] — but not providers.ErrInvalidCredentials, since
+//     the login was accepted. (C: fastapi_users v15.0.5,
+//     authentication/authenticator.py and router/users.py.)
 //   - 401 matches providers.ErrUnauthorized, 404 ErrNotFound, 422
 //     ErrValidation, 429 ErrRateLimited, by status.
 //

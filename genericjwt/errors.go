@@ -18,19 +18,37 @@ const (
 )
 
 // ErrUserNotVerified: the back office knows the user and the password but
-// the user is not verified (400 LOGIN_USER_NOT_VERIFIED).
+// the user is not verified: 400 LOGIN_USER_NOT_VERIFIED at login, or 403
+// on GET /users/me when only the users router requires verification.
 //
-// It also matches providers.ErrInvalidCredentials, on purpose: only an
+// At login it also matches providers.ErrInvalidCredentials, on purpose: only an
 // administrator can verify the user, so logging in again cannot help, and
 // the token cache treats ErrInvalidCredentials as final (no further
 // logins, no retries). Check ErrUserNotVerified first when the two need
 // telling apart.
 var ErrUserNotVerified error = notVerified{}
 
+// ErrForbidden: the back office knows the token's user but its route
+// needs more (403): FastAPI-Users answers so when a route requires a
+// verified user or a superuser and the user is not one. On [Client.Me]
+// the only such requirement is verification, so a 403 there matches
+// ErrUserNotVerified as well.
+var ErrForbidden = errors.New("unikyc: " + Name + ": forbidden")
+
 type notVerified struct{}
 
 func (notVerified) Error() string { return "unikyc: " + Name + ": user not verified" }
 func (notVerified) Unwrap() error { return providers.ErrInvalidCredentials }
+
+// meNotVerified is a 403 on GET /users/me: the user logged in but is not
+// verified. It matches ErrUserNotVerified and ErrForbidden, not
+// providers.ErrInvalidCredentials: the login itself was accepted.
+type meNotVerified struct{}
+
+func (meNotVerified) Error() string { return "unikyc: " + Name + ": user not verified (forbidden)" }
+func (meNotVerified) Is(target error) bool {
+	return target == ErrUserNotVerified || target == ErrForbidden
+}
 
 // validationItem is one entry of FastAPI's 422 detail list, in pydantic
 // v2's shape ({"type","loc","msg","input"}) or v1's ({"loc","msg","type"}).
@@ -57,10 +75,12 @@ func decodeError(e *providers.Error) {
 		Detail json.RawMessage `json:"detail"`
 	}
 	if json.Unmarshal(e.Body, &body) != nil {
+		classify(e)
 		return
 	}
 	d := bytes.TrimSpace(body.Detail)
 	if len(d) == 0 {
+		classify(e)
 		return
 	}
 	switch d[0] {
@@ -81,12 +101,27 @@ func decodeError(e *providers.Error) {
 			setValidation(e, items)
 		}
 	}
-	if e.StatusCode == http.StatusBadRequest {
+	classify(e)
+}
+
+// classify sets the sentinel the status and code mean, also for a body
+// that did not decode.
+func classify(e *providers.Error) {
+	switch e.StatusCode {
+	case http.StatusBadRequest:
 		switch e.Code {
 		case CodeBadCredentials:
 			e.Err = providers.ErrInvalidCredentials
 		case CodeUserNotVerified:
 			e.Err = ErrUserNotVerified
+		}
+	case http.StatusForbidden:
+		e.Err = ErrForbidden
+		if e.Operation == opMe {
+			// GET /users/me depends on current_user(active=True,
+			// verified=requires_verification): an active user it refuses
+			// with 403 is one that is not verified.
+			e.Err = meNotVerified{}
 		}
 	}
 }

@@ -198,3 +198,30 @@ func TestCanceledContext(t *testing.T) {
 	leakcheck.NoSecrets(t, []string{genericjwttest.DefaultPassword}, err)
 	assert.False(t, strings.Contains(err.Error(), "password"))
 }
+
+// Rule: /users/me answers 403 when the users router requires a verified
+// user (fastapi_users v15.0.5, authentication/authenticator.py: an
+// authenticated user failing verified=True gets HTTPException(403), which
+// FastAPI writes as {"detail":"Forbidden"}).
+func TestMeForbiddenForUnverifiedUser(t *testing.T) {
+	_, srv, _ := setup(t, []genericjwttest.Option{
+		genericjwttest.WithVerifiedUsersRouter(),
+		genericjwttest.WithUnverifiedUser("new@example.com", "fresh-password-7"),
+	})
+	cfg := srv.Config()
+	cfg.Username, cfg.Password = "new@example.com", "fresh-password-7"
+	c := newClient(t, cfg)
+
+	_, err := c.Me(context.Background())
+	require.ErrorIs(t, err, genericjwt.ErrUserNotVerified)
+	require.ErrorIs(t, err, genericjwt.ErrForbidden)
+	assert.NotErrorIs(t, err, providers.ErrInvalidCredentials, "the login was accepted")
+	assert.NotErrorIs(t, err, providers.ErrUnauthorized)
+	pe := checkError(t, err, "me", http.StatusForbidden, "fresh-password-7")
+	assert.JSONEq(t, `{"detail":"Forbidden"}`, string(pe.Body))
+	assert.Equal(t, 1, srv.Logins(), "the unverified user logged in")
+
+	// The verified default user gets through the same router.
+	_, err = newClient(t, srv.Config()).Me(context.Background())
+	require.NoError(t, err)
+}

@@ -148,3 +148,25 @@ func ExampleNew_validation() {
 	// true Password
 	// unikyc: genericjwt: invalid Password: is required
 }
+
+// A back office whose users router requires verified users lets an
+// unverified user log in and answers 403 on /users/me: the error says so.
+func ExampleClient_Me_unverified() {
+	srv := genericjwttest.NewServer(genericjwttest.WithVerifiedUsersRouter(),
+		genericjwttest.WithUnverifiedUser("new@example.com", "fresh-password-7"))
+	defer srv.Close()
+	cfg := srv.Config()
+	cfg.Username, cfg.Password = "new@example.com", "fresh-password-7"
+	client, err := genericjwt.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	_, err = client.Me(context.Background())
+	fmt.Println(errors.Is(err, genericjwt.ErrUserNotVerified), errors.Is(err, genericjwt.ErrForbidden))
+	fmt.Println(err)
+	// Output:
+	// true true
+	// unikyc: genericjwt me: 403 Forbidden
+}

@@ -39,15 +39,21 @@ func (u *User) UnmarshalJSON(b []byte) error {
 // (providers.ID).
 type UserID = providers.ID
 
+// opMe names GET /users/me in errors; the error decoder reads a 403 on it
+// as an unverified user.
+const opMe = "me"
+
 // Me returns the user the client is logged in as (GET /users/me, or
-// Config.MePath). It logs in first when needed.
+// Config.MePath). It logs in first when needed. When the back office's
+// users router requires a verified user and this one is not, the answer is
+// 403 and the error matches [ErrUserNotVerified] and [ErrForbidden].
 func (c *Client) Me(ctx context.Context) (*User, error) {
 	req, err := c.NewRequest(ctx, http.MethodGet, c.mePath, nil)
 	if err != nil {
 		return nil, err
 	}
 	var u User
-	if err := c.Do(req, "me", &u); err != nil {
+	if err := c.Do(req, opMe, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil

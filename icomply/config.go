@@ -51,11 +51,20 @@ type Config struct {
 	APIKeyHeader string
 
 	// NaturalPersonPath is the path GetNaturalPerson appends an entity ID
-	// to (default NaturalPersonPath). iComply's documentation names
+	// to (default NaturalPersonPath); without its trailing slash it is the
+	// collection AddNaturalPerson posts to and SearchNaturalPersons
+	// searches. iComply's documentation names
 	// /api/v2/entities/natural-persons/{id} in its heading and
 	// /api/v2/natural-persons/{id} in its sample (AltNaturalPersonPath);
 	// set this if your account answers the other one.
 	NaturalPersonPath string
+
+	// LegalEntityPath is the path GetLegalEntity appends an entity ID to
+	// (default LegalEntityPath); its documentation disagrees with itself
+	// the same way (AltLegalEntityPath in the sample). The collection
+	// (this path without its trailing slash) is where AddLegalEntity posts
+	// and SearchLegalEntities searches.
+	LegalEntityPath string
 }
 
 // Client calls the iComply API. It is safe for concurrent use; Close it
@@ -67,6 +76,7 @@ type Client struct {
 	conn       *providers.Conn
 	apiKey     bool
 	personPath string
+	legalPath  string
 }
 
 //go:generate go run ../internal/cmd/clientgen
@@ -107,21 +117,27 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	personPath, err := naturalPersonPath(cfg.NaturalPersonPath)
+	personPath, err := entityPath("NaturalPersonPath", cfg.NaturalPersonPath, NaturalPersonPath)
 	if err != nil {
+		_ = conn.Close()
 		return nil, err
 	}
-	return &Client{conn: conn, apiKey: apiKey, personPath: personPath}, nil
+	legalPath, err := entityPath("LegalEntityPath", cfg.LegalEntityPath, LegalEntityPath)
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return &Client{conn: conn, apiKey: apiKey, personPath: personPath, legalPath: legalPath}, nil
 }
 
-// naturalPersonPath checks Config.NaturalPersonPath: an absolute path that
-// ends in "/", without query or fragment.
-func naturalPersonPath(p string) (string, error) {
+// entityPath checks a Config entity path: an absolute path that ends in
+// "/", without query or fragment; "" is def.
+func entityPath(field, p, def string) (string, error) {
 	if p == "" {
-		return NaturalPersonPath, nil
+		return def, nil
 	}
-	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?#") {
-		return "", providers.Invalid("NaturalPersonPath", "must be an absolute path ending in / without query or fragment")
+	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || len(p) < 3 || strings.ContainsAny(p, "?#") {
+		return "", providers.Invalid(field, "must be an absolute path ending in / without query or fragment")
 	}
 	return p, nil
 }

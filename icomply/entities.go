@@ -105,7 +105,7 @@ func (p ListEntitiesParams) query() (url.Values, error) {
 func (c *Client) ListEntities(ctx context.Context, p ListEntitiesParams) ([]Entity, error) {
 	q, err := p.query()
 	if err != nil {
-		return nil, err
+		return nil, named(err)
 	}
 	return call[[]Entity](ctx, c, http.MethodGet, EntitiesPath+"?"+q.Encode(), "list entities", nil)
 }
@@ -114,7 +114,7 @@ func (c *Client) ListEntities(ctx context.Context, p ListEntitiesParams) ([]Enti
 // verifications and document checks of one natural person.
 func (c *Client) GetNaturalPerson(ctx context.Context, entityID string) (*NaturalPerson, error) {
 	if err := checkID("entityID", entityID); err != nil {
-		return nil, err
+		return nil, named(err)
 	}
 	np, err := call[NaturalPerson](ctx, c, http.MethodGet, c.personPath+entityID, "get natural person", nil)
 	if err != nil {

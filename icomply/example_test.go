@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 
+	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/icomply"
 	"github.com/unikyc/unikyc/icomply/icomplytest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/webhook"
 )
 
 // A client that logs in with a username and password. In production,
@@ -135,4 +138,69 @@ func ExampleClient_CheckToken() {
 	ok, err := c.CheckToken(context.Background())
 	fmt.Println(ok, err)
 	// Output: true <nil>
+}
+
+// A whole verification against the fake: add the person with the KYC
+// services to request, receive iComply's webhooks through the shared
+// webhook.Receiver (checked against the whs_… secret they carry), then
+// read the result. In production the
+// callback is your receiver's URL and the person plays their own part.
+func ExampleClient_AddNaturalPerson() {
+	hooks, err := icomply.NewWebhooks(icomply.WebhookConfig{
+		Secrets: []auth.Secret{"whs_ef0dbc12345c418ab4a1cc4c888dea02"}})
+	if err != nil {
+		panic(err)
+	}
+	events := make(chan webhook.Event, 2)
+	recv, err := webhook.NewReceiver(hooks, func(_ context.Context, ev webhook.Event) error {
+		events <- ev
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer recv.Close(context.Background())
+	callback := httptest.NewServer(recv) // in production: your mux, over HTTPS
+	defer callback.Close()
+
+	srv := icomplytest.NewServer(icomplytest.WithWebhook(callback.URL, "whs_ef0dbc12345c418ab4a1cc4c888dea02"))
+	defer srv.Close()
+	c, err := icomply.New(srv.APIKeyConfig())
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+
+	np, err := c.AddNaturalPerson(ctx, icomply.NewNaturalPerson{
+		ExternalID: "crm-4711",
+		Person:     icomply.PersonalInformation{FirstName: "John", LastName: "Doe", Email: "jdoe@outlook.com"},
+		Services:   []icomply.Service{icomply.RequestIDV, icomply.RequestDoc, icomply.RequestBio},
+	})
+	if err != nil {
+		panic(err)
+	}
+	id := np.KYCMetaData.EntityID
+	fmt.Println("added:", np.KYCMetaData.Current())
+
+	_ = srv.SubmitPersonalInfo(ctx, id)                 // the person fills in the portal
+	_ = srv.Complete(ctx, id, icomplytest.AutoApproved) // and is approved
+	for range 2 {
+		switch ev := (<-events).(type) {
+		case *icomply.NaturalPersonPendingEvent:
+			fmt.Println("webhook:", ev.Type())
+		case *icomply.NaturalPersonApprovedEvent:
+			fmt.Println("webhook:", ev.Type(), "manual:", ev.Manual)
+		}
+	}
+	got, err := c.GetNaturalPerson(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("result:", got.KYCMetaData.Current())
+	// Output:
+	// added: New
+	// webhook: NaturalPersonPending
+	// webhook: NaturalPersonAutoApproved manual: false
+	// result: Approved
 }

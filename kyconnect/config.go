@@ -41,12 +41,18 @@ const ForgotPasswordPath = "/auth/forgot-password"
 // general, 10 logins an hour and 10 password-reset requests an hour. A
 // re-login after a revocation leaves at once while the hour's budget
 // lasts. The fourth documented limit, 5 individual onboardings per 2 hours
-// per email, is keyed by the email in the body and is the caller's to
-// respect.
+// per email, is keyed by the email in the body: [OnboardingBudget], which
+// Client.OnboardIndividual counts per email. The onboarding route also has
+// a scope of its own, "onboarding-route", whose limit is only the general
+// one: a 429 on onboarding (one email's quota spent, by another process
+// say) then pauses onboarding, for the 2 hours KYConnect's throttler
+// blocks, instead of every call of the account.
 var Budgets = []providers.Budget{
 	{Name: "requests", Limit: 100, Window: time.Minute},
 	{Name: "login", Limit: 10, Window: time.Hour, Method: http.MethodPost, Path: LoginPath},
 	{Name: "forgot-password", Limit: 10, Window: time.Hour, Method: http.MethodPost, Path: ForgotPasswordPath},
+	{Name: "onboarding-route", Limit: 100, Window: time.Minute, Method: http.MethodPost, Path: OnboardIndividualPath,
+		Penalty: 2 * time.Hour},
 }
 
 // Config is one KYConnect account. Set Email and Password (and MFACode when

@@ -22,6 +22,20 @@
 // unikyc pipeline (providers.Build): token cache, retries, throttle and
 // 429 cool-down. This package only knows KYConnect's paths and formats.
 //
+// # Calls
+//
+// [Client.Me] (GET /auth/me); [Client.OnboardIndividual] (POST
+// /onboarding/individual, C) submits an individual's KYC case; route
+// discovery reads the deployment's Postman collection, which every
+// deployment serves at GET /api/v1/health/postman-collection without
+// authentication, regenerated from its live OpenAPI on every download
+// (C; 96 requests in 15 categories on KYConnect's own): [Client.Routes]
+// through the client, [FetchRoutes] with no credential at all,
+// [ParseRoutes] for a file. Each [Route] names its category (top-level
+// folder), name, method, path (relative to the API root, ready for
+// NewRequest), auth (the request's own, else its folder's, else the
+// collection's) and the documented budgets that count it. Anything else: [Client.NewRequest] and [Client.Do].
+//
 // # Rate limits (client defaults)
 //
 // KYConnect documents, per IP: 100 requests a minute for the general API,
@@ -39,6 +53,19 @@
 // providers.WithLimiter or providers.WithLoginLimiter to change the pace,
 // for instance to share it across replicas.
 //
+// The onboarding limit counts per email, a key the shared budgets cannot
+// express yet: [OnboardingBudget] declares it, outside [Budgets], and
+// [Client.OnboardIndividual] keeps its own count per email (SHA-256 of the
+// lower-cased address) on the client's clock, with the 1 % margin the
+// other budgets have (2 hours and 72 s). A sixth submission for one
+// email within that window is not sent: it returns a [*providers.RateLimitError]
+// for budget "onboarding-individual" with the wait, at once (a wait of up
+// to 2 hours is the caller's to decide); other emails go through. Every
+// sent submission counts, refused ones too, as the server's throttler runs
+// before validation. The count is per Client: clients sharing an account
+// in one process, or a fleet, each keep their own (I: the throttler's
+// tracker is the email, so their sum is what KYConnect sees).
+//
 // # Errors
 //
 // Error answers have NestJS's shape,
@@ -51,12 +78,21 @@
 //	login 400                  providers.ErrInvalidCredentials and providers.ErrValidation (final)
 //	login 400/401 about MFA    ErrMFARequired or ErrInvalidMFACode (not final)
 //	other 401                  providers.ErrUnauthorized
-//	400, 422                   providers.ErrValidation
+//	400                        providers.ErrValidation
+//	422                        ErrBusinessRule (not providers.ErrValidation)
 //	403                        ErrForbidden
 //	404                        providers.ErrNotFound
 //	409                        ErrConflict
 //	429                        providers.ErrRateLimited
 //	5xx                        ErrServer
+//
+// The developer page's table (C): 422 is an "unprocessable entity –
+// business rule violation", not an input error: the request was well
+// formed, so [ErrBusinessRule] carries no field names. 403 is
+// "insufficient role or scope", 409 "duplicate resource or state
+// mismatch". NestJS writes them as ForbiddenException,
+// ConflictException and UnprocessableEntityException do:
+// {"statusCode":403,"message":"Forbidden resource","error":"Forbidden"}.
 //
 // A login may wait minutes for the login budget (limiter, 429 cool-down);
 // because LoginRate is set, the core gives each login two limiter turns
@@ -85,6 +121,18 @@
 //   - (I) The API key travels in the X-API-Key header (Config.APIKeyHeader).
 //   - (I) GET /auth/me answers the user as a flat JSON object with
 //     snake_case fields; camelCase names are accepted too (see [User]).
+//   - (I) The onboarding body's field names (email, first_name, last_name,
+//     date_of_birth, country, phone, external_ref) and the case's answer
+//     (id, type, status, …; camelCase accepted) are not published;
+//     snake_case follows the documented mfa_code and refresh_token.
+//   - A 429 on onboarding means one email's quota is spent (elsewhere:
+//     the per-email count keeps this client from drawing one). The route
+//     has a scope of its own in [Budgets] ("onboarding-route", limited
+//     only by the general 100 a minute), so the pause it starts holds back
+//     onboarding alone — every email, for the Retry-After (2 hours when
+//     absent, NestJS's block) — and not the account's other calls: the
+//     shared cool-down has no per-email pause (I).
+//   - (I) Route.Path keeps Postman's ":id" path variables.
 //   - (I) The MFA code is asked for again when a login is held back (by
 //     the login limiter or a 429 cool-down) for more than 15 seconds before
 //     it is sent, so a TOTP code never goes stale in the pipeline.

@@ -24,6 +24,11 @@ var (
 	ErrForbidden = errors.New("unikyc: kyconnect: forbidden")
 	// ErrConflict: a duplicate resource or a state mismatch (409).
 	ErrConflict = errors.New("unikyc: kyconnect: conflict")
+	// ErrBusinessRule: the request is well formed but breaks one of
+	// KYConnect's business rules (422): sending it again will not help,
+	// and neither will fixing a field's format. It does not match
+	// providers.ErrValidation.
+	ErrBusinessRule = errors.New("unikyc: kyconnect: business rule violated")
 	// ErrServer: KYConnect failed (5xx), after the pipeline's retries.
 	ErrServer = errors.New("unikyc: kyconnect: server error")
 )
@@ -40,7 +45,9 @@ func decodeError(e *providers.Error) {
 	if json.Unmarshal(e.Body, &b) == nil {
 		msgs := messages(b.Message)
 		e.Message = strings.Join(msgs, "; ")
-		if e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusUnprocessableEntity {
+		if e.StatusCode == http.StatusBadRequest {
+			// ValidationPipe's messages name fields; a 422's business
+			// rule does not, even when it reads alike.
 			e.Fields = fields(msgs)
 		}
 		if safeCode.MatchString(b.Error) && b.Error != http.StatusText(e.StatusCode) {
@@ -117,6 +124,8 @@ func classify(e *providers.Error) {
 		e.Err = errors.Join(providers.ErrInvalidCredentials, providers.ErrValidation)
 	case s == http.StatusBadRequest:
 		e.Err = providers.ErrValidation
+	case s == http.StatusUnprocessableEntity:
+		e.Err = ErrBusinessRule
 	case s == http.StatusForbidden:
 		e.Err = ErrForbidden
 	case s == http.StatusConflict:

@@ -34,7 +34,10 @@ func TestErrorAnswersMapToSentinels(t *testing.T) {
 		{"403 without body", 403, ``, 1, kyconnect.ErrForbidden, "", nil},
 		{"404", 404, `{"statusCode":404,"message":"Case jane@example.com not found","error":"Not Found"}`, 1, providers.ErrNotFound, "Case jane@example.com not found", nil},
 		{"409", 409, `{"statusCode":409,"message":"Duplicate case","error":"Conflict"}`, 1, kyconnect.ErrConflict, "Duplicate case", nil},
-		{"422", 422, `{"statusCode":422,"message":["risk score must be reviewed first"],"error":"Unprocessable Entity"}`, 1, providers.ErrValidation, "risk score must be reviewed first", nil},
+		{"422", 422, `{"statusCode":422,"message":["risk score must be reviewed first"],"error":"Unprocessable Entity"}`, 1, kyconnect.ErrBusinessRule, "risk score must be reviewed first", nil},
+		// Rule: a business rule's message names no field, even when it
+		// reads like class-validator's ("Applicant must …").
+		{"422 string", 422, `{"statusCode":422,"message":"Applicant must be at least 18 years old","error":"Unprocessable Entity"}`, 1, kyconnect.ErrBusinessRule, "Applicant must be at least 18 years old", nil},
 		{"500 after retries", 500, `{"statusCode":500,"message":"Internal server error"}`, 4, kyconnect.ErrServer, "Internal server error", nil},
 		{"not JSON", 502, `<html>bad gateway</html>`, 4, kyconnect.ErrServer, "", nil},
 		{"401 twice", 401, `{"statusCode":401,"message":"Token has been revoked"}`, 2, providers.ErrUnauthorized, "Token has been revoked", nil},

@@ -103,3 +103,62 @@ func ExampleNew_apiKey() {
 	fmt.Println(u.ID, c.TokenSource() == nil, srv.Logins())
 	// Output: 1 true 0
 }
+
+// Onboard individuals. KYConnect takes 5 submissions per 2 hours per
+// email: the sixth for one email is held back by the client, with the
+// wait, and never reaches KYConnect; other emails go through.
+func ExampleClient_OnboardIndividual() {
+	srv := kyconnecttest.NewServer()
+	defer srv.Close()
+	c, err := kyconnect.New(srv.APIKeyConfig())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+
+	person := kyconnect.Individual{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Country: "GB"}
+	kase, err := c.OnboardIndividual(ctx, person)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("case", kase.ID, kase.Status)
+
+	_, err = c.OnboardIndividual(ctx, person)
+	fmt.Println(errors.Is(err, kyconnect.ErrConflict))
+	for range 3 {
+		_, _ = c.OnboardIndividual(ctx, person)
+	}
+	_, err = c.OnboardIndividual(ctx, person)
+	var rl *providers.RateLimitError
+	if errors.As(err, &rl) {
+		fmt.Println("held back by", rl.Budget)
+	}
+	fmt.Println("sent:", srv.Onboardings())
+	// Output:
+	// case 1 pending
+	// true
+	// held back by onboarding-individual
+	// sent: 5
+}
+
+// List what a deployment offers, from its Postman collection: no account
+// needed.
+func ExampleFetchRoutes() {
+	srv := kyconnecttest.NewServer()
+	defer srv.Close()
+
+	routes, err := kyconnect.FetchRoutes(context.Background(), nil, srv.BaseURL())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(routes), "routes")
+	for _, r := range routes[:3] {
+		fmt.Println(r.Category, r.Method, r.Path, r.Auth)
+	}
+	// Output:
+	// 96 routes
+	// Authentication POST /auth/login noauth
+	// Authentication POST /auth/refresh noauth
+	// Authentication GET /auth/me bearer
+}

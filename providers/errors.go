@@ -150,7 +150,9 @@ func (e Error) MarshalJSON() ([]byte, error) {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is matches the sentinel that the status implies: 401 ErrUnauthorized,
-// 404 ErrNotFound, 429 ErrRateLimited, 422 ErrValidation.
+// 404 ErrNotFound, 429 ErrRateLimited, 422 ErrValidation — the last unless
+// the provider's decoder set Err: some providers answer 422 for a broken
+// business rule, not for malformed input (KYConnect), and say so there.
 func (e *Error) Is(target error) bool {
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
@@ -160,7 +162,7 @@ func (e *Error) Is(target error) bool {
 	case http.StatusTooManyRequests:
 		return target == ErrRateLimited
 	case http.StatusUnprocessableEntity:
-		return target == ErrValidation
+		return target == ErrValidation && e.Err == nil
 	}
 	return false
 }

@@ -43,6 +43,17 @@ func TestStatusesMatchSentinels(t *testing.T) {
 	}
 }
 
+// Rule: a 422 is a validation error unless the provider's decoder says
+// what else it is (KYConnect: a business rule).
+func TestDecoderTellsWhatA422Is(t *testing.T) {
+	rule := errors.New("business rule")
+	e := providers.NewError("p", "op", answer(422, ""), func(e *providers.Error) { e.Err = rule })
+	assert.ErrorIs(t, e, rule)
+	assert.NotErrorIs(t, e, providers.ErrValidation)
+	plain := providers.NewError("p", "op", answer(422, ""), func(*providers.Error) {})
+	assert.ErrorIs(t, plain, providers.ErrValidation)
+}
+
 func TestDecoderRunsOnEmptyBody(t *testing.T) {
 	e := providers.NewError("p", "login", answer(401, ""), func(e *providers.Error) {
 		e.Err = providers.ErrInvalidCredentials

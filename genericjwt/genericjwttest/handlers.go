@@ -128,7 +128,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, genericjwt.CodeBadCredentials)
 		return
 	}
-	if !a.verified {
+	if !a.verified && !s.verifiedOnly {
 		s.reject(w, http.StatusBadRequest, genericjwt.CodeUserNotVerified)
 		return
 	}
@@ -196,6 +196,13 @@ func (s *Server) protect(h http.Handler) http.Handler {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	a := r.Context().Value(userKey{}).(*account)
+	if s.verifiedOnly && !a.verified {
+		// FastAPI-Users: an authenticated user who fails the verified
+		// requirement gets HTTPException(403), whose body FastAPI writes
+		// as the status phrase.
+		s.reject(w, http.StatusForbidden, "Forbidden")
+		return
+	}
 	fakekit.WriteJSON(w, http.StatusOK, map[string]any{
 		"id": a.id, "email": a.username, "is_active": a.active, "is_superuser": false, "is_verified": a.verified,
 	})

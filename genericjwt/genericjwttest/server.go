@@ -35,9 +35,12 @@ type Server struct {
 	kit       *fakekit.Kit
 	inMemory  bool
 	pydantic1 bool
-	lifetime  time.Duration
-	loginPath string
-	mePath    string
+	// verifiedOnly: the users router requires a verified user and the
+	// auth router does not (WithVerifiedUsersRouter).
+	verifiedOnly bool
+	lifetime     time.Duration
+	loginPath    string
+	mePath       string
 	// users and byID are written only by NewServer, then only read.
 	users  map[string]*account // by username
 	byID   map[string]*account
@@ -88,6 +91,14 @@ func WithUser(username, password string) Option { return withAccount(username, p
 func WithUnverifiedUser(username, password string) Option {
 	return withAccount(username, password, false, true)
 }
+
+// WithVerifiedUsersRouter mounts the routers as FastAPI-Users does with
+// get_auth_router(requires_verification=False) and
+// get_users_router(requires_verification=True): an unverified user logs
+// in, and GET /users/me then answers 403 {"detail":"Forbidden"} (the
+// authenticator's HTTPException(status_code=403), fastapi_users v15.0.5,
+// authentication/authenticator.py).
+func WithVerifiedUsersRouter() Option { return func(s *Server) { s.verifiedOnly = true } }
 
 // WithInactiveUser adds an inactive user: any login gets 400
 // LOGIN_BAD_CREDENTIALS, as FastAPI-Users does.

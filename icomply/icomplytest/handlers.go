@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/unikyc/unikyc/icomply"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
@@ -23,12 +24,21 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+icomply.TokenValidPath, s.tokenValid)
 	mux.HandleFunc("GET "+icomply.EntitiesPath, s.authed(s.listEntities))
 	mux.HandleFunc("GET "+s.opts.personPath+"{id}", s.authed(s.getNaturalPerson))
+	persons, legal := strings.TrimSuffix(s.opts.personPath, "/"), strings.TrimSuffix(s.opts.legalPath, "/")
+	mux.HandleFunc("POST "+persons, s.authed(s.addNaturalPerson))
+	mux.HandleFunc("GET "+persons, s.authed(s.searchPersons))
+	mux.HandleFunc("GET "+s.opts.legalPath+"{id}", s.authed(s.getLegalEntity))
+	mux.HandleFunc("GET "+s.opts.legalPath+"{id}/request-client-update", s.authed(s.requestLegalUpdate))
+	mux.HandleFunc("POST "+legal, s.authed(s.addLegalEntity))
+	mux.HandleFunc("GET "+legal, s.authed(s.searchLegal))
 	mux.HandleFunc("POST "+icomply.AMLPath, s.authed(s.createAML))
 	mux.HandleFunc("GET "+icomply.AMLPath+"/{id}", s.authed(s.getAML))
 	return mux
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
+	// Every login request the fake judges counts, refused or not.
+	s.kit.Counts.Inc(fakekit.CountLoginAttempts)
 	if !hasMediaType(r, "multipart/form-data") {
 		s.reject(w, http.StatusUnsupportedMediaType, problem(http.StatusUnsupportedMediaType, "Unsupported Media Type", nil))
 		return

@@ -21,6 +21,23 @@
 //     an AML search without a name the documented 400 whose message key is
 //     spelled "messsage"; creation answers HTTP 200 with "code":201.
 //
+// It also runs a verification (its wire shapes are inferred where
+// iComply's samples are unreadable; see package icomply's Assumptions):
+// POST and GET (search) on the natural-person and legal-entity
+// collections, GET of one legal entity, GET
+// …/legal-entities/{id}/request-client-update (counted by
+// UpdateRequests). Add Natural Person refuses a person without first or
+// last name and an unknown KYC service with a 400 naming the field, and
+// answers the new entity with status New (RequestedServices tells what it
+// asked for). A search answers [{"entityID": …}]. The knobs
+// SubmitPersonalInfo and Complete play the person and the portal: the
+// status becomes Pending, then Approved, and the fake POSTs the documented
+// webhook (NaturalPersonPending, NaturalPersonAutoApproved or
+// NaturalPersonManuallyApproved) to the URL of WithWebhook or SetWebhook,
+// dated on the fake's clock, with the secret in its top-level "secret"
+// field. A delivery is made once (iComply documents no retries); the knob
+// returns its error and Deliveries and FailedDeliveries count them.
+//
 // Every request's token must come as "Authorization: Bearer <token>", as
 // iComply's documentation says to send it, tokenvalid included: a bare token
 // is refused with 401. Natural persons are served at the heading's path
@@ -32,7 +49,9 @@
 // UnavailableNext, DelayNext, Delay, ClearFaults; Requests, Calls, Faults,
 // Rejected, RateLimited, Logins, LoginAttempts, Count, Hits, MaxRequestsIn,
 // ResetCounts; ExpireTokens, RevokeTokens, LiveTokens; Clock, Transport,
-// Client. This fake adds RejectedExpired.
+// Client. This fake adds RejectedExpired, Deliveries, FailedDeliveries,
+// UpdateRequests and RequestedServices. LoginAttempts counts every login
+// request the fake judged, refused or not.
 //
 //	clk := clock.NewFake(time.Now())
 //	srv := icomplytest.NewServer(icomplytest.WithClock(clk))
@@ -42,6 +61,7 @@
 package icomplytest
 
 import (
+	"net/http"
 	"sync"
 	"time"
 
@@ -67,13 +87,32 @@ type options struct {
 	username, passwd string
 	apiKey, header   string
 	personPath       string
+	legalPath        string
 	inMemory         bool
+	hookURL          string
+	hookSecret       string
+	hookClient       *http.Client
 }
 
 // WithNaturalPersonPath serves natural persons under prefix (an
 // icomply.Config.NaturalPersonPath value) instead of
 // icomply.NaturalPersonPath.
 func WithNaturalPersonPath(prefix string) Option { return func(o *options) { o.personPath = prefix } }
+
+// WithLegalEntityPath serves legal entities under prefix (an
+// icomply.Config.LegalEntityPath value) instead of icomply.LegalEntityPath.
+func WithLegalEntityPath(prefix string) Option { return func(o *options) { o.legalPath = prefix } }
+
+// WithWebhook makes the fake deliver webhooks to url with secret in the
+// payload (see SetWebhook).
+func WithWebhook(url, secret string) Option {
+	return func(o *options) { o.hookURL, o.hookSecret = url, secret }
+}
+
+// WithWebhookClient sends webhooks with hc (default: an http.Client with
+// a 10-second timeout), e.g. one whose Transport reaches an in-memory
+// receiver.
+func WithWebhookClient(hc *http.Client) Option { return func(o *options) { o.hookClient = hc } }
 
 // WithInMemory starts the fake without a listener: only its Transport
 // reaches it, so it can live inside a testing/synctest bubble.
@@ -111,19 +150,30 @@ type Server struct {
 	kit  *fakekit.Kit
 	opts options
 
-	mu      sync.Mutex
-	data    dataset
-	nextAML int
+	mu             sync.Mutex
+	data           dataset
+	nextAML        int
+	nextEntity     int
+	nextHook       int
+	hookURL        string
+	hookSecret     string
+	lastHook       []byte
+	requested      map[string]map[string]bool // KYC services asked for, by entity
+	externalIDs    map[string]string          // legal entities' external IDs
+	updateRequests map[string]int             // client-update requests, by legal entity
 }
 
 // NewServer starts a fake iComply API.
 func NewServer(opts ...Option) *Server {
 	o := options{lifetime: icomply.TokenLifetime, username: Username, passwd: Password,
-		apiKey: APIKey, header: icomply.DefaultAPIKeyHeader, personPath: icomply.NaturalPersonPath}
+		apiKey: APIKey, header: icomply.DefaultAPIKeyHeader, personPath: icomply.NaturalPersonPath,
+		legalPath: icomply.LegalEntityPath, hookClient: &http.Client{Timeout: 10 * time.Second}}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{kit: fakekit.New(o.clock), opts: o, data: seed(), nextAML: firstAMLID}
+	s := &Server{kit: fakekit.New(o.clock), opts: o, data: seed(), nextAML: firstAMLID,
+		hookURL: o.hookURL, hookSecret: o.hookSecret, requested: map[string]map[string]bool{},
+		externalIDs: map[string]string{}, updateRequests: map[string]int{}}
 	s.Knobs = fakekit.NewKnobs(s.kit, nil, nil)
 	s.URL = s.kit.Start(s.routes(), o.inMemory)
 	return s
@@ -135,13 +185,13 @@ func (s *Server) Close() { s.kit.Close() }
 // Config returns a Config for the fake in username/password mode.
 func (s *Server) Config() icomply.Config {
 	return icomply.Config{BaseURL: s.URL, Username: s.opts.username, Password: auth.Secret(s.opts.passwd),
-		NaturalPersonPath: s.personPath()}
+		NaturalPersonPath: s.personPath(), LegalEntityPath: s.legalPath()}
 }
 
 // APIKeyConfig returns a Config for the fake in API key mode.
 func (s *Server) APIKeyConfig() icomply.Config {
 	return icomply.Config{BaseURL: s.URL, APIKey: auth.Secret(s.opts.apiKey), APIKeyHeader: s.opts.header,
-		NaturalPersonPath: s.personPath()}
+		NaturalPersonPath: s.personPath(), LegalEntityPath: s.legalPath()}
 }
 
 // personPath is the Config value for the fake's natural-person path: empty
@@ -151,6 +201,15 @@ func (s *Server) personPath() string {
 		return ""
 	}
 	return s.opts.personPath
+}
+
+// legalPath is the Config value for the fake's legal-entity path: empty
+// for the default.
+func (s *Server) legalPath() string {
+	if s.opts.legalPath == icomply.LegalEntityPath {
+		return ""
+	}
+	return s.opts.legalPath
 }
 
 // RejectedExpired counts requests refused with 401 because their token

@@ -218,3 +218,47 @@ func TestV2Rules(t *testing.T) {
 
 	assert.Equal(t, 10, f.srv.Rejected(), "6 bad queries, 2 bad credentials, 415, 400; not the 404")
 }
+
+// LoginAttempts counts every login the fake judged, refused or not;
+// injected faults are not judged.
+func TestLoginAttemptsCountsRefusedLogins(t *testing.T) {
+	f := newFake(t)
+	ct, good := multipartBody(t, map[string]string{"Username": icomplytest.Username, "Password": icomplytest.Password})
+	badCT, bad := multipartBody(t, map[string]string{"Username": icomplytest.Username, "Password": "wrong"})
+	status, _, _ := f.do(http.MethodPost, icomply.TokenPath, badCT, bad, nil)
+	require.Equal(t, http.StatusUnauthorized, status)
+	status, _, _ = f.do(http.MethodPost, icomply.TokenPath, "application/json", []byte(`{}`), nil)
+	require.Equal(t, http.StatusUnsupportedMediaType, status)
+	status, _, _ = f.do(http.MethodPost, icomply.TokenPath, ct, good, nil)
+	require.Equal(t, http.StatusOK, status)
+	f.srv.FailNext(icomply.TokenPath, 1, http.StatusServiceUnavailable, nil)
+	status, _, _ = f.do(http.MethodPost, icomply.TokenPath, ct, good, nil)
+	require.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Equal(t, 3, f.srv.LoginAttempts())
+	assert.Equal(t, 1, f.srv.Logins())
+}
+
+// The fake answers Add Natural Person with the v2 envelope, HTTP 200 and
+// "code": 201, as iComply answers creations.
+func TestAddNaturalPersonAnswer(t *testing.T) {
+	f := newFake(t)
+	status, _, body := f.do(http.MethodPost, "/api/v2/entities/natural-persons", "application/json",
+		[]byte(`{"personalInformation":{"firstName":"John","lastName":"Doe","email":"jdoe@outlook.com"},"kycServices":{"RequestIDV":true}}`),
+		map[string]string{icomply.DefaultAPIKeyHeader: icomplytest.APIKey})
+	require.Equal(t, http.StatusOK, status, string(body))
+	var env struct {
+		Code int `json:"code"`
+		Data struct {
+			KYCMetaData map[string]any `json:"kycMetaData"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(body, &env))
+	assert.Equal(t, 201, env.Code)
+	assert.Equal(t, "New", env.Data.KYCMetaData["kycStatus"])
+
+	status, _, body = f.do(http.MethodPost, "/api/v2/entities/natural-persons", "application/json",
+		[]byte(`{"personalInformation":{"firstName":"John","lastName":"Doe"},"kycServices":{"RequestKYB":true}}`),
+		map[string]string{icomply.DefaultAPIKeyHeader: icomplytest.APIKey})
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, string(body), "kycServices.RequestKYB")
+}

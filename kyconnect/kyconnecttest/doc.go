@@ -13,7 +13,9 @@
 //	POST /auth/refresh          {"refresh_token"} → 201 tokens, old refresh token revoked
 //	GET  /auth/me               Bearer access token or API key → the user, numeric ids
 //	POST /auth/forgot-password  {"email"} → 201 (never says whether the user exists)
+//	POST /onboarding/individual {"email","first_name","last_name",…} → 201 the case
 //	GET  /health                public
+//	GET  /health/postman-collection  public: a Postman collection v2.1, 96 requests in 15 categories
 //
 // and enforces what KYConnect documents, on the injected clock:
 //
@@ -35,6 +37,24 @@
 //     Retry-After when over. WithNamedThrottlers suffixes the header with
 //     the limit's name ("Retry-After-login", no plain Retry-After);
 //     WithoutThrottlerHeaders sends none (setHeaders: false);
+//   - individual onboarding: 5 per 2 hours per email, a throttler whose
+//     tracker is the body's email (lower-cased; the client IP without
+//     one), blocking 2 hours from the first refused request (429 with
+//     Retry-After: 7200, or Retry-After-onboarding WithNamedThrottlers).
+//     Behind it (I: the DTO and the texts are not published): the
+//     account's role must be admin, compliance_officer or analyst
+//     (WithRole), else 403 {"message":"Forbidden resource"}; the body is
+//     validated (email, first_name, last_name required; date_of_birth,
+//     country, phone, external_ref optional); an applicant under 18 gets
+//     422 "Applicant must be at least 18 years old"; a second case for one
+//     email 409 "An onboarding case for this email already exists". The
+//     case answers {"id","type":"individual","status":"pending",…}.
+//     Onboardings counts the requests past the throttler, CaseStatus tells
+//     a case's status;
+//   - the Postman collection: the categories are the developer page's (C);
+//     its documented routes are KYConnect's and the others stand-ins (I).
+//     The collection authenticates with the JWT, public routes say
+//     "noauth", the Verification folder uses the API key;
 //   - NestJS validation: JSON bodies only (any other content type reads as
 //     an empty body), class-validator messages for missing or wrong fields
 //     and for unknown properties, 400 in NestJS's error shape;
@@ -55,7 +75,7 @@
 // LoginAttempts, Refreshes, Count, Hits, MaxRequestsIn, ResetCounts;
 // ExpireTokens, ExpireAccessTokens, ExpireRefreshTokens, RevokeTokens,
 // RevokeAccessTokens, RevokeRefreshTokens, LiveTokens; Clock, Transport,
-// Client. This fake adds LoginAttemptTimes, MaxLoginAttemptsPerHour and
-// MFAChecks. An injected status without a body answers NestJS's
+// Client. This fake adds LoginAttemptTimes, MaxLoginAttemptsPerHour,
+// MFAChecks, Onboardings and CaseStatus. An injected status without a body answers NestJS's
 // {"statusCode","message","error"}.
 package kyconnecttest

@@ -37,16 +37,18 @@ func (s *Server) routes() http.Handler {
 		if !strings.HasPrefix(r.URL.Path, Prefix+"/") {
 			route = ""
 		}
-		window := s.general
+		window, key := s.general, clientIP(r)
 		switch route {
 		case "POST /auth/login":
 			window = s.logins
 		case "POST /auth/forgot-password":
 			window = s.forgot
+		case "POST /onboarding/individual":
+			window, key = s.onboarding, onboardingKey(r)
 		}
 		// The throttler guard runs before validation: a bad body spends
 		// quota too.
-		if ok, wait := window.Allow(route + " " + clientIP(r)); !ok {
+		if ok, wait := window.Allow(route + " " + key); !ok {
 			s.kit.Counts.Inc(fakekit.CountRateLimited)
 			if l := window.Limit(); !l.NoHeader {
 				fakekit.SetRetryAfter(w.Header(), l.Name, wait)
@@ -65,6 +67,11 @@ func (s *Server) routes() http.Handler {
 			s.forgotPassword(w, r)
 		case "GET /health":
 			fakekit.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		case "GET /health/postman-collection":
+			s.postmanCollection(w, r)
+		case "POST /onboarding/individual":
+			s.kit.Counts.Inc("onboardings")
+			s.onboardIndividual(w, r)
 		default:
 			s.fail(w, http.StatusNotFound, "Cannot "+r.Method+" "+r.URL.Path)
 		}

@@ -56,6 +56,7 @@ type settings struct {
 	password        string
 	mfaSecret       string
 	mfa             bool
+	role            string
 }
 
 // WithClock runs token lifetimes, MFA codes and rate limits on clk.
@@ -110,6 +111,11 @@ func WithMFA(secret auth.Secret) Option {
 	return func(s *settings) { s.mfa, s.mfaSecret = true, string(secret) }
 }
 
+// WithRole sets the account's role (default "admin"). Individual
+// onboarding needs admin, compliance_officer or analyst; any other role
+// gets NestJS's 403 {"message":"Forbidden resource"}.
+func WithRole(role string) Option { return func(s *settings) { s.role = role } }
+
 // Server is a fake KYConnect API. Create it with NewServer and Close it.
 //
 // The knobs and counters every unikyc fake shares come with the embedded
@@ -126,11 +132,13 @@ type Server struct {
 	user wireUser
 	key  string // the account's API key
 
-	general, logins, forgot *fakekit.Window
+	general, logins, forgot, onboarding *fakekit.Window
 
 	mu       sync.Mutex
-	sessions map[string]time.Time // live refresh token → end of its session
-	attempts []time.Time          // login attempts that reached the handler
+	sessions map[string]time.Time      // live refresh token → end of its session
+	attempts []time.Time               // login attempts that reached the handler
+	cases    map[string]map[string]any // onboarding cases by lower-case email
+	nextCase int
 }
 
 // NewServer starts a fake KYConnect with one account.
@@ -154,6 +162,10 @@ func NewServer(opts ...Option) *Server {
 		user: wireUser{ID: 1, Email: set.email, FirstName: "Ada", LastName: "Admin",
 			Role: "admin", FirmID: 1, MFAEnabled: set.mfa},
 		sessions: map[string]time.Time{},
+		cases:    map[string]map[string]any{},
+	}
+	if set.role != "" {
+		s.user.Role = set.role
 	}
 	// @nestjs/throttler: per route and client IP, and a refused request
 	// blocks the key for the block duration (by default the ttl).
@@ -165,6 +177,10 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.general = fakekit.NewLimit(kit.Clock, fakekit.Limit{Limit: 100, Window: time.Minute, Block: time.Minute, NoHeader: set.noHeaders})
 	s.logins = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("login"), Limit: 10, Window: time.Hour, Block: time.Hour, NoHeader: set.noHeaders})
+	// POST /onboarding/individual: 5 per 2 hours per email (a tracker
+	// keyed by the body's email).
+	s.onboarding = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("onboarding"), Limit: 5, Window: 2 * time.Hour,
+		Block: 2 * time.Hour, NoHeader: set.noHeaders})
 	s.forgot = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("forgot-password"), Limit: 10, Window: time.Hour, Block: time.Hour, NoHeader: set.noHeaders})
 	s.Knobs = fakekit.NewKnobs(kit, func(status int) []byte { return nestBody(status, http.StatusText(status)) }, api)
 	s.URL = kit.Start(s.routes(), set.inMemory)
