@@ -43,8 +43,10 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/unikyc/unikyc/providers"
 	_ "github.com/unikyc/unikyc/providers/all" // every provider
@@ -109,7 +111,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 			return c.run(e, args[1:])
 		}
 	}
-	fmt.Fprintf(stderr, "unikyc: unknown command %q\n\n", args[0])
+	fmt.Fprintf(stderr, "unikyc: unknown command %s\n\n", echo(args[0]))
 	usage(stderr)
 	return exitUsage
 }
@@ -161,7 +163,7 @@ func parse(e *env, fs *flag.FlagSet, args []string) (pos []string, done bool, co
 				usage()
 				return nil, true, exitOK
 			}
-			return nil, true, usageError(e, fs, "%s", flagProblem(err))
+			return nil, true, usageError(e, fs, "%s", flagProblem(fs, err))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -175,16 +177,68 @@ func parse(e *env, fs *flag.FlagSet, args []string) (pos []string, done bool, co
 }
 
 // flagProblem rewords flag's error to name the flag as it is written on
-// the command line ("--timeout"), not as flag spells it ("-timeout").
-func flagProblem(err error) string {
+// the command line ("--timeout"), not as flag spells it ("-timeout"), and
+// echoes a bad value capped and escaped, or not at all for a secret flag.
+func flagProblem(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return "unknown flag --" + strings.TrimLeft(rest, "-")
+		return "unknown flag " + clip("--"+strings.TrimLeft(rest, "-"))
 	}
-	if i := strings.Index(msg, " for flag -"); i >= 0 {
-		return strings.Replace(msg, " for flag -", " for flag --", 1)
+	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "flag needs an argument: --" + rest
 	}
-	return strings.Replace(msg, "flag needs an argument: -", "flag needs an argument: --", 1)
+	for _, prefix := range []string{"invalid value ", "invalid boolean value "} {
+		rest, ok := strings.CutPrefix(msg, prefix)
+		if !ok {
+			continue
+		}
+		quoted, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			break
+		}
+		value, _ := strconv.Unquote(quoted)
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest[len(quoted):], " for flag -"), " for -")
+		name, reason, _ := strings.Cut(rest, ": ")
+		if f := fs.Lookup(name); f != nil && secretFlags[f.Name] {
+			return "invalid value for flag --" + name // never the value
+		}
+		return fmt.Sprintf("invalid value %s for flag --%s: %s", echo(value), name, reason)
+	}
+	if rest, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok {
+		return "bad flag syntax: " + echo(rest)
+	}
+	return "bad flags" // flag's own wording is not known here: do not risk echoing a value
+}
+
+// secretFlags are the flags whose values are secrets: they never appear
+// in an error.
+var secretFlags = map[string]bool{"key": true}
+
+// maxEcho caps a value the tool repeats in an error.
+const maxEcho = 64
+
+// echo quotes s for an error message: control and non-printable characters
+// escaped (nothing reaches the terminal as a sequence), at most maxEcho
+// characters, the value of a --flag=value cut off (it may be a secret).
+func echo(s string) string {
+	if strings.HasPrefix(s, "-") {
+		if name, _, ok := strings.Cut(s, "="); ok {
+			s = name + "=…"
+		}
+	}
+	r := []rune(s)
+	if len(r) > maxEcho {
+		return strconv.Quote(string(r[:maxEcho])) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// clip is printable(s) cut at maxEcho runes, for a name the tool repeats.
+func clip(s string) string {
+	if r := []rune(s); len(r) > maxEcho {
+		return printable(string(r[:maxEcho])) + "…"
+	}
+	return printable(s)
 }
 
 // usageError prints a usage problem and returns exitUsage.
@@ -197,11 +251,25 @@ func usageError(e *env, fs *flag.FlagSet, format string, args ...any) int {
 // fail prints a failure and returns exitFailure, or exitUsage for errors
 // that are the caller's to fix (unknown provider, bad variable or field).
 func fail(e *env, what string, err error) int {
-	fmt.Fprintf(e.stderr, "unikyc %s: %s\n", what, strings.TrimPrefix(err.Error(), "unikyc: "))
+	fmt.Fprintf(e.stderr, "unikyc %s: %s\n", what, operatorMessage(err))
 	if isUsage(err) {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// operatorMessage words err for someone running the tool, not for someone
+// writing Go: the library's advice about imports and options is replaced,
+// and the one "unikyc:" prefix is the tool's.
+func operatorMessage(err error) string {
+	var up *providers.UnknownProviderError
+	switch {
+	case errors.As(err, &up):
+		return fmt.Sprintf("unknown provider %s: the providers are %s", echo(up.Name), strings.Join(providers.Drivers(), ", "))
+	case errors.Is(err, filestore.ErrBadKey):
+		return errBadEnvKey.Error()
+	}
+	return strings.TrimPrefix(err.Error(), "unikyc: ")
 }
 
 func isUsage(err error) bool {
@@ -209,35 +277,65 @@ func isUsage(err error) bool {
 		up *providers.UnknownProviderError
 		ee *providers.EnvError
 		ve *providers.ValidationError
+		ce *configError
 	)
-	return errors.As(err, &up) || errors.As(err, &ee) || errors.As(err, &ve) ||
+	return errors.As(err, &up) || errors.As(err, &ee) || errors.As(err, &ve) || errors.As(err, &ce) ||
 		errors.Is(err, filestore.ErrNoKey) || errors.Is(err, filestore.ErrBadKey) || errors.Is(err, filestore.ErrNoPath)
 }
 
-// timeoutFlag adds --timeout to fs.
+// timeoutFlag adds --timeout to fs: a positive duration, checked by parse.
 func timeoutFlag(fs *flag.FlagSet) *time.Duration {
-	return fs.Duration("timeout", 30*time.Second, "give up after this long (throttled providers may need a while)")
+	d := new(time.Duration)
+	*d = 30 * time.Second
+	fs.Var((*positiveDuration)(d), "timeout", "give up after this long (throttled providers may need a while)")
+	return d
 }
 
-// open builds the provider's client from the environment, with the token
-// file of --cache when one is given.
-func open(e *env, provider, cache string) (providers.Client, error) {
-	opts := clientOptions
-	if cache != "" {
-		store, err := filestore.New(filestore.WithPath(cache), filestore.WithGetenv(e.getenv),
-			filestore.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
-		if err != nil {
-			return nil, err
-		}
-		opts = append(slices.Clip(opts), providers.WithStore(store))
+// positiveDuration is a duration flag that refuses 0 and negative values,
+// so that a bad --timeout is a usage error (exit 2) like any other bad flag.
+type positiveDuration time.Duration
+
+func (d *positiveDuration) String() string { return time.Duration(*d).String() }
+func (d *positiveDuration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return errors.New("want a duration such as 30s or 2m")
+	case v <= 0:
+		return errors.New("must be more than 0")
 	}
-	return providers.FromEnvFunc(provider, e.getenv, opts...)
+	*d = positiveDuration(v)
+	return nil
 }
 
-// cacheFlag adds --cache to fs.
-func cacheFlag(e *env, fs *flag.FlagSet) *string {
-	return fs.String("cache", e.getenv(filestore.EnvPath),
-		"keep the token in this file (encrypted with $"+filestore.EnvKey+") so that later runs reuse it (default $"+filestore.EnvPath+")")
+// open builds the provider's client from the environment. A client that
+// logs in (it has a token source) is built again with the token file that
+// cf selects, unless caching is off; the spec says where its token is kept.
+func open(e *env, provider string, cf *cacheFlags) (providers.Client, cacheSpec, error) {
+	c, err := providers.FromEnvFunc(provider, e.getenv, clientOptions...)
+	if err != nil || cf == nil {
+		return c, cacheSpec{}, err
+	}
+	if th, ok := c.(tokenHolder); !ok || th.TokenSource() == nil {
+		return c, cacheSpec{}, nil // static credentials: nothing to keep
+	}
+	spec, err := resolveCache(e, *cf)
+	if err != nil || spec.file == "" {
+		if err != nil {
+			c.Close()
+			c = nil
+		}
+		return c, spec, err
+	}
+	c.Close()
+	store, err := filestore.New(filestore.WithPath(spec.file), filestore.WithKey(spec.key),
+		filestore.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	if err != nil {
+		return nil, spec, err
+	}
+	opts := append(slices.Clip(clientOptions), providers.WithStore(store))
+	c, err = providers.FromEnvFunc(provider, e.getenv, opts...)
+	return c, spec, err
 }
 
 // throttleNotice is how long a call may run before the tool says that it
@@ -264,4 +362,39 @@ func waitNotice(e *env, what, provider string, call func() error) error {
 
 func withTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
+}
+
+// maxShown caps one value the tool prints from a token or a server's
+// answer.
+const maxShown = 1024
+
+// printable returns s for a terminal: control characters (escape
+// sequences, carriage returns, bidirectional overrides) and other runes
+// that do not print are written as Go escapes (\x1b, \u202e), so that a
+// value chosen by a server or a token's issuer cannot move the cursor,
+// rewrite a line or change the terminal's state. Over maxShown runes it
+// is cut with "…".
+func printable(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == maxShown {
+			b.WriteString("…")
+			break
+		}
+		n++
+		switch {
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		case strconv.IsPrint(r):
+			b.WriteRune(r)
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+	}
+	return b.String()
 }
