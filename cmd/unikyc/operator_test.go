@@ -269,9 +269,9 @@ func TestTokenEscapesControlCharactersInClaims(t *testing.T) {
 func TestPrintable(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain text, ünïcode ✓": "plain text, ünïcode ✓",
-		"\x1b[2J\r\n\t\x7f":      `\x1b[2J\x0d\x0a\x09\x7f`,
-		"\u0085\u009b\u202e":     `\u0085\u009b\u202e`,
-		"\xff":                   `\ufffd`,
+		"\x1b[2J\r\n\t\x7f":     `\x1b[2J\x0d\x0a\x09\x7f`,
+		"\u0085\u009b\u202e":    `\u0085\u009b\u202e`,
+		"\xff":                  `\ufffd`,
 	} {
 		assert.Equal(t, want, printable(in), "%q", in)
 	}
