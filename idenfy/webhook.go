@@ -112,6 +112,10 @@ func ParseEvent(r *http.Request, key auth.Secret) (*Event, error) {
 		return nil, fmt.Errorf("%w: no body", ErrBadSignature)
 	}
 	body, err := httpbody.Read(r.Body, MaxWebhookBody)
+	if errors.Is(err, httpbody.ErrTooLarge) {
+		// ErrTooLarge's text carries its own prefix and speaks of responses.
+		return nil, fmt.Errorf("unikyc: idenfy: webhook body over %d bytes", MaxWebhookBody)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("unikyc: idenfy: reading webhook: %w", err)
 	}

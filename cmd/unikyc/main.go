@@ -269,7 +269,9 @@ func operatorMessage(err error) string {
 	case errors.Is(err, filestore.ErrBadKey):
 		return errBadEnvKey.Error()
 	}
-	return strings.TrimPrefix(err.Error(), "unikyc: ")
+	// One prefix, the tool's: a library error that wraps another may carry
+	// its own inside.
+	return strings.ReplaceAll(strings.TrimPrefix(err.Error(), "unikyc: "), ": unikyc: ", ": ")
 }
 
 func isUsage(err error) bool {

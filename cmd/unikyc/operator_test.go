@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/genericjwt/genericjwttest"
+	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/idenfy/idenfytest"
 	"github.com/unikyc/unikyc/providers"
 )
@@ -277,4 +279,16 @@ func TestPrintable(t *testing.T) {
 	}
 	assert.Equal(t, strings.Repeat("a", maxShown)+"…", printable(strings.Repeat("a", maxShown+1)))
 	assert.Equal(t, strings.Repeat("a", maxShown), printable(strings.Repeat("a", maxShown)))
+}
+
+// Rule: one "unikyc" prefix per line, the tool's, even for a library
+// error that wraps another.
+func TestOnePrefixPerError(t *testing.T) {
+	err := fmt.Errorf("unikyc: idenfy: reading webhook: %w", errors.New("unikyc: body too large"))
+	assert.Equal(t, "idenfy: reading webhook: body too large", operatorMessage(err))
+	env := map[string]string{webhookKeyVar: "k"}
+	big := strings.Repeat("x", idenfy.MaxWebhookBody+1)
+	r := cli(env, big, "webhook", "verify", "--provider", "idenfy", "--signature", "ab")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Equal(t, "unikyc webhook verify: body larger than 1048576 bytes\n", r.stderr)
 }
