@@ -69,6 +69,16 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// ctx ends a long-running command (fakes) besides its signals; nil
+	// for context.Background.
+	ctx context.Context
+}
+
+func (e *env) context() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
 }
 
 // clientOptions are added to every client the tool builds (tests use it to
@@ -89,11 +99,16 @@ func init() {
 		{"env", "[provider]", "list the UNIKYC_<PROVIDER>_* variables and which are set", envCmd},
 		{"idenfy", "kyb-token --client-id ID [flags]", "create an iDenfy KYB form token", idenfyCmd},
 		{"webhook", "verify --provider idenfy --signature SIG [--key KEY] < body", "verify a webhook's signature", webhook},
+		{"fakes", "[--<provider>-port N]… [--admin-port N] [--env-file FILE]", "serve the five fake providers on 127.0.0.1 for tests outside Go", fakesCmd},
 	}
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	return (&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}).run(args)
+}
+
+func (e *env) run(args []string) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
