@@ -311,7 +311,7 @@ func fakeEnv(f *fake) [][2]string {
 
 // exportLines writes env as POSIX shell: a comment, then one
 // export NAME='value' per variable, each value single-quoted (a quote in
-// it written '\'').
+// it written '\”).
 func exportLines(env [][2]string) string {
 	var b strings.Builder
 	b.WriteString("# unikyc fakes: the environment that points a unikyc client at the fakes\n")
