@@ -309,9 +309,9 @@ func fakeEnv(f *fake) [][2]string {
 	return env
 }
 
-// exportLines writes env as POSIX shell: a comment, then one
-// export NAME='value' per variable, each value single-quoted (a quote in
-// it written '\”).
+// exportLines writes env as POSIX shell: a comment, then one export line
+// per variable, each value in single quotes (a quote inside it is closed,
+// escaped with a backslash and reopened), so no shell expands anything.
 func exportLines(env [][2]string) string {
 	var b strings.Builder
 	b.WriteString("# unikyc fakes: the environment that points a unikyc client at the fakes\n")
