@@ -1,19 +1,23 @@
 // Command unikyc is a small tool for operators of services built on unikyc:
 // it checks provider credentials, shows what a token says, issues an iDenfy
-// KYB token and verifies a webhook signature, with the same code paths the
-// library uses.
+// KYB token, verifies a webhook signature, with the same code paths the
+// library uses, and serves the fake providers for tests outside Go.
+//
+//	go install github.com/unikyc/unikyc/cmd/unikyc@latest
 //
 // Usage:
 //
-//	unikyc check <provider> [--cache FILE]
+//	unikyc check <provider> [--no-cache | --cache FILE]
 //	                                   are these credentials good; when does the token expire
-//	unikyc token <provider> [--cache FILE]
+//	unikyc token <provider> [--no-cache | --cache FILE]
 //	                                   the token's expiry and (unverified) claims; the token only with --show-secret
 //	unikyc env [provider]              the UNIKYC_<PROVIDER>_* variables and which are set (never their values)
 //	unikyc idenfy kyb-token --client-id ID [flags]
-//	                                   create an iDenfy KYB form token; every field a flag, validated first
+//	                                   create an iDenfy KYB token; every field a flag, validated first
 //	unikyc webhook verify --provider idenfy --signature SIG [--key KEY] < body
 //	                                   check a webhook body's signature
+//	unikyc fakes [--<provider>-port N]… [--admin-port N] [--env-file FILE]
+//	                                   serve the five fake providers on 127.0.0.1, print their UNIKYC_* environment
 //
 // Providers are configured only from the environment, as providers.FromEnv
 // reads it: UNIKYC_<PROVIDER>_BASE_URL, _USERNAME, _PASSWORD, _API_KEY,
@@ -21,17 +25,20 @@
 // never taken as command-line arguments, which other users of the machine
 // can read; the webhook key may be, but UNIKYC_IDENFY_WEBHOOK_KEY is better.
 //
-// With --cache FILE (or UNIKYC_TOKEN_STORE) check and token keep the token
-// in that file, encrypted with UNIKYC_TOKEN_KEY (64 hex digits), so runs
-// after the first reuse it instead of logging in (tokencache/filestore).
+// check and token keep the token between runs, so that quick runs do not
+// each log in and spend the provider's budget: in --cache FILE, else
+// $UNIKYC_TOKEN_STORE, else <user cache dir>/unikyc/tokens, encrypted as
+// tokencache/filestore does with $UNIKYC_TOKEN_KEY, or else with a key
+// made once in FILE.key (mode 0600). They say whether the token came from
+// the cache; --no-cache logs in afresh. See cache.go.
 //
 // Every command takes --help (printed once, to stdout); unikyc --version
 // prints the version. Exit codes:
 //
-//	0  success (credentials accepted, signature valid, token created)
-//	1  failure: the provider refused, the network failed, the signature is wrong
+//	0  success (credentials accepted, signature valid, token created, fakes stopped by a signal)
+//	1  failure: the provider refused, the network failed, the signature is wrong, a port is taken
 //	2  usage: bad command or flag, unknown provider, a missing or malformed
-//	   UNIKYC_* variable, a KYB field that breaks iDenfy's rules (nothing is sent)
+//	   UNIKYC_* variable or token cache key, a KYB field that breaks iDenfy's rules (nothing is sent)
 package main
 
 import (
