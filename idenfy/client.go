@@ -30,8 +30,19 @@ var (
 	// inactive, lacks the permission, or the key pair belongs to another
 	// environment (sandbox and live share the base URL).
 	ErrPartnerInactive = errors.New("unikyc: idenfy: partner inactive, not permitted or wrong environment")
-	// ErrTokenLimit: PARTNER_CONTRACT_ERROR, "Partner reached token limit".
-	ErrTokenLimit = errors.New("unikyc: idenfy: partner reached its token limit")
+	// ErrTokenLimit: a 400 PERMISSIONS_ERROR "Partner reached token limit.":
+	// the account is out of verification credits (not a rate limit).
+	ErrTokenLimit = errors.New("unikyc: idenfy: partner reached its token limit (out of credits)")
+	// ErrContractNotPermitted: PARTNER_CONTRACT_ERROR, the contract does
+	// not permit the operation.
+	ErrContractNotPermitted = errors.New("unikyc: idenfy: operation not permitted by the partner contract")
+	// ErrActiveSession: 409, a KYC token was asked for a clientId that has
+	// an active verification session. Use another clientId, or wait for the
+	// session to expire.
+	ErrActiveSession = errors.New("unikyc: idenfy: clientId already has an active session")
+	// ErrTokenStillActive: PARTNER_ERROR "Token has not expired yet.", a
+	// verification was deleted while its token is still active.
+	ErrTokenStillActive = errors.New("unikyc: idenfy: token has not expired yet")
 )
 
 // Config configures a [Client]. The zero BaseURL means [DefaultBaseURL].
@@ -110,13 +121,27 @@ const (
 	CodePartnerContract  = "PARTNER_CONTRACT_ERROR"
 	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
 	CodePermissions      = "PERMISSIONS_ERROR"
+	CodePartnerError     = "PARTNER_ERROR"
 )
 
+// The messages that tell one refusal from another under one identifier.
+const (
+	msgTokenLimit      = "partner reached token limit"
+	msgTokenNotExpired = "token has not expired yet"
+)
+
+// saysMessage reports whether msg is the documented message want, ignoring
+// case, surrounding space and the final period.
+func saysMessage(msg, want string) bool {
+	return strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(msg), "."), want)
+}
+
 // decodeError reads iDenfy's error body into e. The identifier decides
-// the sentinel; without one (or another body) the status does: 402 lack
-// of funds, 403 partner inactive or wrong environment. TOO_MANY_REQUESTS
-// matches providers.ErrRateLimited whatever the status: iDenfy's standard
-// error status is 400, so it may come with a 400 (I).
+// the sentinel (with the message where one identifier has two meanings);
+// without one (or another body) the status does: 402 lack of funds, 403
+// partner inactive or wrong environment, 409 active session.
+// TOO_MANY_REQUESTS matches providers.ErrRateLimited whatever the status:
+// iDenfy's standard error status is 400, so it may come with a 400 (I).
 func decodeError(e *providers.Error) {
 	var body APIError
 	if json.Unmarshal(e.Body, &body) == nil && body.Identifier != "" {
@@ -132,9 +157,16 @@ func decodeError(e *providers.Error) {
 	case CodeTokenNotValid:
 		e.Err = ErrTokenNotValid
 	case CodePartnerContract:
-		e.Err = ErrTokenLimit
+		e.Err = ErrContractNotPermitted
 	case CodePermissions:
 		e.Err = ErrPartnerInactive
+		if saysMessage(e.Message, msgTokenLimit) {
+			e.Err = ErrTokenLimit
+		}
+	case CodePartnerError:
+		if saysMessage(e.Message, msgTokenNotExpired) {
+			e.Err = ErrTokenStillActive
+		}
 	}
 	if e.Err == nil {
 		switch e.StatusCode {
@@ -143,6 +175,11 @@ func decodeError(e *providers.Error) {
 		case http.StatusForbidden:
 			e.Err = ErrPartnerInactive
 		}
+	}
+	// iDenfy's one documented 409 is the active session, whatever the
+	// identifier says.
+	if e.StatusCode == http.StatusConflict {
+		e.Err = ErrActiveSession
 	}
 }
 

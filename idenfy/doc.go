@@ -59,19 +59,30 @@
 // # Errors
 //
 // iDenfy answers errors as {"identifier", "message", "documentation",
-// "severity"}. The identifier becomes providers.Error.Code and maps to
-// sentinels: UNAUTHORIZED to providers.ErrUnauthorized, TOO_MANY_REQUESTS
-// to providers.ErrRateLimited (with a 429 or, iDenfy's standard error
-// status being 400, with a 400: either pauses the account as a 429
-// does, Retry-After honoured), BAD_VALUE, MISSING_VALUE,
-// VALIDATION_ERROR, JSON_ERROR and ENCODING_ERROR to
-// providers.ErrValidation, TOKEN_NOT_VALID to [ErrTokenNotValid],
-// PARTNER_CONTRACT_ERROR ("Partner reached token limit") to
-// [ErrTokenLimit], PERMISSIONS_ERROR to [ErrPartnerInactive]. Without an
-// identifier the status decides: 402 is [ErrLackOfFunds], 403 (partner
-// inactive, or the key pair of the other environment)
-// [ErrPartnerInactive]. Error strings never hold the response body, the
-// key or the secret.
+// "severity"} (C: error-messages page). The identifier becomes
+// providers.Error.Code and maps to sentinels: UNAUTHORIZED to
+// providers.ErrUnauthorized, TOO_MANY_REQUESTS to providers.ErrRateLimited
+// (with a 429 or, iDenfy's standard error status being 400, with a 400:
+// either pauses the account as a 429 does, Retry-After honoured),
+// BAD_VALUE, MISSING_VALUE, VALIDATION_ERROR, JSON_ERROR and ENCODING_ERROR
+// to providers.ErrValidation, TOKEN_NOT_VALID to [ErrTokenNotValid].
+// Confirmed on the error-messages, standard-errors, error-handling and
+// deletion pages:
+//
+//   - 400 PERMISSIONS_ERROR "Partner reached token limit." is
+//     [ErrTokenLimit]: out of verification credits, not a rate limit. Any
+//     other PERMISSIONS_ERROR is [ErrPartnerInactive].
+//   - PARTNER_CONTRACT_ERROR is [ErrContractNotPermitted].
+//   - 409 (a clientId that has an active session) is [ErrActiveSession],
+//     whatever the identifier.
+//   - PARTNER_ERROR "Token has not expired yet." (deleting a verification
+//     whose token is still active) is [ErrTokenStillActive].
+//
+// Without an identifier the status decides: 402 is [ErrLackOfFunds], 403
+// (partner inactive, or the key pair of the other environment)
+// [ErrPartnerInactive]. Messages are compared without case and final
+// period (I). Error strings never hold the response body, the key or the
+// secret.
 //
 // # Checking the credentials
 //
@@ -82,25 +93,43 @@
 //
 // # Webhooks
 //
-// iDenfy signs each webhook with the header Idenfy-Signature: the hex
-// HMAC-SHA256 of the raw body under your webhook signing key, and names its
-// event in Idenfy-Event-Type. [ParseEvent] reads the body (capped at
-// [MaxWebhookBody]), checks the signature in constant time and only then
-// dispatches on the event type: KYC results decode into a [KYCCallback];
-// every other event (DOCUMENT_EXPIRATION, KYB events, types this package
-// does not know) is returned as its raw verified bytes, never decoded into
-// the wrong shape. [ParseWebhook] is the KYC-only form ([ErrNotKYCResult]
-// for other events); [VerifyWebhook] checks a body you have read yourself.
-// A bad or missing signature returns [ErrBadSignature] and no payload.
+// [Webhooks] returns a [WebhookVerifier], iDenfy's side of a
+// webhook.Receiver (package webhook): it takes several signing keys at once
+// (iDenfy sets a key per notification, C: system notifications page) and
+// refuses a blank one when it is made. iDenfy signs each webhook with
+// Idenfy-Signature, the hex HMAC-SHA256 of the raw body (C: callback signing
+// page); it is checked in constant time against every key before anything
+// is decoded. Idenfy-Event-Type names the event but is not signed (C), so
+// the signed body decides: a body recognisably of one kind is decoded as
+// that kind and a header naming another is [ErrEventTypeMismatch]. The
+// documented types (C: kyc.yaml and kyb.yaml `webhooks:`) decode into
+// typed events: [KYCResultEvent] for IDENTIFICATION and the five
+// IDENTIFICATION_* results, [DocumentExpirationEvent],
+// [VideoCallFinishedEvent] (no documented body: raw), and the KYB events
+// COMPANY_SUBMIT, COMPANY_REVIEW, COMPANY_AML_REVIEW, COMPANY_INFO_REQUEST
+// (form-token expiry arrives here with status EXPIRED), COMPANY_EXPIRATION,
+// COMPANY_DELETE, GOV_ORDERED_DOCUMENT and SOS_REPORT; any other type is an
+// [UnknownEvent] with its raw body. A KYC result's fileUrls values are
+// typed "any" (C), so they are kept as any ([KYCResult.FileURL] reads the
+// strings); "amlCheck" is AML v3 and "AML" the legacy v2 block (C).
+//
+// Delivery (C: webhooks overview and KYC webhooks pages): answer 2xx within
+// 10 s or iDenfy retries; treat scanRef as the idempotency key; an
+// automatic result may come with final false before the manual one. The
+// dedupe key of a KYC result is therefore scanRef, event type, final and
+// finishTime; of other events, the type and a digest of the body (I: no
+// idempotency key is documented for them, and a redelivery carries the
+// same notification). [ParseEvent] and [ParseWebhook] serve a single key
+// without a Receiver; [VerifyWebhook] checks a body you have read yourself.
 //
 // # Assumptions
 //
 // Inferred (I) rather than confirmed by iDenfy's documents:
 //
 //   - (I) Lengths are counted in Unicode characters, not bytes.
-//   - (I) The upper-case event type names of KYC results
-//     ([EventIDVerificationAuto] and its siblings); a webhook without
-//     Idenfy-Event-Type is read as the legacy KYC result.
+//   - (I) A webhook without Idenfy-Event-Type is typed by its body; a
+//     KYC result without it is the legacy IDENTIFICATION event.
+//   - (I) The webhook body cap, [MaxWebhookBody] (4 MiB): none is documented.
 //   - (I) CheckAuth relies on iDenfy checking the Basic credentials before
 //     the body, as a Django REST Framework view does.
 //   - (I) The KYC token type, document types and country are passed

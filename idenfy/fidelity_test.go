@@ -2,9 +2,9 @@ package idenfy_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +135,8 @@ func TestKYCTokenRules(t *testing.T) {
 	assert.Equal(t, "null", string(sent["questionnaire"]), "null disables the questionnaire")
 }
 
-// Rule: iDenfy documents 402, 403 and PARTNER_CONTRACT_ERROR; each matches
+// Rule: iDenfy documents 402, 403, PERMISSIONS_ERROR and
+// PARTNER_CONTRACT_ERROR; each matches
 // a sentinel, and TOO_MANY_REQUESTS matches ErrRateLimited even as a 400.
 func TestDocumentedErrorSentinels(t *testing.T) {
 	for _, tc := range []struct {
@@ -145,9 +146,12 @@ func TestDocumentedErrorSentinels(t *testing.T) {
 	}{
 		{"402", func(s *idenfytest.Server) { s.FailNext("", 1, http.StatusPaymentRequired, nil) }, idenfy.ErrLackOfFunds},
 		{"403", func(s *idenfytest.Server) { s.FailNext("", 1, http.StatusForbidden, nil) }, idenfy.ErrPartnerInactive},
-		{"token limit", func(s *idenfytest.Server) {
-			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodePartnerContract, "Partner reached token limit")
-		}, idenfy.ErrTokenLimit},
+		{"contract", func(s *idenfytest.Server) {
+			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodePartnerContract, "Not permitted.")
+		}, idenfy.ErrContractNotPermitted},
+		{"another PERMISSIONS_ERROR", func(s *idenfytest.Server) {
+			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodePermissions, "Insufficient permissions.")
+		}, idenfy.ErrPartnerInactive},
 		{"400 TOO_MANY_REQUESTS", func(s *idenfytest.Server) {
 			s.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodeTooManyRequests, "Too many requests.")
 		}, providers.ErrRateLimited},
@@ -161,52 +165,70 @@ func TestDocumentedErrorSentinels(t *testing.T) {
 	}
 }
 
-// Rule: webhooks are dispatched on Idenfy-Event-Type after the signature
-// is verified; a DOCUMENT_EXPIRATION or KYB event is never decoded as a
-// KYC result, and an unknown type comes back as raw verified bytes.
-func TestWebhookEventDispatch(t *testing.T) {
-	srv, c, _ := setup(t, nil)
-	tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "u1", FirstName: "Ann"})
-	require.NoError(t, err)
-	require.True(t, srv.SetStatus(tok.ScanRef, idenfy.StatusApproved))
-	cb, _ := srv.Callback(tok.ScanRef)
-
-	var got []*idenfy.Event
-	var kycOnly []error
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := new(bytes.Buffer)
-		_, _ = body.ReadFrom(r.Body)
-		r2 := r.Clone(r.Context())
-		r2.Body = http.NoBody
-		r.Body = nopCloser{bytes.NewReader(body.Bytes())}
-		ev, err := idenfy.ParseEvent(r, srv.WebhookKey())
-		require.NoError(t, err)
-		got = append(got, ev)
-		r2.Body = nopCloser{bytes.NewReader(body.Bytes())}
-		_, err = idenfy.ParseWebhook(r2, srv.WebhookKey())
-		kycOnly = append(kycOnly, err)
-	}))
-	defer hook.Close()
-	require.NoError(t, srv.SendWebhook(ctx(t), hook.URL, cb))
-	require.NoError(t, srv.SendEvent(ctx(t), hook.URL, idenfy.EventDocumentExpiration, map[string]any{"scanRef": tok.ScanRef, "docExpiry": "2027-01-01"}))
-	require.NoError(t, srv.SendEvent(ctx(t), hook.URL, idenfy.EventCompanyInfoRequest, map[string]any{"companyId": "c1", "status": "REQUESTED"}))
-	require.NoError(t, srv.SendEvent(ctx(t), hook.URL, "", cb))
-
-	require.Len(t, got, 4)
-	assert.Equal(t, idenfy.EventIDVerificationAuto, got[0].Type)
-	require.NotNil(t, got[0].KYC)
-	assert.Equal(t, idenfy.StatusApproved, got[0].KYC.Status.Overall)
-	assert.NoError(t, kycOnly[0])
-	for _, ev := range got[1:3] {
-		assert.Nil(t, ev.KYC, ev.Type)
-		assert.NotEmpty(t, ev.Raw)
-	}
-	assert.ErrorIs(t, kycOnly[1], idenfy.ErrNotKYCResult)
-	assert.ErrorIs(t, kycOnly[2], idenfy.ErrNotKYCResult)
-	assert.Empty(t, got[3].Type, "a legacy webhook without the header")
-	assert.NotNil(t, got[3].KYC)
-}
-
 type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+// Rule: the documented error answers map to their own sentinels, read from
+// the bodies iDenfy's pages show.
+func TestDocumentedErrorAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		call   func(c *idenfy.Client) error
+		is     error
+		not    error
+	}{
+		// https://documentation.idenfy.com/extra/StandardErrorMessages: "400 Bad
+		// Request with a message "Partner reached token limit." And identifier
+		// "PERMISSIONS_ERROR"": out of verification credits.
+		{"token limit", 400, `{"identifier": "PERMISSIONS_ERROR", "message": "Partner reached token limit."}`,
+			createKYC, idenfy.ErrTokenLimit, idenfy.ErrPartnerInactive},
+		// https://documentation.idenfy.com/resources/error-messages:
+		// PARTNER_CONTRACT_ERROR, "Your account contract does not permit this
+		// operation" (message inferred).
+		{"contract", 400, `{"identifier": "PARTNER_CONTRACT_ERROR", "message": "Partner can not do this action."}`,
+			createKYC, idenfy.ErrContractNotPermitted, idenfy.ErrTokenLimit},
+		// https://documentation.idenfy.com/guides/error-handling: "409 Conflict
+		// — 'Client ID already exists'", a clientId with an active session
+		// (body shape inferred: iDenfy's error format).
+		{"active session", 409, `{"identifier": "BAD_VALUE", "message": "Client ID already exists"}`,
+			createKYC, idenfy.ErrActiveSession, nil},
+		{"active session, no body", 409, ``, createKYC, idenfy.ErrActiveSession, nil},
+		// The deletion page: deleting while the token is active is refused
+		// with {"identifier": "PARTNER_ERROR", "message": "Token has not expired yet."}.
+		{"delete refused", 400, `{"identifier": "PARTNER_ERROR", "message": "Token has not expired yet."}`,
+			func(c *idenfy.Client) error { return c.DeleteVerification(context.Background(), "scan-1") },
+			idenfy.ErrTokenStillActive, nil},
+		{"another PARTNER_ERROR", 400, `{"identifier": "PARTNER_ERROR", "message": "Something else."}`,
+			func(c *idenfy.Client) error { return c.DeleteVerification(context.Background(), "scan-1") },
+			nil, idenfy.ErrTokenStillActive},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, c, _ := setup(t, nil)
+			var body []byte
+			if tc.body != "" {
+				body = []byte(tc.body)
+			}
+			srv.AnswerNext("", 1, tc.status, http.Header{"Content-Type": {"application/json"}}, body)
+			err := tc.call(c)
+			require.Error(t, err)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			if tc.not != nil {
+				assert.NotErrorIs(t, err, tc.not)
+			}
+			var pe *providers.Error
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, tc.status, pe.StatusCode)
+			assert.NotContains(t, err.Error(), "Client ID already exists", "the body stays out of Error()")
+		})
+	}
+}
+
+func createKYC(c *idenfy.Client) error {
+	_, err := c.CreateVerificationToken(context.Background(), idenfy.CreateVerificationTokenParams{ClientID: "user-123"})
+	return err
+}

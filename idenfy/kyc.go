@@ -2,6 +2,8 @@ package idenfy
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -27,6 +29,15 @@ const (
 // CreateVerificationTokenParams is the body of POST /api/v2/token. Only
 // ClientID is required; empty fields are not sent and take the defaults of
 // your iDenfy dashboard.
+//
+// iDenfy documents two shapes of this body (C, two versions of its
+// reference): the guides' flat one (FirstName, SuccessURL, CallbackURL,
+// ExpiryTime, Country, Documents, …) and the API reference's nested one
+// (Client, URLs, Settings, Lifetime, AllowedCountries, AllowedDocuments).
+// Fill either group; the body carries exactly the fields you set, so a
+// flat request is sent as before. Setting a flat field and its nested
+// counterpart (FirstName and Client.FirstName, CallbackURL and
+// URLs.WebhookURL, ExpiryTime and Lifetime, …) is a *providers.ValidationError.
 type CreateVerificationTokenParams struct {
 	ClientID    string   `json:"clientId"`              // required, 1–100 ASCII characters
 	FirstName   string   `json:"firstName,omitempty"`   // at most 100 characters, no digits or ~!@#$%^*()_+={}[]|:;",<>/?
@@ -50,6 +61,69 @@ type CreateVerificationTokenParams struct {
 	// Questionnaire: absent (zero value) uses your dashboard's default,
 	// Null[string]() disables it, Value(key) picks one.
 	Questionnaire Nullable[string] `json:"questionnaire,omitzero"`
+
+	// The API reference's nested shape.
+	Client   *KYCClient     `json:"client,omitempty"`   // known client data, cross-checked against the document
+	URLs     *KYCURLs       `json:"urls,omitempty"`     // redirect and webhook URLs of this session
+	Settings map[string]any `json:"settings,omitempty"` // session-level feature overrides, passed through
+	// Lifetime is the token's validity in seconds (at most 2,592,000); nil
+	// is not sent.
+	Lifetime         *int     `json:"lifetime,omitempty"`
+	AllowedCountries []string `json:"allowedCountries,omitempty"` // ISO 3166-1 alpha-2
+	AllowedDocuments []string `json:"allowedDocuments,omitempty"` // e.g. "PASSPORT", "ID_CARD"
+}
+
+// KYCClient is the "client" block of the nested token request. Its keys
+// follow the flat request's names (I: the reference page names the block,
+// "Pre-fill known client data", not every key).
+type KYCClient struct {
+	FirstName      string `json:"firstName,omitempty"`
+	LastName       string `json:"lastName,omitempty"`
+	DateOfBirth    string `json:"dateOfBirth,omitempty"` // YYYY-MM-DD
+	Nationality    string `json:"nationality,omitempty"`
+	Sex            string `json:"sex,omitempty"` // M or F
+	DocumentNumber string `json:"documentNumber,omitempty"`
+	PersonalNumber string `json:"personalNumber,omitempty"`
+}
+
+// KYCURLs is the "urls" block of the nested token request.
+type KYCURLs struct {
+	SuccessURL    string `json:"successUrl,omitempty"`
+	FailURL       string `json:"failUrl,omitempty"`
+	UnverifiedURL string `json:"unverifiedUrl,omitempty"`
+	WebhookURL    string `json:"webhookUrl,omitempty"` // where this session's result webhooks go
+}
+
+// checkShapes refuses a field set in both the flat and the nested shape.
+func (p *CreateVerificationTokenParams) checkShapes() error {
+	c, u := p.Client, p.URLs
+	if c == nil {
+		c = &KYCClient{}
+	}
+	if u == nil {
+		u = &KYCURLs{}
+	}
+	both := []struct {
+		flat, nested string
+		set          bool
+	}{
+		{"firstName", "client.firstName", p.FirstName != "" && c.FirstName != ""},
+		{"lastName", "client.lastName", p.LastName != "" && c.LastName != ""},
+		{"dateOfBirth", "client.dateOfBirth", p.DateOfBirth != "" && c.DateOfBirth != ""},
+		{"successUrl", "urls.successUrl", p.SuccessURL != "" && u.SuccessURL != ""},
+		{"errorUrl", "urls.failUrl", p.ErrorURL != "" && u.FailURL != ""},
+		{"unverifiedUrl", "urls.unverifiedUrl", p.UnverifiedURL != "" && u.UnverifiedURL != ""},
+		{"callbackUrl", "urls.webhookUrl", p.CallbackURL != "" && u.WebhookURL != ""},
+		{"expiryTime", "lifetime", p.ExpiryTime != 0 && p.Lifetime != nil},
+		{"country", "allowedCountries", p.Country != "" && p.AllowedCountries != nil},
+		{"documents", "allowedDocuments", p.Documents != nil && p.AllowedDocuments != nil},
+	}
+	for _, b := range both {
+		if b.set {
+			return providers.Invalid(b.nested, "is the nested form of "+b.flat+": set one of them")
+		}
+	}
+	return nil
 }
 
 // Validate checks the limits iDenfy documents for KYC tokens.
@@ -71,7 +145,27 @@ func (p *CreateVerificationTokenParams) Validate() error {
 		checkURL("errorUrl", p.ErrorURL),
 		checkURL("unverifiedUrl", p.UnverifiedURL),
 		checkURL("callbackUrl", p.CallbackURL),
+		p.checkShapes(),
+		p.checkNested(),
 	)
+}
+
+func (p *CreateVerificationTokenParams) checkNested() error {
+	var errs []error
+	if c := p.Client; c != nil {
+		errs = append(errs,
+			checkOptionalLen("client.firstName", c.FirstName, 100), checkName("client.firstName", c.FirstName),
+			checkOptionalLen("client.lastName", c.LastName, 100), checkName("client.lastName", c.LastName),
+			checkDate("client.dateOfBirth", c.DateOfBirth))
+	}
+	if u := p.URLs; u != nil {
+		errs = append(errs, checkURL("urls.successUrl", u.SuccessURL), checkURL("urls.failUrl", u.FailURL),
+			checkURL("urls.unverifiedUrl", u.UnverifiedURL), checkURL("urls.webhookUrl", u.WebhookURL))
+	}
+	if p.Lifetime != nil {
+		errs = append(errs, checkRange("lifetime", *p.Lifetime, 0, MaxExpiryTime))
+	}
+	return firstError(errs...)
 }
 
 // KYC session length limits (seconds).
@@ -130,10 +224,16 @@ func checkURL(field, s string) error {
 	return nil
 }
 
-// VerificationToken is the answer to POST /api/v2/token.
+// VerificationToken is the answer to POST /api/v2/token, in either of its
+// documented shapes: the guides' {authToken, redirectUrl, scanRef, …} and
+// the API reference's {tokenString, scanRef, isValid, expiration,
+// sessionUrl}. AuthToken holds authToken or tokenString, RedirectURL holds
+// redirectUrl or sessionUrl, so code reads one field whatever iDenfy sent.
 type VerificationToken struct {
 	Message             string   `json:"message"`
 	AuthToken           string   `json:"authToken"` // opens the session: treat as a secret
+	IsValid             *bool    `json:"isValid"`
+	Expiration          string   `json:"expiration"` // RFC 3339, newer shape only
 	ScanRef             string   `json:"scanRef"`
 	ClientID            string   `json:"clientId"`
 	FirstName           string   `json:"firstName"`
@@ -152,6 +252,33 @@ type VerificationToken struct {
 	GenerateDigitString bool     `json:"generateDigitString"`
 	DigitString         string   `json:"digitString"`
 	RedirectURL         string   `json:"redirectUrl"`
+}
+
+// ErrNoToken is the cause of the *providers.DecodeError returned when a
+// 2xx token answer holds neither authToken nor tokenString: an empty token
+// is never returned as a success.
+var ErrNoToken = errors.New("unikyc: idenfy: token answer holds neither authToken nor tokenString")
+
+// UnmarshalJSON reads both answer shapes.
+func (t *VerificationToken) UnmarshalJSON(b []byte) error {
+	type plain VerificationToken
+	var newer struct {
+		TokenString string `json:"tokenString"`
+		SessionURL  string `json:"sessionUrl"`
+	}
+	if err := json.Unmarshal(b, (*plain)(t)); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &newer); err != nil {
+		return err
+	}
+	if t.AuthToken == "" {
+		t.AuthToken = newer.TokenString
+	}
+	if t.RedirectURL == "" {
+		t.RedirectURL = newer.SessionURL
+	}
+	return nil
 }
 
 // VerificationStatus is a verification's overall status.
@@ -205,9 +332,13 @@ func (c *Client) CreateVerificationToken(ctx context.Context, p CreateVerificati
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	const op = "create verification token"
 	var out VerificationToken
-	if err := c.post(ctx, verificationTokenPath, "create verification token", &p, &out); err != nil {
+	if err := c.post(ctx, verificationTokenPath, op, &p, &out); err != nil {
 		return nil, err
+	}
+	if out.AuthToken == "" {
+		return nil, &providers.DecodeError{Provider: Name, Operation: op, Err: ErrNoToken}
 	}
 	return &out, nil
 }

@@ -1,6 +1,8 @@
 package idenfy_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -140,4 +142,94 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	assert.Equal(t, idenfy.DefaultBaseURL, c.BaseURL().String())
+}
+
+// Rule: the token answer comes in two documented shapes; both decode, and
+// an answer with neither token is an error, never an empty token.
+func TestVerificationTokenAnswerShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name, body      string
+		token, url, ref string
+	}{
+		// https://documentation.idenfy.com/kyc/generate-token, "Response".
+		{"guides: authToken and redirectUrl", `{
+  "message": "Token created successfully",
+  "authToken": "pgYQX0z2T8mtcpNj9I20uWVCLKNuG0vgr12f0wAC",
+  "scanRef": "ec6a7108-8c26-11e9-9758-309c231b1bac",
+  "clientId": "user-123",
+  "firstName": "JOHN",
+  "lastName": "DOE",
+  "redirectUrl": "https://ivs.idenfy.com/api/v2/redirect?authToken=pgYQX0z2T8...",
+  "digitString": null,
+  "expiryTime": 3600,
+  "sessionLength": 600
+}`, "pgYQX0z2T8mtcpNj9I20uWVCLKNuG0vgr12f0wAC", "https://ivs.idenfy.com/api/v2/redirect?authToken=pgYQX0z2T8...", "ec6a7108-8c26-11e9-9758-309c231b1bac"},
+		// https://documentation.idenfy.com/api-reference/kyc-token/generate-kyc-token:
+		// the answer's fields tokenString, scanRef, isValid, expiration,
+		// sessionUrl (values are placeholders).
+		{"reference: tokenString and sessionUrl", `{"tokenString": "<string>", "scanRef": "<scanRef>", "isValid": true,
+  "expiration": "2023-11-07T05:31:56Z", "sessionUrl": "https://ui.idenfy.com/session"}`, "<string>", "https://ui.idenfy.com/session", "<scanRef>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, c, _ := setup(t, nil)
+			srv.AnswerNext("/api/v2/token", 1, http.StatusCreated, http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
+			tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "user-123"})
+			require.NoError(t, err)
+			assert.Equal(t, tc.token, tok.AuthToken)
+			assert.Equal(t, tc.url, tok.RedirectURL)
+			assert.Equal(t, tc.ref, tok.ScanRef)
+		})
+	}
+	for _, body := range []string{`{"scanRef": "s1", "redirectUrl": "https://x"}`, `{}`, `{"authToken": "", "tokenString": ""}`} {
+		srv, c, _ := setup(t, nil)
+		srv.AnswerNext("/api/v2/token", 1, http.StatusCreated, http.Header{"Content-Type": {"application/json"}}, []byte(body))
+		tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "user-123"})
+		assert.Nil(t, tok, body)
+		var de *providers.DecodeError
+		require.ErrorAs(t, err, &de, body)
+		assert.ErrorIs(t, err, idenfy.ErrNoToken)
+	}
+}
+
+// Rule: the nested request of the API reference is sent as set, with
+// nothing of the flat shape; mixing a flat field with its nested form is
+// refused and nothing is sent.
+func TestVerificationTokenNestedRequest(t *testing.T) {
+	srv, c, _ := setup(t, nil)
+	_, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{
+		ClientID:         "user-123",
+		Client:           &idenfy.KYCClient{FirstName: "John", LastName: "Doe", DateOfBirth: "1990-05-15"},
+		URLs:             &idenfy.KYCURLs{SuccessURL: "https://yourapp.com/verified", FailURL: "https://yourapp.com/failed", WebhookURL: "https://yourapp.com/webhook"},
+		Settings:         map[string]any{"checkAml": true},
+		Lifetime:         idenfy.Int(3600),
+		AllowedCountries: []string{"US", "GB"},
+		AllowedDocuments: []string{"PASSPORT", "ID_CARD"},
+	})
+	require.NoError(t, err)
+	var sent map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(srv.LastBody("/api/v2/token"), &sent))
+	assert.JSONEq(t, `{"firstName":"John","lastName":"Doe","dateOfBirth":"1990-05-15"}`, string(sent["client"]))
+	assert.JSONEq(t, `{"successUrl":"https://yourapp.com/verified","failUrl":"https://yourapp.com/failed","webhookUrl":"https://yourapp.com/webhook"}`, string(sent["urls"]))
+	assert.JSONEq(t, `{"checkAml":true}`, string(sent["settings"]))
+	assert.Equal(t, "3600", string(sent["lifetime"]))
+	assert.JSONEq(t, `["US","GB"]`, string(sent["allowedCountries"]))
+	assert.JSONEq(t, `["PASSPORT","ID_CARD"]`, string(sent["allowedDocuments"]))
+	for _, flat := range []string{"firstName", "successUrl", "callbackUrl", "expiryTime", "country", "documents"} {
+		assert.NotContains(t, sent, flat)
+	}
+
+	before := srv.Requests()
+	for _, p := range []idenfy.CreateVerificationTokenParams{
+		{ClientID: "u", FirstName: "Ann", Client: &idenfy.KYCClient{FirstName: "Ann"}},
+		{ClientID: "u", CallbackURL: "https://a.example/h", URLs: &idenfy.KYCURLs{WebhookURL: "https://a.example/h"}},
+		{ClientID: "u", ExpiryTime: 60, Lifetime: idenfy.Int(60)},
+		{ClientID: "u", URLs: &idenfy.KYCURLs{WebhookURL: "not a url"}},
+		{ClientID: "u", Lifetime: idenfy.Int(idenfy.MaxExpiryTime + 1)},
+		{ClientID: "u", Client: &idenfy.KYCClient{LastName: "D0e"}},
+	} {
+		_, err := c.CreateVerificationToken(ctx(t), p)
+		var ve *providers.ValidationError
+		require.ErrorAs(t, err, &ve)
+	}
+	assert.Equal(t, before, srv.Requests(), "nothing sent")
 }

@@ -7,22 +7,54 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/internal/httpbody"
+	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/webhook"
 )
 
-// SignatureHeader carries a webhook's signature.
+// SignatureHeader carries a webhook's signature: the lower-case hex
+// HMAC-SHA256 of the raw body under the notification's signing key.
 const SignatureHeader = "Idenfy-Signature"
 
-// MaxWebhookBody caps the webhook body ParseWebhook reads.
-const MaxWebhookBody = 1 << 20
+// EventTypeHeader names a webhook's event, e.g. "IDENTIFICATION_AUTO_FINISHED".
+// It is not covered by the signature: the signed body decides what an event
+// is, and a header that contradicts it is refused ([ErrEventTypeMismatch]).
+const EventTypeHeader = "Idenfy-Event-Type"
 
-// ErrBadSignature is returned for a webhook whose signature is missing,
-// malformed or wrong. Answer such a request with 401 and ignore its body.
-var ErrBadSignature = errors.New("unikyc: idenfy: bad webhook signature")
+// MaxWebhookBody caps the webhook body read by [ParseEvent] and by a
+// webhook.Receiver using [Webhooks]. (I) iDenfy documents no size; result
+// bodies carry AML hits, adverse-media texts and questionnaire answers, so
+// the cap leaves room for them.
+const MaxWebhookBody = 4 << 20
+
+// WebhookDeadline is how long iDenfy waits for your answer before it counts a
+// delivery as failed and retries it: 10 s (C, webhooks overview page).
+const WebhookDeadline = 10 * time.Second
+
+// ErrBadSignature matches a webhook whose signature is missing, malformed
+// or wrong under every key; it also matches webhook.ErrBadSignature.
+// Answer such a request with 401 and ignore its body.
+var ErrBadSignature error = badSignature{}
+
+type badSignature struct{}
+
+func (badSignature) Error() string        { return "unikyc: idenfy: bad webhook signature" }
+func (badSignature) Is(target error) bool { return target == webhook.ErrBadSignature }
+
+// ErrEventTypeMismatch is returned for a correctly signed webhook whose
+// unsigned Idenfy-Event-Type header names another kind of event than the
+// signed body is (e.g. a DOCUMENT_EXPIRATION body sent as a KYC result).
+var ErrEventTypeMismatch = errors.New("unikyc: idenfy: webhook event type header contradicts the signed body")
+
+// ErrNotKYCResult is returned by ParseWebhook for a verified webhook that
+// is not a KYC result: use ParseEvent, or a webhook.Receiver, to read it.
+var ErrNotKYCResult = errors.New("unikyc: idenfy: webhook is not a KYC result")
 
 // errNoKey is a configuration error: a webhook cannot be checked without
 // the signing key.
@@ -31,83 +63,125 @@ var errNoKey = errors.New("unikyc: idenfy: webhook signing key is empty")
 // SignWebhook returns the Idenfy-Signature value for body: the lower-case
 // hex HMAC-SHA256 of the raw bytes under key. Useful in tests.
 func SignWebhook(body []byte, key auth.Secret) string {
-	return hex.EncodeToString(mac(body, key))
+	return hex.EncodeToString(mac(body, []byte(key)))
 }
 
-func mac(body []byte, key auth.Secret) []byte {
-	h := hmac.New(sha256.New, []byte(key))
+func mac(body, key []byte) []byte {
+	h := hmac.New(sha256.New, key)
 	h.Write(body)
 	return h.Sum(nil)
+}
+
+// WebhookVerifier checks and decodes iDenfy's webhooks. It implements
+// webhook.Provider, so a webhook.Receiver can serve iDenfy with it, and is
+// safe for concurrent use. Make one with [Webhooks]. It prints as a short
+// summary, never its keys.
+type WebhookVerifier struct {
+	keys [][]byte
+}
+
+var _ webhook.Provider = (*WebhookVerifier)(nil)
+
+// Webhooks returns the verifier for the given signing keys. iDenfy sets a
+// signing key per webhook notification (C, system notifications page), so
+// one endpoint may receive webhooks signed with several keys: a delivery is
+// accepted when its signature matches any of them, which also lets you
+// rotate a key without dropping deliveries. No key, or a blank one, is a
+// *providers.ValidationError naming "keys[i]".
+func Webhooks(keys ...auth.Secret) (*WebhookVerifier, error) {
+	if len(keys) == 0 {
+		return nil, providers.Named(Name, providers.Invalid("keys", "at least one webhook signing key is required"))
+	}
+	v := &WebhookVerifier{keys: make([][]byte, len(keys))}
+	for i, k := range keys {
+		if strings.TrimSpace(string(k)) == "" {
+			return nil, providers.Named(Name, providers.Invalid(fmt.Sprintf("keys[%d]", i), "must not be blank"))
+		}
+		v.keys[i] = []byte(k)
+	}
+	return v, nil
+}
+
+// Name returns "idenfy".
+func (v *WebhookVerifier) Name() string { return Name }
+
+// Delivery is iDenfy's delivery contract: bodies up to [MaxWebhookBody],
+// an answer within 10 s, and deliveries retried after a non-2xx answer (C;
+// how many times is not documented, so Retries is -1).
+func (v *WebhookVerifier) Delivery() webhook.Delivery {
+	return webhook.Delivery{MaxBody: MaxWebhookBody, Deadline: WebhookDeadline, Retries: -1}
+}
+
+// Verify checks the Idenfy-Signature header over the raw body against
+// every key, in constant time for each. It never decodes body.
+func (v *WebhookVerifier) Verify(header http.Header, body []byte) error {
+	sig := strings.TrimSpace(header.Get(SignatureHeader))
+	if sig == "" {
+		return fmt.Errorf("%w: no %s header", ErrBadSignature, SignatureHeader)
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil || len(got) != sha256.Size {
+		return fmt.Errorf("%w: not a hex SHA-256 digest", ErrBadSignature)
+	}
+	ok := false
+	for _, k := range v.keys { // every key, so timing does not tell which matched
+		if hmac.Equal(got, mac(body, k)) {
+			ok = true
+		}
+	}
+	if !ok {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// Decode turns a verified body into its typed event. The body decides: a
+// body that is recognisably one kind of event is decoded as that kind, and
+// an Idenfy-Event-Type header naming another kind is [ErrEventTypeMismatch].
+// A body that says nothing about its kind is decoded as the header names;
+// an unknown event type is returned as an [UnknownEvent] with the raw body.
+func (v *WebhookVerifier) Decode(header http.Header, body []byte) (webhook.Event, error) {
+	return decodeEvent(strings.TrimSpace(header.Get(EventTypeHeader)), body)
+}
+
+func (v WebhookVerifier) summary() string {
+	return fmt.Sprintf("idenfy.WebhookVerifier{keys: %d, redacted}", len(v.keys))
+}
+
+// String, GoString, Format, LogValue and the encoders print a summary
+// without the keys.
+func (v WebhookVerifier) String() string               { return v.summary() }
+func (v WebhookVerifier) GoString() string             { return v.summary() }
+func (v WebhookVerifier) Format(f fmt.State, _ rune)   { _, _ = fmt.Fprint(f, v.summary()) }
+func (v WebhookVerifier) LogValue() slog.Value         { return slog.StringValue(v.summary()) }
+func (v WebhookVerifier) MarshalJSON() ([]byte, error) { return json.Marshal(v.summary()) }
+func (v WebhookVerifier) MarshalText() ([]byte, error) { return []byte(v.summary()), nil }
+func (v WebhookVerifier) GobEncode() ([]byte, error)   { return []byte(v.summary()), nil }
+func (v WebhookVerifier) MarshalYAML() (any, error)    { return v.summary(), nil }
+func (v *WebhookVerifier) UnmarshalJSON([]byte) error {
+	return errors.New("unikyc: idenfy: a WebhookVerifier is made with Webhooks")
 }
 
 // VerifyWebhook checks signatureHeader against the raw body under key, in
 // constant time. It returns nil, an error matching ErrBadSignature, or an
 // error for an empty key.
 func VerifyWebhook(body []byte, signatureHeader string, key auth.Secret) error {
-	if key == "" {
+	if strings.TrimSpace(string(key)) == "" {
 		return errNoKey
 	}
-	sig := strings.TrimSpace(signatureHeader)
-	if sig == "" {
-		return fmt.Errorf("%w: no %s header", ErrBadSignature, SignatureHeader)
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil {
-		return fmt.Errorf("%w: not hex", ErrBadSignature)
-	}
-	if !hmac.Equal(got, mac(body, key)) {
-		return ErrBadSignature
-	}
-	return nil
-}
-
-// EventTypeHeader names a webhook's event, e.g. "ID_VERIFICATION_AUTO_FINISHED",
-// "DOCUMENT_EXPIRATION" or "COMPANY_INFO_REQUEST".
-const EventTypeHeader = "Idenfy-Event-Type"
-
-// Webhook event types whose body is a KYC verification result
-// ([KYCCallback]). (I) for the upper-case spellings of the dashboard's
-// "ID VERIFICATION …" names; a webhook without the header is the legacy
-// ID VERIFICATION result.
-const (
-	EventIDVerification        = "ID_VERIFICATION"
-	EventIDVerificationAuto    = "ID_VERIFICATION_AUTO_FINISHED"
-	EventIDVerificationManual  = "ID_VERIFICATION_MANUAL_FINISHED"
-	EventIDVerificationExpired = "ID_VERIFICATION_EXPIRED"
-	EventDocumentExpiration    = "DOCUMENT_EXPIRATION"
-	EventCompanyInfoRequest    = "COMPANY_INFO_REQUEST"
-	eventTypeMaxLen            = 64
-)
-
-// ErrNotKYCResult is returned by ParseWebhook for a verified webhook whose
-// event type is not a KYC result: use ParseEvent to read it.
-var ErrNotKYCResult = errors.New("unikyc: idenfy: webhook is not a KYC result")
-
-// Event is a verified webhook. Type is its Idenfy-Event-Type ("" for a
-// legacy webhook without one). KYC is set for KYC result events; every
-// other event (DOCUMENT_EXPIRATION, KYB events, types this package does
-// not know) has only Raw, the verified body, never a guess at its shape.
-// Both hold personal data: do not log them.
-type Event struct {
-	Type string
-	KYC  *KYCCallback
-	Raw  []byte
-}
-
-// IsKYCResult reports whether eventType's body is a KYC result.
-func IsKYCResult(eventType string) bool {
-	switch eventType {
-	case "", EventIDVerification, EventIDVerificationAuto, EventIDVerificationManual, EventIDVerificationExpired:
-		return true
-	}
-	return false
+	v := &WebhookVerifier{keys: [][]byte{[]byte(key)}}
+	return v.Verify(http.Header{SignatureHeader: {signatureHeader}}, body)
 }
 
 // ParseEvent reads r's body (at most MaxWebhookBody bytes), verifies its
-// Idenfy-Signature under key, then dispatches on Idenfy-Event-Type. On
-// any failure it returns a nil Event; a signature failure matches
-// ErrBadSignature.
-func ParseEvent(r *http.Request, key auth.Secret) (*Event, error) {
+// Idenfy-Signature under key, then decodes the typed event as
+// WebhookVerifier.Decode does. On any failure it returns a nil Event; a
+// signature failure matches ErrBadSignature. A service with several keys,
+// deduplication and deadlines uses webhook.Receiver with [Webhooks].
+func ParseEvent(r *http.Request, key auth.Secret) (webhook.Event, error) {
+	if strings.TrimSpace(string(key)) == "" {
+		return nil, errNoKey
+	}
 	if r.Body == nil {
 		return nil, fmt.Errorf("%w: no body", ErrBadSignature)
 	}
@@ -117,119 +191,26 @@ func ParseEvent(r *http.Request, key auth.Secret) (*Event, error) {
 		return nil, fmt.Errorf("unikyc: idenfy: webhook body over %d bytes", MaxWebhookBody)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("unikyc: idenfy: reading webhook: %w", err)
+		return nil, errors.New("unikyc: idenfy: reading webhook: body too large or unreadable")
 	}
-	if err := VerifyWebhook(body, r.Header.Get(SignatureHeader), key); err != nil {
+	v := &WebhookVerifier{keys: [][]byte{[]byte(key)}}
+	if err := v.Verify(r.Header, body); err != nil {
 		return nil, err
 	}
-	ev := &Event{Type: strings.TrimSpace(r.Header.Get(EventTypeHeader)), Raw: body}
-	if len(ev.Type) > eventTypeMaxLen || strings.IndexFunc(ev.Type, func(c rune) bool {
-		return (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_'
-	}) >= 0 {
-		return nil, errors.New("unikyc: idenfy: webhook event type is malformed")
-	}
-	if IsKYCResult(ev.Type) {
-		var cb KYCCallback
-		if err := json.Unmarshal(body, &cb); err != nil {
-			// The JSON error may quote the body; keep only its kind.
-			return nil, errors.New("unikyc: idenfy: webhook body is not a KYC result")
-		}
-		ev.KYC = &cb
-	}
-	return ev, nil
+	return v.Decode(r.Header, body)
 }
 
 // ParseWebhook is ParseEvent for KYC results only: it returns the decoded
-// result, or ErrNotKYCResult for a verified webhook of another event type
-// (never a result decoded from another event's body).
-func ParseWebhook(r *http.Request, key auth.Secret) (*KYCCallback, error) {
+// result, or ErrNotKYCResult for a verified webhook of another kind (never
+// a result decoded from another event's body).
+func ParseWebhook(r *http.Request, key auth.Secret) (*KYCResult, error) {
 	ev, err := ParseEvent(r, key)
 	if err != nil {
 		return nil, err
 	}
-	if ev.KYC == nil {
+	k, ok := ev.(*KYCResultEvent)
+	if !ok {
 		return nil, ErrNotKYCResult
 	}
-	return ev.KYC, nil
-}
-
-// KYCCallback is the verification result iDenfy posts to your webhook.
-// It holds personal data: do not log it. Fields iDenfy adds later are
-// ignored; less common blocks are kept raw.
-type KYCCallback struct {
-	Final              bool              `json:"final"` // false: a manual review result will follow
-	Platform           string            `json:"platform"`
-	Status             CallbackStatus    `json:"status"`
-	Data               CallbackData      `json:"data"`
-	FileURLs           map[string]string `json:"fileUrls"`
-	ScanRef            string            `json:"scanRef"`
-	ExternalRef        string            `json:"externalRef"`
-	ClientID           string            `json:"clientId"`
-	CompanyID          string            `json:"companyId"`
-	BeneficiaryID      string            `json:"beneficiaryId"`
-	StartTime          int64             `json:"startTime"`  // Unix seconds
-	FinishTime         int64             `json:"finishTime"` // Unix seconds
-	ClientIP           string            `json:"clientIp"`
-	ClientIPCountry    string            `json:"clientIpCountry"`
-	ClientLocation     string            `json:"clientLocation"`
-	ManualAddress      string            `json:"manualAddress"`
-	ManualAddressMatch bool              `json:"manualAddressMatch"`
-
-	AdditionalStepPDFURLs json.RawMessage `json:"additionalStepPdfUrls,omitempty"`
-	AdditionalSteps       json.RawMessage `json:"additionalSteps,omitempty"`
-	QuestionnaireAnswers  json.RawMessage `json:"questionnaireAnswers,omitempty"`
-	GDCMatch              json.RawMessage `json:"gdcMatch,omitempty"`
-	RegistryCenterCheck   json.RawMessage `json:"registryCenterCheck,omitempty"`
-	AddressVerification   json.RawMessage `json:"addressVerification,omitempty"`
-	AML                   json.RawMessage `json:"AML,omitempty"`
-	LID                   json.RawMessage `json:"LID,omitempty"`
-}
-
-// CallbackStatus is the "status" block of a KYC result.
-type CallbackStatus struct {
-	Overall          VerificationStatus `json:"overall"`
-	SuspicionReasons []string           `json:"suspicionReasons"`
-	DenyReasons      []string           `json:"denyReasons"`
-	FraudTags        []string           `json:"fraudTags"`
-	MismatchTags     []string           `json:"mismatchTags"`
-	AutoDocument     string             `json:"autoDocument"`
-	AutoFace         string             `json:"autoFace"`
-	ManualDocument   string             `json:"manualDocument"`
-	ManualFace       string             `json:"manualFace"`
-	AdditionalSteps  string             `json:"additionalSteps"`
-}
-
-// CallbackData is the "data" block of a KYC result: what was read from the
-// document. Empty fields were not on the document or not readable.
-type CallbackData struct {
-	DocFirstName           string   `json:"docFirstName"`
-	DocLastName            string   `json:"docLastName"`
-	DocNumber              string   `json:"docNumber"`
-	DocPersonalCode        string   `json:"docPersonalCode"`
-	DocExpiry              string   `json:"docExpiry"`
-	DocDOB                 string   `json:"docDob"`
-	DocDateOfIssue         string   `json:"docDateOfIssue"`
-	DocType                string   `json:"docType"`
-	DocSex                 string   `json:"docSex"`
-	DocNationality         string   `json:"docNationality"`
-	DocIssuingCountry      string   `json:"docIssuingCountry"`
-	DocTemporaryAddress    string   `json:"docTemporaryAddress"`
-	BirthPlace             string   `json:"birthPlace"`
-	Authority              string   `json:"authority"`
-	Address                string   `json:"address"`
-	MothersMaidenName      string   `json:"mothersMaidenName"`
-	DriverLicenseCategory  string   `json:"driverLicenseCategory"`
-	ManuallyDataChanged    bool     `json:"manuallyDataChanged"`
-	FullName               string   `json:"fullName"`
-	SelectedCountry        string   `json:"selectedCountry"`
-	OrgFirstName           string   `json:"orgFirstName"`
-	OrgLastName            string   `json:"orgLastName"`
-	OrgNationality         string   `json:"orgNationality"`
-	OrgBirthPlace          string   `json:"orgBirthPlace"`
-	OrgAuthority           string   `json:"orgAuthority"`
-	OrgAddress             string   `json:"orgAddress"`
-	AgeEstimate            string   `json:"ageEstimate"`
-	ClientIPProxyRiskLevel string   `json:"clientIpProxyRiskLevel"`
-	DuplicateFaces         []string `json:"duplicateFaces"`
-	DuplicateDocFaces      []string `json:"duplicateDocFaces"`
+	return &k.KYCResult, nil
 }

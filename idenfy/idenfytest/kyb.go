@@ -168,7 +168,7 @@ func (s *Server) updateKYB(w http.ResponseWriter, _ *http.Request, token string,
 	case !ok:
 		s.reject(w, http.StatusNotFound, "NOT_FOUND", "Token not found.")
 	case !valid:
-		s.reject(w, http.StatusBadRequest, idenfy.CodeTokenNotValid, "Token is expired or deactivated.")
+		s.reject(w, http.StatusBadRequest, codeTokenNotValid, "Token is expired or deactivated.")
 	default:
 		fakekit.WriteJSON(w, http.StatusOK, ans)
 	}

@@ -2,6 +2,7 @@ package idenfytest
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -23,21 +24,42 @@ const (
 	defaultVerificationTokenType = "IDENTIFICATION"
 )
 
+// TokenAnswerShape picks which of iDenfy's two documented answers to POST
+// /api/v2/token the fake gives.
+type TokenAnswerShape int
+
+const (
+	// GuidesAnswer is {message, authToken, scanRef, …, redirectUrl}, as the
+	// guides show it (the default).
+	GuidesAnswer TokenAnswerShape = iota
+	// ReferenceAnswer is {tokenString, scanRef, isValid, expiration,
+	// sessionUrl}, as the newer API reference shows it.
+	ReferenceAnswer
+)
+
+// WithTokenAnswer sets the shape of the KYC token answer.
+func WithTokenAnswer(shape TokenAnswerShape) Option {
+	return func(o *options) { o.tokenShape = shape }
+}
+
 // kycRequest is what the fake keeps of a KYC token request.
 type kycRequest struct {
 	clientID, firstName, lastName, dateOfBirth, country, externalRef string
+	webhookURL                                                       string
 }
 
 // verification is a KYC session the fake issued.
 type verification struct {
-	req     kycRequest
-	scanRef string
-	status  idenfy.VerificationStatus
-	expiry  time.Time
-	created time.Time
+	req      kycRequest
+	scanRef  string
+	status   string // one of the status* constants
+	expiry   time.Time
+	created  time.Time
+	finished time.Time
+	result   *resultWire // set once the session is completed
 }
 
-// kycAnswer is the 201 answer of POST /api/v2/token.
+// kycAnswer is the guides' 201 answer of POST /api/v2/token.
 type kycAnswer struct {
 	Message             string         `json:"message"`
 	AuthToken           string         `json:"authToken"`
@@ -61,63 +83,98 @@ type kycAnswer struct {
 	RedirectURL         string         `json:"redirectUrl"`
 }
 
+// kycReferenceAnswer is the API reference's 201 answer.
+type kycReferenceAnswer struct {
+	TokenString string `json:"tokenString"`
+	ScanRef     string `json:"scanRef"`
+	IsValid     bool   `json:"isValid"`
+	Expiration  string `json:"expiration"`
+	SessionURL  string `json:"sessionUrl"`
+}
+
 // Verification is the status answer of a KYC session, in iDenfy's keys.
 type Verification struct {
-	Status         idenfy.VerificationStatus `json:"status"`
-	AutoDocument   *string                   `json:"autoDocument"`
-	AutoFace       *string                   `json:"autoFace"`
-	ManualDocument *string                   `json:"manualDocument"`
-	ManualFace     *string                   `json:"manualFace"`
-	FraudTags      []string                  `json:"fraudTags"`
-	MismatchTags   []string                  `json:"mismatchTags"`
-	ScanRef        string                    `json:"scanRef"`
-	ClientID       string                    `json:"clientId"`
+	Status         string   `json:"status"`
+	AutoDocument   *string  `json:"autoDocument"`
+	AutoFace       *string  `json:"autoFace"`
+	ManualDocument *string  `json:"manualDocument"`
+	ManualFace     *string  `json:"manualFace"`
+	FraudTags      []string `json:"fraudTags"`
+	MismatchTags   []string `json:"mismatchTags"`
+	ScanRef        string   `json:"scanRef"`
+	ClientID       string   `json:"clientId"`
 }
 
 // statusNow is v's status on the clock: an ACTIVE session past its token's
 // expiry is EXPIRED.
-func (s *Server) statusNow(v *verification) idenfy.VerificationStatus {
-	if v.status == idenfy.StatusActive && !s.kit.Clock.Now().Before(v.expiry) {
-		return idenfy.StatusExpired
+func (s *Server) statusNow(v *verification) string {
+	if v.status == statusActive && !s.kit.Clock.Now().Before(v.expiry) {
+		return statusExpired
 	}
 	return v.status
 }
 
+// createKYC reads either documented request shape: the guides' flat body
+// or the reference's nested one (client{}, urls{}, settings{}, lifetime,
+// allowedCountries, allowedDocuments).
 func (s *Server) createKYC(w http.ResponseWriter, _ *http.Request, b body) {
 	r := &reader{b: b}
 	clientID, _ := r.str("clientId", true, false)
 	r.length("clientId", clientID, 1, 100)
 	for i := 0; i < len(clientID); i++ {
 		if clientID[i] < 0x20 || clientID[i] > 0x7e {
-			r.fail("BAD_VALUE", "clientId", "Only ASCII characters are allowed.")
+			r.fail(codeBadValue, "clientId", "Only ASCII characters are allowed.")
 		}
 	}
+	client := r.object("client")
+	urlsBlock := r.object("urls")
+	r.object("settings")
 	first, firstState := r.str("firstName", false, true)
 	last, lastState := r.str("lastName", false, true)
+	dob, dobState := r.str("dateOfBirth", false, true)
+	if client != nil {
+		first, firstState = client.str("firstName", false, true)
+		last, lastState = client.str("lastName", false, true)
+		dob, dobState = client.str("dateOfBirth", false, true)
+		r.adopt(client, "client.")
+	}
 	for _, f := range [][2]string{{"firstName", first}, {"lastName", last}} {
 		r.length(f[0], f[1], 0, 100)
 		if strings.ContainsAny(f[1], nameForbidden) {
-			r.fail("BAD_VALUE", f[0], "Name contains forbidden characters.")
+			r.fail(codeBadValue, f[0], "Name contains forbidden characters.")
 		}
 	}
-	dob, dobState := r.str("dateOfBirth", false, true)
 	if dobState == present {
 		if _, err := time.Parse("2006-01-02", dob); err != nil {
-			r.fail("BAD_VALUE", "dateOfBirth", "Date has wrong format. Use YYYY-MM-DD.")
+			r.fail(codeBadValue, "dateOfBirth", "Date has wrong format. Use YYYY-MM-DD.")
 		}
 	}
 	country, countryState := r.str("country", false, true)
 	r.list("documents", true, 0, 1, 0)
+	r.list("allowedCountries", true, 0, 2, 2)
+	r.list("allowedDocuments", true, 0, 1, 0)
 	locale, _ := r.str("locale", false, true)
 	expiry, expiryGiven := r.integer("expiryTime", 0, maxExpiryTime)
+	if lt, given := r.integer("lifetime", 0, maxExpiryTime); given {
+		expiry, expiryGiven = lt, true
+	}
 	session, sessionGiven := r.integer("sessionLength", minSessionLength, maxSessionLength)
 	urls := map[string]nullableString{}
 	for _, k := range []string{"successUrl", "errorUrl", "unverifiedUrl", "callbackUrl"} {
 		u, st := r.str(k, false, true)
-		if pu, err := url.Parse(u); st == present && (err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https")) {
-			r.fail("BAD_VALUE", k, "Enter a valid URL.")
-		}
+		r.url(k, u, st)
 		urls[k] = someString(u, st)
+	}
+	if urlsBlock != nil {
+		for flat, nested := range map[string]string{"successUrl": "successUrl", "errorUrl": "failUrl",
+			"unverifiedUrl": "unverifiedUrl", "callbackUrl": "webhookUrl"} {
+			u, st := urlsBlock.str(nested, false, true)
+			urlsBlock.url(nested, u, st)
+			if st == present {
+				urls[flat] = someString(u, st)
+			}
+		}
+		r.adopt(urlsBlock, "urls.")
 	}
 	externalRef, extState := r.str("externalRef", false, true)
 	r.length("externalRef", externalRef, 0, 40)
@@ -143,9 +200,33 @@ func (s *Server) createKYC(w http.ResponseWriter, _ *http.Request, b body) {
 	}
 	now := s.kit.Clock.Now()
 	v := &verification{req: kycRequest{clientID: clientID, firstName: first, lastName: last, dateOfBirth: dob,
-		country: country, externalRef: externalRef}, scanRef: newUUID(), status: idenfy.StatusActive,
-		expiry: now.Add(lifetime), created: now}
+		country: country, externalRef: externalRef, webhookURL: urls["callbackUrl"].v},
+		scanRef: newUUID(), status: statusActive, expiry: now.Add(lifetime), created: now}
+	s.mu.Lock()
+	conflict := false
+	for _, o := range s.kyc {
+		if o.req.clientID == clientID && s.statusNow(o) == statusActive && s.opts.activeSessionConflict {
+			conflict = true
+		}
+	}
+	if !conflict {
+		s.kyc[v.scanRef] = v
+		s.order = append(s.order, v.scanRef)
+	}
+	s.mu.Unlock()
+	if conflict {
+		// Documented: 409 for a clientId with an active session (body
+		// shape inferred: iDenfy's error format).
+		s.reject(w, http.StatusConflict, codeBadValue, "Client ID already exists")
+		return
+	}
 	authToken := s.kit.Tokens.Issue(clientID, "kyc", lifetime)
+	redirect := s.URL + "/api/v2/redirect?authToken=" + url.QueryEscape(authToken)
+	if s.opts.tokenShape == ReferenceAnswer {
+		fakekit.WriteJSON(w, http.StatusCreated, kycReferenceAnswer{TokenString: authToken, ScanRef: v.scanRef,
+			IsValid: true, Expiration: v.expiry.UTC().Format(time.RFC3339), SessionURL: redirect})
+		return
+	}
 	out := kycAnswer{
 		Message: "Token created successfully", AuthToken: authToken, ScanRef: v.scanRef, ClientID: clientID,
 		FirstName: someString(strings.ToUpper(first), firstState), LastName: someString(strings.ToUpper(last), lastState),
@@ -153,15 +234,12 @@ func (s *Server) createKYC(w http.ResponseWriter, _ *http.Request, b body) {
 		CallbackURL: urls["callbackUrl"], Locale: locale, Country: someString(country, countryState),
 		ExpiryTime: int64(lifetime / time.Second), SessionLength: session, Documents: []string{},
 		TokenType: tokenType, ExternalRef: someString(externalRef, extState), GenerateDigitString: digits,
-		RedirectURL: s.URL + "/api/v2/redirect?authToken=" + url.QueryEscape(authToken),
+		RedirectURL: redirect,
 	}
 	if digits {
 		n, _ := rand.Int(rand.Reader, big.NewInt(100_000_000))
 		out.DigitString = someString(fmt.Sprintf("%08d", n), present)
 	}
-	s.mu.Lock()
-	s.kyc[v.scanRef] = v
-	s.mu.Unlock()
 	fakekit.WriteJSON(w, http.StatusCreated, out)
 }
 
@@ -190,13 +268,25 @@ func (s *Server) status(w http.ResponseWriter, _ *http.Request, b body) {
 	}
 }
 
+// delete removes a verification's data. Deleting while its token is still
+// active is refused, as the deletion page documents.
 func (s *Server) delete(w http.ResponseWriter, _ *http.Request, b body) {
-	if v, ok := s.scanRef(w, b); ok {
-		s.mu.Lock()
-		v.status = idenfy.StatusDeleted
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusOK)
+	v, ok := s.scanRef(w, b)
+	if !ok {
+		return
 	}
+	s.mu.Lock()
+	active := s.statusNow(v) == statusActive
+	if !active {
+		v.status = statusDeleted
+		v.result = nil
+	}
+	s.mu.Unlock()
+	if active {
+		s.reject(w, http.StatusBadRequest, "PARTNER_ERROR", "Token has not expired yet.")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 }
 
 // Verification returns the status answer for scanRef.
@@ -209,90 +299,50 @@ func (s *Server) Verification(scanRef string) (Verification, bool) {
 	}
 	out := Verification{Status: s.statusNow(v), ScanRef: v.scanRef, ClientID: v.req.clientID,
 		FraudTags: []string{}, MismatchTags: []string{}}
-	if final(out.Status) {
+	if r := v.result; r != nil {
+		out.AutoDocument, out.AutoFace = r.Status.AutoDocument, r.Status.AutoFace
+		out.ManualDocument, out.ManualFace = r.Status.ManualDocument, r.Status.ManualFace
+		out.FraudTags, out.MismatchTags = r.Status.FraudTags, r.Status.MismatchTags
+	} else if final(out.Status) {
 		out.AutoDocument, out.AutoFace = ptr("DOC_VALIDATED"), ptr("FACE_MATCH")
 		out.ManualDocument, out.ManualFace = out.AutoDocument, out.AutoFace
 	}
 	return out, true
 }
 
-func final(st idenfy.VerificationStatus) bool {
-	return st == idenfy.StatusApproved || st == idenfy.StatusDenied || st == idenfy.StatusSuspected
+func final(st string) bool {
+	return st == statusApproved || st == statusDenied || st == statusSuspected
 }
 
-// SetStatus sets a verification's status, as if the user had finished it
-// and iDenfy had reviewed it. It reports whether scanRef exists.
+// SetStatus sets a verification's status without a result or a webhook
+// (Complete plays the whole lifecycle). It reports whether scanRef exists.
 func (s *Server) SetStatus(scanRef string, status idenfy.VerificationStatus) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.kyc[scanRef]
 	if ok {
-		v.status = status
+		v.status = string(status)
 	}
 	return ok
 }
 
-// Callback is the body of the KYC result webhook, in iDenfy's keys.
-type Callback struct {
-	Final       bool           `json:"final"`
-	Platform    string         `json:"platform"`
-	ScanRef     string         `json:"scanRef"`
-	ClientID    string         `json:"clientId"`
-	ExternalRef *string        `json:"externalRef"`
-	StartTime   int64          `json:"startTime"`
-	FinishTime  int64          `json:"finishTime"`
-	Status      CallbackStatus `json:"status"`
-	Data        CallbackData   `json:"data"`
-	FileURLs    map[string]any `json:"fileUrls"`
-}
-
-// CallbackStatus is the webhook's "status" block.
-type CallbackStatus struct {
-	Overall          idenfy.VerificationStatus `json:"overall"`
-	SuspicionReasons []string                  `json:"suspicionReasons"`
-	FraudTags        []string                  `json:"fraudTags"`
-	MismatchTags     []string                  `json:"mismatchTags"`
-	AutoDocument     *string                   `json:"autoDocument"`
-	AutoFace         *string                   `json:"autoFace"`
-	ManualDocument   *string                   `json:"manualDocument"`
-	ManualFace       *string                   `json:"manualFace"`
-}
-
-// CallbackData is the webhook's "data" block, what was read from the
-// document.
-type CallbackData struct {
-	DocFirstName      string `json:"docFirstName"`
-	DocLastName       string `json:"docLastName"`
-	DocDOB            string `json:"docDob"`
-	DocIssuingCountry string `json:"docIssuingCountry"`
-}
-
-// Callback builds the result webhook iDenfy would send for scanRef now;
-// send it with SendWebhook (event type ID_VERIFICATION_AUTO_FINISHED).
-func (s *Server) Callback(scanRef string) (Callback, bool) {
-	view, ok := s.Verification(scanRef)
-	if !ok {
-		return Callback{}, false
-	}
+// Callback builds the result webhook iDenfy would send for scanRef now
+// (the completed result, or one made from its status); send it with
+// SendWebhook.
+func (s *Server) Callback(scanRef string) (json.RawMessage, bool) {
 	s.mu.Lock()
-	v := s.kyc[scanRef]
-	req, created := v.req, v.created
-	s.mu.Unlock()
-	return Callback{
-		Final:       final(view.Status) || view.Status == idenfy.StatusExpired,
-		Platform:    "PC",
-		ScanRef:     scanRef,
-		ClientID:    req.clientID,
-		ExternalRef: optional(req.externalRef),
-		StartTime:   created.Unix(),
-		FinishTime:  s.kit.Clock.Now().Unix(),
-		Status: CallbackStatus{Overall: view.Status, AutoDocument: view.AutoDocument, AutoFace: view.AutoFace,
-			ManualDocument: view.ManualDocument, ManualFace: view.ManualFace,
-			FraudTags: view.FraudTags, MismatchTags: view.MismatchTags, SuspicionReasons: []string{}},
-		Data: CallbackData{DocFirstName: strings.ToUpper(req.firstName), DocLastName: strings.ToUpper(req.lastName),
-			DocDOB: req.dateOfBirth, DocIssuingCountry: req.country},
-		FileURLs: map[string]any{},
-	}, true
+	defer s.mu.Unlock()
+	v, ok := s.kyc[scanRef]
+	if !ok {
+		return nil, false
+	}
+	res := v.result
+	if res == nil {
+		st := s.statusNow(v)
+		res = s.buildResult(v, outcomeOf(st), true)
+	}
+	b, _ := json.Marshal(res)
+	return b, true
 }
 
 func newUUID() string {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/internal/httpbody"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 )
@@ -22,15 +21,18 @@ type handler func(w http.ResponseWriter, r *http.Request, b body)
 // and body checks, then the endpoint.
 func (s *Server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.storage(w, r) { // file links are presigned: no credentials
+			return
+		}
 		if !s.authorized(r) {
-			s.reject(w, http.StatusUnauthorized, idenfy.CodeUnauthorized, "Provided credentials are invalid.")
+			s.reject(w, http.StatusUnauthorized, codeUnauthorized, "Provided credentials are invalid.")
 			return
 		}
 		if s.window != nil {
 			if ok, wait := s.window.Allow(s.opts.key); !ok {
 				s.kit.Counts.Inc(fakekit.CountRateLimited)
 				w.Header().Set("Retry-After", fakekit.RetryAfterSeconds(wait))
-				s.reject(w, s.opts.throttleStatus, idenfy.CodeTooManyRequests, "Too many requests.")
+				s.reject(w, s.opts.throttleStatus, codeTooManyRequests, "Too many requests.")
 				return
 			}
 		}
@@ -43,6 +45,9 @@ func (s *Server) routes() http.Handler {
 			w.Header().Set("Allow", method)
 			s.reject(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed.")
 			return
+		case method == http.MethodGet:
+			h(w, r, nil)
+			return
 		}
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 			s.reject(w, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json.")
@@ -50,7 +55,7 @@ func (s *Server) routes() http.Handler {
 		}
 		raw, err := httpbody.Read(r.Body, maxBody)
 		if err != nil {
-			s.reject(w, http.StatusRequestEntityTooLarge, idenfy.CodeBadValue, "Request body too large.")
+			s.reject(w, http.StatusRequestEntityTooLarge, codeBadValue, "Request body too large.")
 			return
 		}
 		s.mu.Lock()
@@ -68,23 +73,52 @@ func (s *Server) routes() http.Handler {
 // route finds the endpoint for path and the method it takes.
 func (s *Server) route(path string) (string, handler) {
 	switch path {
-	case "/kyb/tokens/":
+	case PathKYBTokens:
 		return http.MethodPost, s.createKYB
-	case "/api/v2/token":
+	case PathKYCToken:
 		return http.MethodPost, s.createKYC
-	case "/api/v2/status":
+	case PathStatus:
 		return http.MethodPost, s.status
-	case "/api/v2/delete":
+	case PathDelete:
 		return http.MethodPost, s.delete
+	case PathFull:
+		return http.MethodPost, s.full
+	case PathData:
+		return http.MethodPost, s.data
+	case PathFiles:
+		return http.MethodPost, s.files
+	case PathIdentifications:
+		return http.MethodGet, s.identifications
+	case PathKYBCompanies:
+		return http.MethodGet, s.companiesList
+	case PathAMLChecks:
+		return http.MethodPost, s.amlCreate
 	}
-	if tok, ok := strings.CutPrefix(path, "/kyb/tokens/"); ok {
-		if tok, ok = strings.CutSuffix(tok, "/"); ok && tok != "" && !strings.Contains(tok, "/") {
-			return http.MethodPatch, func(w http.ResponseWriter, r *http.Request, b body) {
-				s.updateKYB(w, r, tok, b)
-			}
+	if tok, ok := segment(path, PathKYBTokens, ""); ok {
+		return http.MethodPatch, func(w http.ResponseWriter, r *http.Request, b body) {
+			s.updateKYB(w, r, tok, b)
 		}
 	}
+	if id, ok := segment(path, PathKYBCompanies, ""); ok {
+		return http.MethodGet, func(w http.ResponseWriter, _ *http.Request, _ body) { s.companyGet(w, id) }
+	}
+	if id, ok := segment(path, PathAMLChecks, "pdf/"); ok {
+		return http.MethodPost, func(w http.ResponseWriter, _ *http.Request, _ body) { s.amlPDF(w, id) }
+	}
 	return "", nil
+}
+
+// segment reads prefix + {one segment} + "/" + suffix.
+func segment(path, prefix, suffix string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, prefix)
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutSuffix(rest, "/"+suffix)
+	if !ok || rest == "" || strings.Contains(rest, "/") {
+		return "", false
+	}
+	return rest, true
 }
 
 func (s *Server) authorized(r *http.Request) bool {

@@ -25,16 +25,44 @@
 //     fills the form; externalRef, flow, theme, scanRefs when not set);
 //     WithNaiveTimes answers "expiration" without a time zone. PATCH
 //     /kyb/tokens/{token}/ answers 200 with {scanRefs, tags} only.
-//   - KYC tokens: sessionLength 60–3600 (default 600), clientId ASCII,
-//     names without digits or ~!@#$%^*()_+={}[]|:;",<>/?.
-//   - 10,000 requests an hour per API key (WithRateLimit changes it): past
-//     it, {"identifier":"TOO_MANY_REQUESTS"} with Retry-After (I), as 429,
-//     or as 400, iDenfy's standard error status, WithThrottleStatus(400).
-//   - Tokens expire on the server's clock: KYB tokens after their lifetime
-//     (default 3600 s), KYC tokens after expiryTime (default 3600 s). Both
-//     are real HS256 JWTs with "exp". Updating an expired or deactivated KYB
-//     token answers 400 TOKEN_NOT_VALID (I); an unknown one 404 NOT_FOUND (I).
-//   - Status and delete of an unknown scanRef answer 404 NOT_FOUND (I).
+//   - KYC tokens (POST /api/v2/token): either documented request shape,
+//     the guides' flat one or the reference's nested one (client{},
+//     urls{successUrl, failUrl, unverifiedUrl, webhookUrl}, settings{},
+//     lifetime, allowedCountries, allowedDocuments); the guides' answer
+//     {authToken, redirectUrl, …} or, WithTokenAnswer(ReferenceAnswer),
+//     {tokenString, scanRef, isValid, expiration, sessionUrl}.
+//     sessionLength 60–3600 (default 600), clientId ASCII, names without
+//     digits or ~!@#$%^*()_+={}[]|:;",<>/?. WithActiveSessionConflict
+//     answers 409 for a clientId with an active session (C: error-handling
+//     page; off by default, as the token page lets a clientId get a new
+//     token).
+//   - Deleting a verification whose token is active answers 400
+//     {"identifier":"PARTNER_ERROR","message":"Token has not expired yet."}
+//     (C: deletion page).
+//   - The lifecycle: Complete(scanRef, outcome) plays the person and the
+//     reviewers (Approved, Denied, Suspected, Expired, Cancelled,
+//     Resubmitted; AUTO with final false then MANUAL with final true,
+//     AutoOnly, HoldReview and FinishReview) and delivers the signed
+//     webhooks, IDENTIFICATION_* with the KYC result body of kyc.yaml, to
+//     the session's callbackUrl / urls.webhookUrl (or WithWebhookURL),
+//     retrying a non-2xx answer on the server's clock (WithWebhookRetries;
+//     I: the schedule is not documented). Deliveries lists every attempt.
+//   - Results (C: data retrieval and full result pages): POST /api/v2/full
+//     answers the webhook's shape with final false, /api/v2/data its data
+//     block, /api/v2/files its file links (I: shape), served without
+//     credentials under /storage/ as presigned links are; 404 before the
+//     session ends (I).
+//   - Lists, DRF page-number pagination {count, next, previous, results}
+//     with page and perPage (I: default 10, at most 100; a page past the
+//     end answers 404 {"detail":"Invalid page."}): GET
+//     /kyc/identifications/?clientId= and GET /kyb/companies/ with its
+//     registrationNumber filter; GET /kyb/companies/{id}/ (AddCompany).
+//   - AML v3: POST /aml/checks/ answers 201 (FlagAML makes a name match),
+//     POST /aml/checks/{id}/pdf/ answers application/pdf.
+//
+// Path constants (PathFull, PathAMLChecks, …) name the paths for knobs.
+// The fake's wire types are its own, written from the documentation, not
+// package idenfy's.
 //
 // With a fake clock (WithClock), give the client the same clock
 // (providers.WithClock) and either advance it or pass
@@ -49,8 +77,9 @@
 // Transport, Client. An injected status without a body answers
 // {"identifier":"INJECTED_FAULT"} (TOO_MANY_REQUESTS for a 429). This fake
 // adds FailNextWith, DeactivateKYBToken, SetStatus, Verification,
-// Callback, LastBody, WebhooksSent and SendWebhook, which posts a signed
-// webhook to your handler the way iDenfy does.
+// Complete, FinishReview, Deliveries, AddCompany, FlagAML, Callback,
+// LastBody, WebhooksSent, SendWebhook and SendEvent (one signed delivery
+// attempt to your handler).
 package idenfytest
 
 import (
@@ -81,24 +110,37 @@ type Server struct {
 	window  *fakekit.Window
 	webhook *http.Client
 
-	mu   sync.Mutex
-	kyb  map[string]*kybRecord    // by tokenString
-	kyc  map[string]*verification // by scanRef
-	last map[string][]byte        // last request body by path
+	mu           sync.Mutex
+	kyb          map[string]*kybRecord    // by tokenString
+	kyc          map[string]*verification // by scanRef
+	order        []string                 // scanRefs in creation order
+	companyOrder []string                 // company ids in creation order
+	companies    map[string]*company      // by id
+	amlChecks    map[string]*amlCheck     // by id
+	amlFlagged   map[string]bool          // full names that AML checks flag
+	last         map[string][]byte        // last request body by path
+	deliveries   []WebhookDelivery
+	timers       map[clock.Timer]struct{} // pending delivery retries
+	closed       bool
 }
 
 type options struct {
-	clk               clock.Clock
-	key, secret       string
-	webhookKey        string
-	limit             int
-	per, block        time.Duration
-	kybLifetime       time.Duration
-	kycLifetime       time.Duration
-	webhookHTTPClient *http.Client
-	inMemory          bool
-	naiveTimes        bool
-	throttleStatus    int
+	clk                   clock.Clock
+	key, secret           string
+	webhookKey            string
+	limit                 int
+	per, block            time.Duration
+	kybLifetime           time.Duration
+	kycLifetime           time.Duration
+	webhookHTTPClient     *http.Client
+	inMemory              bool
+	naiveTimes            bool
+	throttleStatus        int
+	tokenShape            TokenAnswerShape
+	retries               []time.Duration
+	retriesSet            bool
+	webhookURL            string
+	activeSessionConflict bool
 }
 
 // WithInMemory starts the fake without a listener: only its Transport
@@ -153,7 +195,9 @@ func NewServer(opts ...Option) *Server {
 		opt(&o)
 	}
 	s := &Server{kit: fakekit.New(o.clk), opts: o, kyb: map[string]*kybRecord{},
-		kyc: map[string]*verification{}, last: map[string][]byte{}, webhook: o.webhookHTTPClient}
+		kyc: map[string]*verification{}, last: map[string][]byte{}, webhook: o.webhookHTTPClient,
+		companies: map[string]*company{}, amlChecks: map[string]*amlCheck{}, amlFlagged: map[string]bool{},
+		timers: map[clock.Timer]struct{}{}}
 	if s.webhook == nil {
 		s.webhook = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -168,13 +212,20 @@ func NewServer(opts ...Option) *Server {
 // faultBody is iDenfy's error body for an injected status.
 func faultBody(status int) []byte {
 	if status == http.StatusTooManyRequests {
-		return errorJSON(idenfy.CodeTooManyRequests, "Too many requests.")
+		return errorJSON(codeTooManyRequests, "Too many requests.")
 	}
 	return errorJSON("INJECTED_FAULT", "injected fault")
 }
 
-// Close shuts the server down.
+// Close shuts the server down and drops pending webhook retries.
 func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for t := range s.timers {
+		t.Stop()
+	}
+	clear(s.timers)
+	s.mu.Unlock()
 	s.kit.Close()
 	s.webhook.CloseIdleConnections()
 }

@@ -1,33 +1,23 @@
 package idenfytest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-
-	"github.com/unikyc/unikyc/idenfy"
-	"github.com/unikyc/unikyc/internal/httpbody"
 )
 
-// SignWebhook returns the Idenfy-Signature value for body under the fake's
-// webhook key.
-func (s *Server) SignWebhook(body []byte) string {
-	return idenfy.SignWebhook(body, s.WebhookKey())
-}
-
 // SendWebhook posts a KYC result to url the way iDenfy does: SendEvent
-// with the event type ID_VERIFICATION_AUTO_FINISHED.
+// with the event type IDENTIFICATION_AUTO_FINISHED.
 func (s *Server) SendWebhook(ctx context.Context, url string, payload any) error {
-	return s.SendEvent(ctx, url, idenfy.EventIDVerificationAuto, payload)
+	return s.SendEvent(ctx, url, EventIdentificationAutoFinished, payload)
 }
 
 // SendEvent posts payload to url the way iDenfy does: JSON, with the
 // Idenfy-Signature header over the exact bytes sent and Idenfy-Event-Type
-// set to eventType ("" for none, as legacy webhooks). payload may be a
-// []byte or json.RawMessage (sent as is) or any value (sent as JSON), e.g.
-// from Callback. A non-2xx answer is an error (iDenfy would retry).
+// set to eventType ("" for none). payload may be a []byte or
+// json.RawMessage (sent as is) or any value (sent as JSON), e.g. from
+// Callback. It makes one attempt: a non-2xx answer is an error (iDenfy
+// would retry; Complete does).
 func (s *Server) SendEvent(ctx context.Context, url, eventType string, payload any) error {
 	var body []byte
 	switch p := payload.(type) {
@@ -41,23 +31,12 @@ func (s *Server) SendEvent(ctx context.Context, url, eventType string, payload a
 			return fmt.Errorf("idenfytest: encoding webhook: %w", err)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("idenfytest: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(idenfy.SignatureHeader, s.SignWebhook(body))
-	if eventType != "" {
-		req.Header.Set(idenfy.EventTypeHeader, eventType)
-	}
-	resp, err := s.webhook.Do(req)
+	status, err := s.post(ctx, url, eventType, body)
 	if err != nil {
 		return fmt.Errorf("idenfytest: sending webhook: %w", err)
 	}
-	defer httpbody.Drain(resp.Body, 64<<10)
-	s.kit.Counts.Inc("webhooks")
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("idenfytest: webhook answered %d", resp.StatusCode)
+	if status < 200 || status > 299 {
+		return fmt.Errorf("idenfytest: webhook answered %d", status)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package idenfytest
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -203,4 +204,37 @@ type errorBody struct {
 func errorJSON(identifier, message string) []byte {
 	b, _ := json.Marshal(errorBody{identifier, message})
 	return b
+}
+
+// object reads a nested JSON object field as its own reader; nil when the
+// field is absent or null. A non-object is a BAD_VALUE.
+func (r *reader) object(key string) *reader {
+	if r.state(key) != present {
+		return nil
+	}
+	var b body
+	if json.Unmarshal(r.b[key], &b) != nil || b == nil {
+		r.fail(codeBadValue, key, "Expected a dictionary of items.")
+		return nil
+	}
+	return &reader{b: b}
+}
+
+// adopt takes sub's first broken rule, its field named under prefix.
+func (r *reader) adopt(sub *reader, prefix string) {
+	if sub != nil && sub.err != nil && r.err == nil {
+		e := *sub.err
+		e.field = prefix + e.field
+		r.err = &e
+	}
+}
+
+// url checks an optional URL field iDenfy validates as a URL.
+func (r *reader) url(key, u string, st int) {
+	if st != present {
+		return
+	}
+	if pu, err := url.Parse(u); err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
+		r.fail(codeBadValue, key, "Enter a valid URL.")
+	}
 }
