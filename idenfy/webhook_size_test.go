@@ -2,6 +2,7 @@ package idenfy_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -19,5 +20,5 @@ func TestOversizedWebhookErrorHasOnePrefix(t *testing.T) {
 	assert.Nil(t, ev)
 	require.Error(t, err)
 	assert.Equal(t, 1, strings.Count(err.Error(), "unikyc:"), err.Error())
-	assert.Equal(t, "unikyc: idenfy: webhook body over 1048576 bytes", err.Error())
+	assert.Equal(t, fmt.Sprintf("unikyc: idenfy: webhook body over %d bytes", idenfy.MaxWebhookBody), err.Error())
 }

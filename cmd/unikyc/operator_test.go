@@ -290,5 +290,5 @@ func TestOnePrefixPerError(t *testing.T) {
 	big := strings.Repeat("x", idenfy.MaxWebhookBody+1)
 	r := cli(env, big, "webhook", "verify", "--provider", "idenfy", "--signature", "ab")
 	assert.Equal(t, exitFailure, r.code)
-	assert.Equal(t, "unikyc webhook verify: body larger than 1048576 bytes\n", r.stderr)
+	assert.Equal(t, fmt.Sprintf("unikyc webhook verify: body larger than %d bytes\n", idenfy.MaxWebhookBody), r.stderr)
 }
