@@ -91,6 +91,7 @@ type fakesOptions struct {
 	adminPort    int
 	envFile      string
 	kyconnectMFA bool
+	webhookURL   string
 }
 
 // fakeProviders is the order of the fakes in the output.
@@ -111,12 +112,18 @@ func fakesCmd(e *env, args []string) int {
 	fs.StringVar(&o.envFile, "env-file", "", "also write the export lines to FILE (mode 0600), once every port is open:\n"+
 		"a script can wait for FILE and source it")
 	fs.BoolVar(&o.kyconnectMFA, "kyconnect-mfa", false, "the KYConnect account has TOTP MFA (the secret is printed)")
+	fs.StringVar(&o.webhookURL, "idenfy-webhook-url", "", "where iDenfy webhooks of sessions without a callbackUrl go")
 	pos, done, code := parse(e, fs, args)
 	if done {
 		return code
 	}
 	if len(pos) > 0 {
 		return usageError(e, fs, "unexpected argument %s", echo(pos[0]))
+	}
+	if o.webhookURL != "" {
+		if u, err := url.Parse(o.webhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError(e, fs, "--idenfy-webhook-url must be an http or https URL")
+		}
 	}
 	for _, p := range append(fakeProviders, "admin") {
 		port := o.adminPort
@@ -234,7 +241,11 @@ func (set *fakeSet) stop() {
 func newFakes(o fakesOptions, set *fakeSet) []*fake {
 	g := genericjwttest.NewServer(genericjwttest.WithInMemory())
 	ic := icomplytest.NewServer(icomplytest.WithInMemory())
-	id := idenfytest.NewServer(idenfytest.WithInMemory())
+	idOpts := []idenfytest.Option{idenfytest.WithInMemory()}
+	if o.webhookURL != "" {
+		idOpts = append(idOpts, idenfytest.WithWebhookURL(o.webhookURL))
+	}
+	id := idenfytest.NewServer(idOpts...)
 	co := compliancelytest.NewServer(compliancelytest.WithInMemory())
 	kyOpts := []kyconnecttest.Option{kyconnecttest.WithInMemory()}
 	if o.kyconnectMFA {

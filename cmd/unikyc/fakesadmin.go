@@ -25,6 +25,9 @@ import (
 //	POST /_unikyc/{provider}/expire-tokens
 //	POST /_unikyc/{provider}/revoke-tokens
 //	POST /_unikyc/{provider}/reset-counts
+//	POST /_unikyc/idenfy/complete-verification {"scan_ref","outcome","auto_only","hold_review"}
+//	POST /_unikyc/idenfy/finish-review       {"scan_ref"}
+//	GET  /_unikyc/idenfy/deliveries          every webhook delivery attempt
 //
 // A knob answers 200 {"ok":true}; a bad request 4xx {"error":"…"}.
 const adminPrefix = "/_unikyc"
@@ -128,13 +131,18 @@ func (set *fakeSet) adminHandler() http.Handler {
 	} {
 		knob(name, func(f *fake, _ knobRequest) error { act(f.knobs); return nil })
 	}
+	set.idenfyRoutes(mux)
+	for _, name := range []string{"complete-verification", "finish-review"} {
+		knobs[name] = true
+	}
+
 	// The patterns above have methods; a route asked with another method
 	// gets 405 and Allow, anything else 404, both in JSON.
 	mux.HandleFunc(adminPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		rest := strings.Trim(strings.TrimPrefix(r.URL.Path, adminPrefix), "/")
 		_, name, _ := strings.Cut(rest, "/")
 		switch {
-		case rest == "" || rest == "env" || name == "counts":
+		case rest == "" || rest == "env" || name == "counts" || name == "deliveries":
 			w.Header().Set("Allow", "GET, HEAD")
 		case knobs[name]:
 			w.Header().Set("Allow", "POST")
@@ -173,23 +181,33 @@ func (set *fakeSet) withFake(h func(http.ResponseWriter, *http.Request, *fake)) 
 	}
 }
 
+// readJSON reads a JSON object into v, which keeps its values for the
+// fields the body leaves out (an empty body leaves them all); fields
+// names the fields v takes, for the error.
+func readJSON(r *http.Request, v any, fields string) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxAdminBody+1))
+	switch {
+	case err != nil:
+		return errors.New("cannot read the body")
+	case len(body) > maxAdminBody:
+		return fmt.Errorf("body over %d bytes", maxAdminBody)
+	case len(strings.TrimSpace(string(body))) == 0:
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errors.New("the body must be a JSON object with " + fields)
+	}
+	return nil
+}
+
 // readKnob reads a knob's JSON body (empty: every default) and checks the
 // fields every knob shares.
 func readKnob(r *http.Request) (knobRequest, error) {
 	var k knobRequest
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxAdminBody+1))
-	switch {
-	case err != nil:
-		return k, errors.New("cannot read the body")
-	case len(body) > maxAdminBody:
-		return k, fmt.Errorf("body over %d bytes", maxAdminBody)
-	}
-	if len(strings.TrimSpace(string(body))) > 0 {
-		dec := json.NewDecoder(strings.NewReader(string(body)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&k); err != nil {
-			return k, errors.New(`the body must be a JSON object with "path", "times", "status", "retry_after" or "delay"`)
-		}
+	if err := readJSON(r, &k, `"path", "times", "status", "retry_after" or "delay"`); err != nil {
+		return k, err
 	}
 	if k.Times == 0 {
 		k.Times = 1
