@@ -213,23 +213,24 @@ func newHTTPServer(h http.Handler) *http.Server {
 
 func serve(s *http.Server, ln net.Listener) { _ = s.Serve(ln) }
 
-// stop shuts every server down (in-flight requests get 5 s), then closes
-// the fakes.
+// stop shuts every server down (in-flight requests get 5 s), closes the
+// listeners — Shutdown closes only those Serve has taken up, and a server
+// stopped right after it started may not have — then closes the fakes.
 func (set *fakeSet) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, f := range set.fakes {
-		switch {
-		case f.server != nil:
+		if f.server != nil {
 			_ = f.server.Shutdown(ctx)
-		case f.listener != nil:
+		}
+		if f.listener != nil {
 			_ = f.listener.Close()
 		}
 	}
-	switch {
-	case set.admin != nil:
+	if set.admin != nil {
 		_ = set.admin.Shutdown(ctx)
-	case set.adminLn != nil:
+	}
+	if set.adminLn != nil {
 		_ = set.adminLn.Close()
 	}
 	for _, f := range set.fakes {
