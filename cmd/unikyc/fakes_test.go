@@ -323,6 +323,20 @@ func TestFakesAdminRefusesBadRequests(t *testing.T) {
 	}
 	status, _, _ := curl(t, http.MethodGet, r.env[adminURLVar]+"/idenfy/fail-next", "", nil)
 	assert.Equal(t, http.StatusMethodNotAllowed, status)
+
+	// What a web page could send: a cross-site POST (with its Origin), a
+	// DNS-rebound host name.
+	status, _, b := curl(t, http.MethodPost, r.env[adminURLVar]+"/idenfy/fail-next", "text/plain", strings.NewReader(`{"status": 500}`),
+		"Origin", "https://evil.example")
+	assert.Equal(t, http.StatusForbidden, status, "%s", b)
+	req, err := http.NewRequest(http.MethodPost, r.env[adminURLVar]+"/idenfy/fail-next", strings.NewReader(`{"status": 500}`))
+	require.NoError(t, err)
+	req.Host = "rebound.evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	assert.Equal(t, 0, num(r.counts(t, "idenfy"), "faults"), "no knob took effect")
 	assert.Equal(t, http.StatusCreated, r.login(t, "idenfy"))
 }

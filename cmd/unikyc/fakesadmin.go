@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -152,7 +153,28 @@ func (set *fakeSet) adminHandler() http.Handler {
 		}
 		adminError(w, http.StatusMethodNotAllowed, "method not allowed here; allowed: "+w.Header().Get("Allow"))
 	})
-	return mux
+	return localOnly(mux)
+}
+
+// localOnly refuses what a web page could send: a request carrying an
+// Origin (browsers add it to cross-site requests; curl and test clients do
+// not), and one whose Host is not loopback (a DNS-rebinding page's). The
+// admin API changes what the fakes answer; only local tools drive it.
+func localOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if name, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = name
+		}
+		switch {
+		case r.Header.Get("Origin") != "":
+			adminError(w, http.StatusForbidden, "the admin API does not answer web pages (the request has an Origin)")
+		case host != "127.0.0.1" && host != "localhost":
+			adminError(w, http.StatusForbidden, "the admin API answers requests to 127.0.0.1 or localhost only")
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // adminIndex answers GET /_unikyc/: each fake's base URL and the
