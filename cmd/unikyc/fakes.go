@@ -101,8 +101,9 @@ func fakesCmd(e *env, args []string) int {
 	fs := newFlags(e, "fakes", "[--<provider>-port N]… [--admin-port N] [--env-file FILE]",
 		"Serves the five fake providers on 127.0.0.1 until interrupted (Ctrl-C, SIGINT or SIGTERM), prints the\n"+
 			"UNIKYC_* variables that point a client at them as shell `export` lines, and serves an admin API\n"+
-			"(JSON) to inject faults and read counters: see the README, \"Fake servers for tests outside Go\".\n"+
-			"Ports are 0 by default: a free port each, printed. The fakes' credentials are fixed and public.\n"+
+			"(JSON) to inject faults, revoke tokens, complete iDenfy verifications (signed webhooks) and read\n"+
+			"counters: see the README, \"Fake servers for tests outside Go\".\n"+
+			"Ports are 0 by default: a free port each, printed. The fakes' credentials are not secrets.\n"+
 			"Exit 0: stopped by a signal; 1: a port could not be opened; 2: usage.")
 	o := fakesOptions{ports: map[string]*int{}}
 	for _, p := range fakeProviders {
