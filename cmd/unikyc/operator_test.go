@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -291,4 +292,36 @@ func TestOnePrefixPerError(t *testing.T) {
 	r := cli(env, big, "webhook", "verify", "--provider", "idenfy", "--signature", "ab")
 	assert.Equal(t, exitFailure, r.code)
 	assert.Equal(t, fmt.Sprintf("unikyc webhook verify: body larger than %d bytes\n", idenfy.MaxWebhookBody), r.stderr)
+}
+
+// Rule: runs started together make one key, and all use it: the key file
+// is linked into place whole, never overwritten.
+func TestFirstRunsTogetherShareOneKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "unikyc", "tokens.key")
+	const runs = 16
+	keys := make([][]byte, runs)
+	errs := make([]error, runs)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			keys[i], errs[i] = loadOrCreateKey(path)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i := range runs {
+		require.NoError(t, errs[i])
+		assert.Len(t, keys[i], 32)
+		assert.Equal(t, keys[0], keys[i], "run %d", i)
+	}
+	again, err := loadOrCreateKey(path)
+	require.NoError(t, err)
+	assert.Equal(t, keys[0], again, "later runs read the same key")
+	left, err := filepath.Glob(filepath.Join(filepath.Dir(path), ".key-*"))
+	require.NoError(t, err)
+	assert.Empty(t, left, "no temporary file left behind")
 }
