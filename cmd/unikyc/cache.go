@@ -110,7 +110,7 @@ func loadOrCreateKey(path string) ([]byte, error) {
 		return key, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, &configError{"cannot create the token cache directory " + echo(filepath.Dir(path)) + ": " + pathReason(err)}
+		return nil, &configError{"cannot create the token cache directory " + echo(filepath.Dir(path)) + ": " + pathReason(err) + " (--no-cache runs without a cache)"}
 	}
 	fresh := make([]byte, 32)
 	if _, err := rand.Read(fresh); err != nil {
@@ -121,7 +121,7 @@ func loadOrCreateKey(path string) ([]byte, error) {
 	// never sees a half-written key.
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
 	if err != nil {
-		return nil, &configError{"cannot write the token cache key " + echo(path) + ": " + pathReason(err)}
+		return nil, &configError{"cannot write the token cache key " + echo(path) + ": " + pathReason(err) + " (--no-cache runs without a cache)"}
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.WriteString(hex.EncodeToString(fresh) + "\n")
@@ -140,7 +140,7 @@ func loadOrCreateKey(path string) ([]byte, error) {
 	case errors.Is(err, fs.ErrExist): // another run made it first
 		return readKeyFile(path)
 	default:
-		return nil, &configError{"cannot write the token cache key " + echo(path) + ": " + pathReason(err)}
+		return nil, &configError{"cannot write the token cache key " + echo(path) + ": " + pathReason(err) + " (--no-cache runs without a cache)"}
 	}
 }
 
@@ -150,7 +150,7 @@ func readKeyFile(path string) ([]byte, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
-		return nil, &configError{"cannot read the token cache key " + echo(path) + ": " + pathReason(err)}
+		return nil, &configError{"cannot read the token cache key " + echo(path) + ": " + pathReason(err) + " (--no-cache runs without a cache)"}
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, &configError{"the token cache key " + echo(path) + " is not a regular file (a link or a device): remove it, or use --no-cache"}
@@ -161,12 +161,12 @@ func readKeyFile(path string) ([]byte, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &configError{"cannot read the token cache key " + echo(path) + ": " + pathReason(err)}
+		return nil, &configError{"cannot read the token cache key " + echo(path) + ": " + pathReason(err) + " (--no-cache runs without a cache)"}
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return nil, &configError{"cannot read the token cache key " + echo(path) + ": " + pathReason(err)}
+		return nil, &configError{"cannot read the token cache key " + echo(path) + ": " + pathReason(err) + " (--no-cache runs without a cache)"}
 	}
 	key, err := filestore.ParseKey(string(bytes.TrimSpace(b)))
 	if len(b) > maxKeyFile || err != nil {

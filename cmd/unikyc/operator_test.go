@@ -325,3 +325,19 @@ func TestFirstRunsTogetherShareOneKey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, left, "no temporary file left behind")
 }
+
+// A cache directory that cannot be made is the operator's to fix (exit 2),
+// and the message says how to run without one.
+// A file where the directory should be fails for every user, root too.
+func TestUnwritableCacheDirectory(t *testing.T) {
+	dir := ownCache(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "unikyc"), []byte("not a directory"), 0o600))
+	srv := genericjwttest.NewServer()
+	defer srv.Close()
+	r := cli(genericJWTEnv(srv), "", "check", "genericjwt")
+	assert.Equal(t, exitUsage, r.code, r.all())
+	assert.Contains(t, r.stderr, "(--no-cache runs without a cache)")
+	assert.Equal(t, 0, srv.Requests(), "nothing sent")
+	r = cli(genericJWTEnv(srv), "", "check", "--no-cache", "genericjwt")
+	assert.Equal(t, exitOK, r.code, r.all())
+}
