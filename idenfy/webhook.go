@@ -205,6 +205,10 @@ func ParseEvent(r *http.Request, key auth.Secret) (webhook.Event, error) {
 		return nil, fmt.Errorf("%w: no body", ErrBadSignature)
 	}
 	body, err := httpbody.Read(r.Body, MaxWebhookBody)
+	if errors.Is(err, httpbody.ErrTooLarge) {
+		// ErrTooLarge's text carries its own prefix and speaks of responses.
+		return nil, fmt.Errorf("unikyc: idenfy: webhook body over %d bytes", MaxWebhookBody)
+	}
 	if err != nil {
 		return nil, errors.New("unikyc: idenfy: reading webhook: body too large or unreadable")
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"time"
 
@@ -29,9 +30,30 @@ func live(ctx context.Context, provider string, getenv func(string) string) *run
 	if err != nil {
 		r.errors++
 	}
-	r.expect(err == nil, "CheckAuth against %s: the credentials work%s", where, note(err))
+	// The line states what happened, so that neither outcome reads as
+	// the other ("FAIL … the credentials work").
+	r.expect(err == nil, "%s", liveOutcome(where, err))
 	if s, ok := c.(interface{ Stats() providers.Stats }); ok {
 		r.stats = s.Stats()
 	}
 	return r
+}
+
+// liveOutcome says what a live CheckAuth found: the credentials accepted
+// or refused, a rate limit, another answer, or no answer at all.
+func liveOutcome(where string, err error) string {
+	var pe *providers.Error
+	head := "CheckAuth against " + where + ": "
+	switch {
+	case err == nil:
+		return head + "credentials accepted"
+	case errors.Is(err, providers.ErrInvalidCredentials) || errors.Is(err, providers.ErrUnauthorized):
+		return head + "credentials refused: " + err.Error()
+	case errors.Is(err, providers.ErrRateLimited):
+		return head + "rate limited, credentials not checked: " + err.Error()
+	case errors.As(err, &pe):
+		return head + "the provider answered an error: " + err.Error()
+	default:
+		return head + "no answer: " + err.Error()
+	}
 }

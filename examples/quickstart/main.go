@@ -28,6 +28,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
@@ -114,9 +115,13 @@ func Main(w io.Writer, getenv func(string) string) int {
 	return 0
 }
 
+// width is the widest line the report prints: it fits a 100-column
+// terminal.
+const width = 100
+
 func report(w io.Writer, runs []*run) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "provider\tmode\tlogins\trefreshes\trequests\tretries\t429s\tthrottled waits\t401 recoveries\terrors\tclock\tchecks\t")
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "provider\tmode\tlogins\trefreshes\trequests\tretries\t429s\tthrottled\t401s\terrors\tclock\tchecks\t")
 	for _, r := range runs {
 		ok := 0
 		for _, c := range r.checks {
@@ -137,8 +142,9 @@ func report(w io.Writer, runs []*run) {
 			s.Requests, s.Retries, s.RateLimited, waits, s.Invalidations, r.errors, elapsed, ok, len(r.checks))
 	}
 	_ = tw.Flush()
-	fmt.Fprintln(w, "\nthrottled waits: requests held on the clock by a limiter or a 429 cool-down;")
-	fmt.Fprintln(w, "errors: returned to the caller, expected ones included; clock: fake time the run took")
+	fmt.Fprintln(w, "\nthrottled: requests held on the clock by a limiter or a 429 cool-down;")
+	fmt.Fprintln(w, "401s: refused tokens recovered; errors: returned to the caller, expected ones included;")
+	fmt.Fprintln(w, "clock: fake time the run took (real: a live check)")
 	for _, r := range runs {
 		fmt.Fprintf(w, "\n%s (%s)\n", r.provider, r.mode)
 		for _, c := range r.checks {
@@ -146,10 +152,10 @@ func report(w io.Writer, runs []*run) {
 			if !c.ok {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(w, "  %s %s\n", mark, c.what)
+			wrap(w, "  "+mark+" ", c.what)
 		}
 		if r.err != nil {
-			fmt.Fprintf(w, "  FAIL stopped: %v\n", r.err)
+			wrap(w, "  FAIL ", "stopped: "+r.err.Error())
 		}
 	}
 	fmt.Fprintln(w)
@@ -158,6 +164,26 @@ func report(w io.Writer, runs []*run) {
 	} else {
 		fmt.Fprintln(w, strings.ToUpper("some checks failed"))
 	}
+}
+
+// wrap writes text after lead, broken at spaces into lines of at most
+// width runes, the continuations indented under the text.
+func wrap(w io.Writer, lead, text string) {
+	indent := strings.Repeat(" ", utf8.RuneCountInString(lead))
+	line, n := lead, utf8.RuneCountInString(lead)
+	fresh := true // nothing but the lead or indent on the line yet
+	for _, word := range strings.Fields(text) {
+		wn := utf8.RuneCountInString(word)
+		if !fresh && n+1+wn > width {
+			fmt.Fprintln(w, line)
+			line, n, fresh = indent, len(indent), true
+		}
+		if !fresh {
+			line, n = line+" ", n+1
+		}
+		line, n, fresh = line+word, n+wn, false
+	}
+	fmt.Fprintln(w, line)
 }
 
 func all(runs []*run) bool {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,8 +45,9 @@ func TestQuickstartPassesAndReportsEveryProvider(t *testing.T) {
 	require.Equal(t, 0, code, out.String())
 	assert.Less(t, took, 15*time.Second)
 
-	header := regexp.MustCompile(`provider +mode +logins +refreshes +requests +retries +429s +throttled waits +401 recoveries +errors +clock +checks`)
+	header := regexp.MustCompile(`provider +mode +logins +refreshes +requests +retries +429s +throttled +401s +errors +clock +checks`)
 	assert.Regexp(t, header, out.String())
+	fitsWidth(t, out.String())
 	for _, p := range providerNames {
 		cells := row(t, out.String(), p)
 		require.Len(t, cells, 12, "%s: %v", p, cells) // every column filled
@@ -86,20 +90,44 @@ func TestQuickstartChecksConfiguredProvidersLive(t *testing.T) {
 	assert.Equal(t, "live", row(t, out.String(), "idenfy")[1])
 	assert.Equal(t, "live", row(t, out.String(), "kyconnect")[1])
 	assert.Equal(t, "fake", row(t, out.String(), "compliancely")[1])
-	assert.Contains(t, out.String(), "CheckAuth against "+strings.TrimPrefix(cfg.BaseURL, "http://")+": the credentials work")
+	assert.Contains(t, out.String(), "ok   CheckAuth against "+strings.TrimPrefix(cfg.BaseURL, "http://")+": credentials accepted")
+	assert.NotContains(t, out.String(), "FAIL")
+	fitsWidth(t, out.String())
 	assert.Equal(t, 1, id.Calls("/api/v2/token"), "CheckAuth: one refused token request, /api/v2/status is not polled")
 	assert.Equal(t, 1, ky.Logins())
 
 	env["UNIKYC_IDENFY_API_SECRET"] = "wrong-secret"
 	out.Reset()
 	assert.Equal(t, 1, Main(&out, getenv))
-	assert.Contains(t, out.String(), "FAIL CheckAuth against")
+	assert.Contains(t, out.String(), "FAIL CheckAuth against "+strings.TrimPrefix(cfg.BaseURL, "http://")+": credentials refused: ")
+	assert.NotContains(t, out.String(), "credentials work", "a failure never reads as a success")
+	assert.NotContains(t, out.String(), strings.TrimPrefix(cfg.BaseURL, "http://")+": credentials accepted")
 	assert.Contains(t, out.String(), "SOME CHECKS FAILED")
+	fitsWidth(t, out.String())
+
+	// Nothing listens at the base URL: the check says the provider was not
+	// reached, not that the credentials were refused.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	env["UNIKYC_IDENFY_API_SECRET"] = string(cfg.APISecret)
+	env["UNIKYC_IDENFY_BASE_URL"] = dead.URL
+	out.Reset()
+	assert.Equal(t, 1, Main(&out, getenv))
+	assert.Contains(t, out.String(), "FAIL CheckAuth against "+strings.TrimPrefix(dead.URL, "http://")+": no answer: ")
 	assert.NotContains(t, out.String(), "wrong-secret")
 	assert.NotContains(t, out.String(), string(cfg.APIKey))
 
+	env["UNIKYC_IDENFY_BASE_URL"] = cfg.BaseURL
 	delete(env, "UNIKYC_IDENFY_API_KEY")
 	out.Reset()
 	assert.Equal(t, 1, Main(&out, getenv))
 	assert.Contains(t, out.String(), "FAIL stopped: unikyc: UNIKYC_IDENFY_API_KEY is required")
+}
+
+// fitsWidth fails for any line of out wider than a 100-column terminal.
+func fitsWidth(t *testing.T, out string) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), 100, "too wide: %q", line)
+	}
 }

@@ -23,7 +23,34 @@ import (
 	"github.com/unikyc/unikyc/providers"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// No test reads or writes the user's real cache: the default token
+	// file goes to a directory of the run's own, or one of a test's.
+	dir, err := os.MkdirTemp("", "unikyc-cli-test-")
+	if err != nil {
+		panic(err)
+	}
+	userCacheDir = func() (string, error) { return dir, nil }
+	code := m.Run()
+	os.RemoveAll(dir)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// ownCache gives the test a token cache directory of its own.
+func ownCache(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	old := userCacheDir
+	userCacheDir = func() (string, error) { return dir, nil }
+	t.Cleanup(func() { userCacheDir = old })
+	return dir
+}
 
 // result is one invocation of the tool.
 type result struct {
@@ -53,6 +80,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"help"}, {"check", "--help"}, {"token", "-h"}, {"env", "--help"},
 		{"idenfy", "--help"}, {"idenfy", "kyb-token", "--help"}, {"webhook", "--help"}, {"webhook", "verify", "--help"},
+		{"fakes", "--help"},
 	} {
 		r := cli(nil, "", args...)
 		assert.Equal(t, exitOK, r.code, "%v", args)
@@ -83,7 +111,6 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"check", "--bogus", "idenfy"}, "unikyc check: unknown flag --bogus"},
 		{[]string{"token", "genericjwt", "--timeout", "soon"}, `unikyc token: invalid value "soon" for flag --timeout`},
 		{[]string{"idenfy", "kyb-token", "--lifetime"}, "unikyc idenfy kyb-token: flag needs an argument: --lifetime"},
-		{[]string{"check", "genericjwt", "--cache", "/tmp/x"}, "UNIKYC_TOKEN_KEY"},
 		{[]string{"check", "onfido"}, "compliancely, genericjwt, icomply, idenfy, kyconnect"},
 		{[]string{"check", "idenfy"}, "UNIKYC_IDENFY_API_KEY is required"},
 		{[]string{"token", "genericjwt"}, "UNIKYC_GENERICJWT_USERNAME is required"},
@@ -169,7 +196,7 @@ func TestCheckEveryProvider(t *testing.T) {
 				bad[k] = v
 			}
 			bad[tc.spoil] = "wrong-" + bad[tc.spoil]
-			r = cli(bad, "", "check", "--timeout", "10s", tc.provider)
+			r = cli(bad, "", "check", "--no-cache", "--timeout", "10s", tc.provider)
 			assert.Equal(t, exitFailure, r.code, r.all())
 			assert.Contains(t, r.stderr, "unikyc check "+tc.provider+": ")
 			noLeak(t, r, append(secrets, bad[tc.spoil])...)
@@ -315,7 +342,7 @@ func TestKYBTokenFlagsAreValidatedBeforeSending(t *testing.T) {
 		{[]string{"--client-id", "c", "--flow", "not-a-uuid"}, "--flow must be a UUID"},
 		{[]string{"--client-id", "c", "--theme", "nope"}, "--theme must be a UUID"},
 		{[]string{"--client-id", "c", "--external-ref", strings.Repeat("r", 41)}, "--external-ref must be at most 40 characters"},
-		{[]string{"--client-id", "c", "--lifetime", "721h"}, "--lifetime must be between 0 and 2592000"},
+		{[]string{"--client-id", "c", "--lifetime", "721h"}, "--lifetime must be at most 720h (30 days)"},
 		{[]string{"--client-id", "c", "--lifetime", "1.5s"}, "--lifetime must be whole seconds"},
 		{[]string{"--client-id", "c", "--lifetime", "0s"}, "--lifetime 0 would create an expired token"},
 		{[]string{"--client-id", "c", "--questionnaire", ""}, "--questionnaire must be at least 1 characters"},

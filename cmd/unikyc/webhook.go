@@ -37,7 +37,9 @@ func webhook(e *env, args []string) int {
 	}
 	switch {
 	case len(pos) > 0:
-		return usageError(e, fs, "unexpected argument %q: the body is read from stdin", pos[0])
+		// Not echoed: a stray argument here is often the key, slid out of
+		// its flag by a missing value (--signature --key KEY).
+		return usageError(e, fs, "%d unexpected argument(s): the body is read from stdin", len(pos))
 	case *provider != idenfy.Name:
 		return usageError(e, fs, "--provider must be idenfy (the only provider that signs webhooks)")
 	}
@@ -66,7 +68,7 @@ func webhook(e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "signature valid")
 	var cb idenfy.KYCCallback
 	if json.Unmarshal(body, &cb) == nil && cb.ScanRef != "" {
-		fmt.Fprintf(e.stdout, "scanRef: %s\nstatus: %s\nfinal: %t\n", cb.ScanRef, cb.Status.Overall, cb.Final)
+		fmt.Fprintf(e.stdout, "scanRef: %s\nstatus: %s\nfinal: %t\n", printable(cb.ScanRef), printable(string(cb.Status.Overall)), cb.Final)
 	}
 	return exitOK
 }

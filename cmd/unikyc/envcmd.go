@@ -56,8 +56,8 @@ var toolVars = map[string][]struct {
 }{
 	"idenfy": {{webhookKeyVar, "webhook signing key, read by unikyc webhook verify only", true}},
 	"": {
-		{filestore.EnvPath, "token file for check and token (--cache): later runs reuse the token", false},
-		{filestore.EnvKey, "32-byte key (64 hex digits) that encrypts the token file", true},
+		{filestore.EnvPath, "token file of check and token (default <user cache dir>/unikyc/tokens)", false},
+		{filestore.EnvKey, "32-byte key (64 hex digits) of the token file (default: one kept in <file>.key)", true},
 	},
 }
 

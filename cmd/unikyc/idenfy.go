@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +73,8 @@ func kybToken(e *env, args []string) int {
 	)
 	tokenType := fs.String("token-type", string(idenfy.KYBTokenForm), "FORM, GOV1 or GOV2")
 	fs.StringVar(&p.ClientID, "client-id", "", "your id for the company, 1-100 characters (required)")
-	lifetime := fs.Duration("lifetime", 0, "how long the token is valid, up to 720h (default: iDenfy's, 1h)")
+	var lifetime lifetimeFlag
+	fs.Var(&lifetime, "lifetime", "how long the token is valid: a duration (2h, 720h) or seconds (7200), up to 720h (default: iDenfy's, 1h)")
 	externalRef := fs.String("external-ref", "", "your reference, up to 40 characters")
 	locale := fs.String("locale", "", "session language: "+joinLocales())
 	flow := fs.String("flow", "", "KYB flow UUID")
@@ -89,7 +91,7 @@ func kybToken(e *env, args []string) int {
 		return code
 	}
 	if len(pos) > 0 {
-		return usageError(e, fs, "unexpected argument %q", pos[0])
+		return usageError(e, fs, "unexpected argument %s", echo(pos[0]))
 	}
 	switch {
 	case *noQuestionnaire && *questionnaire != "":
@@ -99,15 +101,17 @@ func kybToken(e *env, args []string) int {
 	case flagSet(fs, "questionnaire"):
 		p.Questionnaire = idenfy.Value(*questionnaire)
 	}
-	if *lifetime%time.Second != 0 || *lifetime < 0 {
+	switch {
+	case lifetime.d%time.Second != 0 || lifetime.d < 0:
 		return usageError(e, fs, "--lifetime must be whole seconds, not negative")
-	}
-	if flagSet(fs, "lifetime") && *lifetime == 0 {
+	case flagSet(fs, "lifetime") && lifetime.d == 0:
 		return usageError(e, fs, "--lifetime 0 would create an expired token; leave it out for iDenfy's default")
+	case lifetime.d > maxLifetime:
+		return usageError(e, fs, "--lifetime must be at most %s (%d days), iDenfy's limit", fmtHours(maxLifetime), maxLifetime/(24*time.Hour))
 	}
 	p.TokenType, p.Locale = idenfy.KYBTokenType(strings.ToUpper(*tokenType)), idenfy.Locale(*locale)
-	if *lifetime > 0 {
-		p.Lifetime = idenfy.Int(int(*lifetime / time.Second))
+	if lifetime.d > 0 {
+		p.Lifetime = idenfy.Int(int(lifetime.d / time.Second))
 	}
 	for _, f := range []struct {
 		dst *idenfy.Nullable[string]
@@ -125,7 +129,7 @@ func kybToken(e *env, args []string) int {
 		return usageError(e, fs, "%s", flagError(err))
 	}
 
-	c, err := open(e, idenfy.Name, "")
+	c, _, err := open(e, idenfy.Name, nil)
 	if err != nil {
 		return fail(e, "idenfy kyb-token", err)
 	}
@@ -142,9 +146,9 @@ func kybToken(e *env, args []string) int {
 		return exitOK
 	}
 	fmt.Fprintf(e.stdout, "token: %s\ntype: %s\nclient id: %s\nexpires: %s\nvalid: %t\n",
-		tok.TokenString, tok.TokenType, tok.ClientID, tok.Expiration.UTC().Format(time.RFC3339), tok.IsValid)
+		printable(tok.TokenString), printable(string(tok.TokenType)), printable(tok.ClientID), tok.Expiration.UTC().Format(time.RFC3339), tok.IsValid)
 	if len(tok.Tags) > 0 {
-		fmt.Fprintf(e.stdout, "tags: %s\n", strings.Join(tok.Tags, ", "))
+		fmt.Fprintf(e.stdout, "tags: %s\n", printable(strings.Join(tok.Tags, ", ")))
 	}
 	return exitOK
 }
@@ -180,4 +184,36 @@ func joinLocales() string {
 		s[i] = string(l)
 	}
 	return strings.Join(s, " ")
+}
+
+// maxLifetime is iDenfy's longest KYB token life.
+const maxLifetime = idenfy.MaxKYBLifetime * time.Second
+
+// lifetimeFlag is --lifetime: a duration ("2h", "720h") or whole seconds
+// ("7200"), as iDenfy's API counts it.
+type lifetimeFlag struct{ d time.Duration }
+
+func (l *lifetimeFlag) String() string { return l.d.String() }
+func (l *lifetimeFlag) Set(s string) error {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > math.MaxInt64/int64(time.Second) {
+			return errors.New("want a duration such as 2h or 720h, or seconds such as 7200")
+		}
+		l.d = time.Duration(n) * time.Second
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 2h or 720h, or seconds such as 7200")
+	}
+	l.d = d
+	return nil
+}
+
+// fmtHours writes d as hours ("720h"), how operators think of token lives.
+func fmtHours(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/internal/jwtexp"
+	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -25,13 +26,14 @@ func where(c any) string {
 }
 
 func check(e *env, args []string) int {
-	fs := newFlags(e, "check", "<provider> [--cache FILE] [--timeout 30s]",
+	fs := newFlags(e, "check", "<provider> [--no-cache | --cache FILE] [--timeout 30s]",
 		"Checks the credentials in UNIKYC_<PROVIDER>_* with the provider's cheapest authenticated call\n"+
 			"(logging in first where the provider has logins) and shows when the token expires.\n"+
-			"With --cache, a token saved by an earlier run is used and no login is made.\n"+
+			"The token is kept, encrypted, in the user's cache directory (or --cache FILE), so that the\n"+
+			"next run uses it and makes no login; the output says when it did. --no-cache logs in afresh.\n"+
 			"Exit 0: accepted; 1: refused or unreachable; 2: usage or configuration.")
 	timeout := timeoutFlag(fs)
-	cache := cacheFlag(e, fs)
+	cf := addCacheFlags(e, fs)
 	pos, done, code := parse(e, fs, args)
 	if done {
 		return code
@@ -39,7 +41,7 @@ func check(e *env, args []string) int {
 	if len(pos) != 1 {
 		return usageError(e, fs, "want one provider, got %d arguments", len(pos))
 	}
-	c, err := open(e, pos[0], *cache)
+	c, spec, err := open(e, pos[0], &cf)
 	if err != nil {
 		return fail(e, "check", err)
 	}
@@ -49,18 +51,58 @@ func check(e *env, args []string) int {
 	if err := waitNotice(e, "check", c.Name(), func() error { return c.CheckAuth(ctx) }); err != nil {
 		return fail(e, "check "+c.Name(), err)
 	}
-	fmt.Fprintf(e.stdout, "%s: credentials accepted by %s\n", c.Name(), where(c))
 	th, ok := c.(tokenHolder)
 	if !ok || th.TokenSource() == nil {
+		fmt.Fprintf(e.stdout, "%s: credentials accepted by %s\n", c.Name(), where(c))
 		fmt.Fprintln(e.stdout, "static credentials: no token to expire")
 		return exitOK
+	}
+	origin := tokenOrigin(c, spec)
+	if origin.cached {
+		fmt.Fprintf(e.stdout, "%s: cached token accepted by %s\n", c.Name(), where(c))
+	} else {
+		fmt.Fprintf(e.stdout, "%s: credentials accepted by %s\n", c.Name(), where(c))
 	}
 	tok, err := th.TokenSource().Token(ctx) // the token CheckAuth used, from the cache
 	if err != nil {
 		return fail(e, "check "+c.Name(), err)
 	}
 	printExpiry(e, tok)
+	fmt.Fprintf(e.stdout, "token: %s\n", origin.text)
 	return exitOK
+}
+
+// origin says where a run's token came from.
+type origin struct {
+	cached bool // taken from the token file: no login, no refresh
+	text   string
+}
+
+// tokenOrigin tells, from the client's counters, whether the token came
+// from the cache, a refresh of a cached refresh token or a login, and
+// where it is kept.
+func tokenOrigin(c providers.Client, spec cacheSpec) origin {
+	var st providers.Stats
+	if s, ok := c.(interface{ Stats() providers.Stats }); ok {
+		st = s.Stats()
+	}
+	kept := "not kept (--no-cache)"
+	switch {
+	case spec.file != "":
+		kept = "kept in " + spec.file
+	case spec.why != "":
+		kept = "not kept: " + spec.why
+	}
+	switch {
+	case st.Logins > 0:
+		return origin{text: "new login, " + kept}
+	case st.Refreshes > 0:
+		return origin{text: "renewed with the cached refresh token (no login), " + kept}
+	case st.StoreHits > 0:
+		return origin{cached: true, text: "from the cache " + spec.file +
+			" (no login made, so the password was not checked: --no-cache checks it)"}
+	}
+	return origin{text: kept}
 }
 
 func printExpiry(e *env, tok *auth.Token) {
@@ -79,15 +121,16 @@ func when(t, now time.Time) string {
 }
 
 func token(e *env, args []string) int {
-	fs := newFlags(e, "token", "<provider> [--show-secret] [--cache FILE] [--timeout 30s]",
+	fs := newFlags(e, "token", "<provider> [--show-secret] [--no-cache | --cache FILE] [--timeout 30s]",
 		"Logs in (or refreshes) with the credentials in UNIKYC_<PROVIDER>_* and shows the token's type,\n"+
 			"expiry and claims. Claims are read without verifying the signature: for display only.\n"+
 			"The token itself is printed only with --show-secret; treat it as a password.\n"+
-			"With --cache, a token saved by an earlier run is shown and no login is made.\n"+
+			"The token is kept, encrypted, in the user's cache directory (or --cache FILE), so that the\n"+
+			"next run shows it and makes no login; the output says when it did. --no-cache logs in afresh.\n"+
 			"Exit 0: shown; 1: refused or unreachable; 2: usage, configuration, or a provider with static credentials.")
 	show := fs.Bool("show-secret", false, "also print the access token")
 	timeout := timeoutFlag(fs)
-	cache := cacheFlag(e, fs)
+	cf := addCacheFlags(e, fs)
 	pos, done, code := parse(e, fs, args)
 	if done {
 		return code
@@ -95,7 +138,7 @@ func token(e *env, args []string) int {
 	if len(pos) != 1 {
 		return usageError(e, fs, "want one provider, got %d arguments", len(pos))
 	}
-	c, err := open(e, pos[0], *cache)
+	c, spec, err := open(e, pos[0], &cf)
 	if err != nil {
 		return fail(e, "token", err)
 	}
@@ -115,6 +158,7 @@ func token(e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "provider: %s (%s)\n", c.Name(), where(c))
 	fmt.Fprintf(e.stdout, "type: %s\n", tok.Type())
 	printExpiry(e, tok)
+	fmt.Fprintf(e.stdout, "token: %s\n", tokenOrigin(c, spec).text)
 	claims, ok := jwtexp.Claims(tok.AccessToken)
 	if !ok {
 		fmt.Fprintln(e.stdout, "claims: none (the token is not a JWT)")
@@ -126,7 +170,7 @@ func token(e *env, args []string) int {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			fmt.Fprintf(e.stdout, "  %s: %s\n", k, claim(k, claims[k]))
+			fmt.Fprintf(e.stdout, "  %s: %s\n", printable(k), printable(claim(k, claims[k])))
 		}
 	}
 	if *show {
