@@ -223,7 +223,7 @@ func (c *Conn) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 			continue
 		}
 		lim := c.limiterFor(b, o, clk)
-		if !b.route() {
+		if !b.Route() {
 			account.budget, account.limiter = b, lim
 			continue
 		}
@@ -253,7 +253,7 @@ func (c *Conn) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 func (c *Conn) limiterFor(b Budget, o *options, clk clock.Clock) Limiter {
 	var l Limiter
 	switch {
-	case !b.route() && o.limiterSet:
+	case !b.Route() && o.limiterSet:
 		l = o.limiter
 	case b.Name == "login" && o.loginLimiterSet:
 		l = o.loginLimiter

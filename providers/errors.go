@@ -248,14 +248,6 @@ func (e RateLimitError) Error() string {
 	return b.String()
 }
 
-// DeadlineError is what a Limiter or CoolDown returns when the wait it
-// asks for, wait, would outlast the caller's deadline: a *RateLimitError
-// for budget that matches context.DeadlineExceeded. The pipeline fills in
-// the provider. For implementers of Limiter, such as a fleet's.
-func DeadlineError(budget string, wait time.Duration) *RateLimitError {
-	return &RateLimitError{Budget: budget, RetryAfter: wait, deadline: true}
-}
-
 // roundWait keeps a wait readable: whole seconds past ten, else milliseconds.
 func roundWait(d time.Duration) time.Duration {
 	if d >= 10*time.Second {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/unikyc/unikyc/internal/deadline"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -35,8 +36,8 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 		if d := until.Sub(p.clk.Now()); d > 0 {
 			g.armed.Store(true)
 			rl := &RateLimitError{Provider: p.provider, RetryAfter: d}
-			if d > p.policy.MaxRetryWait || pastDeadline(ctx, d) {
-				rl.deadline = pastDeadline(ctx, d)
+			if d > p.policy.MaxRetryWait || deadline.Past(ctx, d) {
+				rl.deadline = deadline.Past(ctx, d)
 				return false, rl
 			}
 			// A shared login tells the callers waiting for it; it stops when

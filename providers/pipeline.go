@@ -15,8 +15,10 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/deadline"
 	"github.com/unikyc/unikyc/internal/httpbody"
 	"github.com/unikyc/unikyc/internal/retryafter"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -173,7 +175,7 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 			p.leaveGates(scopes, c.held, false)
 			c.held = 0
 			again := limited || safe
-			if !again || !replayable || retries >= maxRetries || wait > p.policy.MaxRetryWait || pastDeadline(ctx, wait) {
+			if !again || !replayable || retries >= maxRetries || wait > p.policy.MaxRetryWait || deadline.Past(ctx, wait) {
 				return resp, data, nil
 			}
 			retries++
@@ -233,7 +235,7 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		if s.limiter == nil {
 			continue
 		}
-		if est, ok := s.limiter.(interface{ Estimate(Priority) time.Duration }); ok && c.kind != CallAPI {
+		if est, ok := s.limiter.(ratelimit.Estimator); ok && c.kind != CallAPI {
 			// A shared login that must wait for its budget tells the callers
 			// waiting for it, as a pause would.
 			if d := est.Estimate(prio); d > 0 {
@@ -506,7 +508,7 @@ func (p *pipeline) backoff(ctx context.Context, c *call, n, retries int, resp *h
 			d = max(d, ra)
 		}
 	}
-	if pastDeadline(ctx, d) {
+	if deadline.Past(ctx, d) {
 		return p.wrap(c, context.DeadlineExceeded)
 	}
 	p.emitRetry(ctx, c, nil, n, status, d)
@@ -564,6 +566,10 @@ func (p *pipeline) tokenError(err error) error {
 }
 
 func (p *pipeline) budgetError(s *scope, err error) error {
+	var we *ratelimit.WaitError
+	if errors.As(err, &we) {
+		return &RateLimitError{Provider: p.provider, Budget: s.budget.Name, RetryAfter: we.RetryAfter, deadline: true}
+	}
 	var rl *RateLimitError
 	if errors.As(err, &rl) {
 		cp := *rl

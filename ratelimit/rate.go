@@ -1,15 +1,14 @@
-package providers
+package ratelimit
 
 import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/deadline"
 )
 
 // RateLimiter is a Limiter that spaces requests evenly: a token bucket
@@ -26,10 +25,10 @@ type RateLimiter struct {
 	mu sync.Mutex
 }
 
-// NewLimiter returns a RateLimiter allowing r requests a second with the
-// given burst (1 spaces requests evenly). clk may be nil for the system
-// clock. Use rate.Every(6*time.Second) for "10 a minute".
-func NewLimiter(r rate.Limit, burst int, clk clock.Clock) *RateLimiter {
+// NewRateLimiter returns a RateLimiter allowing r requests a second with
+// the given burst (1 spaces requests evenly). clk may be nil for the
+// system clock. Use rate.Every(6*time.Second) for "10 a minute".
+func NewRateLimiter(r rate.Limit, burst int, clk clock.Clock) *RateLimiter {
 	return &RateLimiter{lim: rate.NewLimiter(r, burst), clk: clock.Or(clk)}
 }
 
@@ -47,9 +46,9 @@ func (l *RateLimiter) Wait(ctx context.Context, _ Priority) error {
 		return fmt.Errorf("unikyc: limiter allows no requests (burst %d)", l.lim.Burst())
 	}
 	d := r.DelayFrom(now)
-	if dl, ok := ctx.Deadline(); ok && d > time.Until(dl) {
+	if deadline.Past(ctx, d) {
 		l.cancel(r)
-		return &RateLimitError{RetryAfter: d, deadline: true}
+		return &WaitError{RetryAfter: d}
 	}
 	if err := clock.Sleep(ctx, l.clk, d); err != nil {
 		l.cancel(r)
@@ -63,38 +62,4 @@ func (l *RateLimiter) cancel(r *rate.Reservation) {
 	l.mu.Lock()
 	r.CancelAt(l.clk.Now())
 	l.mu.Unlock()
-}
-
-// CoolDown is the pause after a 429, shared by every goroutine of a client
-// (and, in fleet mode, by every replica). Until returns when the pause
-// ends (the zero time: no pause); Extend moves the end to t if t is later.
-type CoolDown interface {
-	Until(ctx context.Context) time.Time
-	Extend(ctx context.Context, t time.Time)
-}
-
-// LocalCoolDown is a CoolDown in process memory.
-type LocalCoolDown struct {
-	until atomic.Pointer[time.Time]
-}
-
-// Until returns when the pause ends.
-func (c *LocalCoolDown) Until(context.Context) time.Time {
-	if t := c.until.Load(); t != nil {
-		return *t
-	}
-	return time.Time{}
-}
-
-// Extend moves the end of the pause to t if t is later.
-func (c *LocalCoolDown) Extend(_ context.Context, t time.Time) {
-	for {
-		cur := c.until.Load()
-		if cur != nil && !t.After(*cur) {
-			return
-		}
-		if c.until.CompareAndSwap(cur, &t) {
-			return
-		}
-	}
 }

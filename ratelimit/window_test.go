@@ -1,4 +1,4 @@
-package providers_test
+package ratelimit_test
 
 import (
 	"context"
@@ -12,10 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/providers"
+	uerrs "github.com/unikyc/unikyc/internal/errs"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
-var tenAMinute = providers.Budget{Name: "requests", Limit: 10, Window: time.Minute}
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+var tenAMinute = ratelimit.Budget{Name: "requests", Limit: 10, Window: time.Minute}
 
 // pump moves clk to its next timer until done is closed.
 func pump(clk *clock.Fake, done <-chan struct{}) {
@@ -30,7 +33,7 @@ func pump(clk *clock.Fake, done <-chan struct{}) {
 // returns the clock time of each admission. The clock moves to the next
 // timer only when every goroutine is parked in the limiter or done, so
 // each admission is read at the time it happened.
-func admitted(t *testing.T, clk *clock.Fake, l *providers.WindowLimiter, n, goroutines int) []time.Time {
+func admitted(t *testing.T, clk *clock.Fake, l *ratelimit.WindowLimiter, n, goroutines int) []time.Time {
 	t.Helper()
 	var (
 		mu       sync.Mutex
@@ -45,7 +48,7 @@ func admitted(t *testing.T, clk *clock.Fake, l *providers.WindowLimiter, n, goro
 			defer finished.Add(1)
 			for range per {
 				busy.Add(-1)
-				err := l.Wait(context.Background(), providers.PriorityAPI)
+				err := l.Wait(context.Background(), ratelimit.PriorityAPI)
 				busy.Add(1)
 				assert.NoError(t, err)
 				mu.Lock()
@@ -86,7 +89,7 @@ func maxInWindow(ts []time.Time, w time.Duration) int {
 // request exactly one window old still counts — with a margin.
 func TestWindowLimiterNeverExceedsTheBudgetInAnyWindow(t *testing.T) {
 	clk := clock.NewFake(t0)
-	l := providers.NewWindowLimiter(tenAMinute, clk)
+	l := ratelimit.NewWindowLimiter(tenAMinute, clk)
 	ts := admitted(t, clk, l, 40, 4)
 	require.Len(t, ts, 40)
 	assert.LessOrEqual(t, maxInWindow(ts, time.Minute), 10, "never 11 in a minute counted at both ends")
@@ -103,8 +106,8 @@ func TestWindowLimiterNeverExceedsTheBudgetInAnyWindow(t *testing.T) {
 // Rule: logins and refreshes wait ahead of API calls.
 func TestWindowLimiterAdmitsTokenCallsFirst(t *testing.T) {
 	clk := clock.NewFake(t0)
-	l := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: time.Second, Margin: -1}, clk)
-	require.NoError(t, l.Wait(context.Background(), providers.PriorityAPI))
+	l := ratelimit.NewWindowLimiter(ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Second, Margin: -1}, clk)
+	require.NoError(t, l.Wait(context.Background(), ratelimit.PriorityAPI))
 
 	order := make(chan string, 4)
 	var wg sync.WaitGroup
@@ -112,7 +115,7 @@ func TestWindowLimiterAdmitsTokenCallsFirst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			require.NoError(t, l.Wait(context.Background(), providers.PriorityAPI))
+			require.NoError(t, l.Wait(context.Background(), ratelimit.PriorityAPI))
 			order <- "api"
 		}()
 		_ = i
@@ -122,7 +125,7 @@ func TestWindowLimiterAdmitsTokenCallsFirst(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		require.NoError(t, l.Wait(context.Background(), providers.PriorityToken))
+		require.NoError(t, l.Wait(context.Background(), ratelimit.PriorityToken))
 		order <- "token"
 	}()
 	require.Eventually(t, func() bool { return queued(l) == 4 }, time.Second, time.Millisecond)
@@ -139,22 +142,22 @@ func TestWindowLimiterAdmitsTokenCallsFirst(t *testing.T) {
 
 // queued reports how many waiters l holds, from its own estimate: a
 // deadline shorter than the wait for position k is refused at once.
-func queued(l *providers.WindowLimiter) int { return l.Queued() }
+func queued(l *ratelimit.WindowLimiter) int { return l.Queued() }
 
 // Rule: a wait past the caller's deadline returns at once, typed.
 func TestWindowLimiterRefusesAWaitPastTheDeadlineAtOnce(t *testing.T) {
 	clk := clock.NewFake(t0)
-	l := providers.NewWindowLimiter(tenAMinute, clk)
+	l := ratelimit.NewWindowLimiter(tenAMinute, clk)
 	for range 10 {
-		require.NoError(t, l.Wait(context.Background(), providers.PriorityAPI))
+		require.NoError(t, l.Wait(context.Background(), ratelimit.PriorityAPI))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	err := l.Wait(ctx, providers.PriorityAPI)
-	var rl *providers.RateLimitError
+	err := l.Wait(ctx, ratelimit.PriorityAPI)
+	var rl *ratelimit.WaitError
 	require.ErrorAs(t, err, &rl)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.ErrorIs(t, err, providers.ErrRateLimited)
+	assert.ErrorIs(t, err, uerrs.ErrRateLimited)
 	assert.Equal(t, tenAMinute.Span(), rl.RetryAfter)
 	assert.Zero(t, clk.Timers(), "refused without parking")
 	assert.Zero(t, l.Queued())
@@ -164,7 +167,7 @@ func TestWindowLimiterRefusesAWaitPastTheDeadlineAtOnce(t *testing.T) {
 // the rest one slot apart.
 func TestWindowLimiterPacesAfterAPause(t *testing.T) {
 	clk := clock.NewFake(t0)
-	l := providers.NewWindowLimiter(tenAMinute, clk)
+	l := ratelimit.NewWindowLimiter(tenAMinute, clk)
 	until := t0.Add(10 * time.Minute)
 	l.PaceFrom(until)
 	clk.Set(until)
@@ -177,18 +180,18 @@ func TestWindowLimiterPacesAfterAPause(t *testing.T) {
 // Rule: Close releases every waiter at once.
 func TestWindowLimiterCloseReleasesWaiters(t *testing.T) {
 	clk := clock.NewFake(t0)
-	l := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: time.Hour}, clk)
-	require.NoError(t, l.Wait(context.Background(), providers.PriorityAPI))
+	l := ratelimit.NewWindowLimiter(ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Hour}, clk)
+	require.NoError(t, l.Wait(context.Background(), ratelimit.PriorityAPI))
 	errs := make(chan error, 4)
 	for range 4 {
-		go func() { errs <- l.Wait(context.Background(), providers.PriorityAPI) }()
+		go func() { errs <- l.Wait(context.Background(), ratelimit.PriorityAPI) }()
 	}
 	require.Eventually(t, func() bool { return l.Queued() == 4 }, time.Second, time.Millisecond)
 	l.Close()
 	for range 4 {
 		select {
 		case err := <-errs:
-			assert.True(t, errors.Is(err, providers.ErrClosed), "%v", err)
+			assert.True(t, errors.Is(err, uerrs.ErrClosed), "%v", err)
 		case <-time.After(time.Second):
 			t.Fatal("a waiter was left behind by Close")
 		}
@@ -198,25 +201,25 @@ func TestWindowLimiterCloseReleasesWaiters(t *testing.T) {
 // Rule: a budget's margin defaults to the larger of 1 s and 1 % of the window.
 func TestBudgetSpan(t *testing.T) {
 	assert.Equal(t, 61*time.Second, tenAMinute.Span())
-	assert.Equal(t, time.Hour+36*time.Second, providers.Budget{Limit: 10, Window: time.Hour}.Span())
+	assert.Equal(t, time.Hour+36*time.Second, ratelimit.Budget{Limit: 10, Window: time.Hour}.Span())
 	assert.Equal(t, 6100*time.Millisecond, tenAMinute.Slot())
 }
 
 func BenchmarkAdmit(b *testing.B) {
 	b.Run("x/time/rate", func(b *testing.B) {
-		l := providers.NewLimiter(1e9, 1<<30, nil)
+		l := ratelimit.NewRateLimiter(1e9, 1<<30, nil)
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = l.Wait(ctx, providers.PriorityAPI)
+			_ = l.Wait(ctx, ratelimit.PriorityAPI)
 		}
 	})
 	b.Run("window", func(b *testing.B) {
-		l := providers.NewWindowLimiter(providers.Budget{Name: "bench", Limit: 1 << 20, Window: time.Nanosecond, Margin: time.Nanosecond}, nil)
+		l := ratelimit.NewWindowLimiter(ratelimit.Budget{Name: "bench", Limit: 1 << 20, Window: time.Nanosecond, Margin: time.Nanosecond}, nil)
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = l.Wait(ctx, providers.PriorityAPI)
+			_ = l.Wait(ctx, ratelimit.PriorityAPI)
 		}
 	})
 }
