@@ -26,7 +26,7 @@ import (
 	"github.com/unikyc/unikyc/providers"
 	_ "github.com/unikyc/unikyc/providers/all" // README: registers all five
 	"github.com/unikyc/unikyc/tokencache/filestore"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet"
 )
 
 // Placeholders the README's snippets use.

@@ -16,8 +16,8 @@ import (
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
-	"github.com/unikyc/unikyc/tokencache/redisfleet/redisfleettest"
+	"github.com/unikyc/unikyc/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
 )
 
 // Redis is killed in the middle of a run and started again: no request

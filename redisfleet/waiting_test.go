@@ -14,9 +14,9 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
 	"github.com/unikyc/unikyc/tokencache"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
-	"github.com/unikyc/unikyc/tokencache/redisfleet/redisfleettest"
 )
 
 // afterSave runs after once a replica's Save returned.

@@ -18,7 +18,8 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
+	"github.com/unikyc/unikyc/ratelimit"
+	"github.com/unikyc/unikyc/redisfleet"
 )
 
 // newClient returns a Redis client for addr (the package's server when
@@ -63,7 +64,7 @@ func keys(t testing.TB, rdb *redis.Client, p string) []string {
 // requests a window, shared by the fleet: for tests on the real clock that
 // must not wait out a provider's real budget.
 func requestBudget(f *redisfleet.Fleet, account string, limit int, window time.Duration) providers.Option {
-	return providers.WithLimiter(f.Limiter(account, providers.Budget{Name: "requests", Limit: limit, Window: window}))
+	return providers.WithLimiter(f.Limiter(account, ratelimit.Budget{Name: "requests", Limit: limit, Window: window}))
 }
 
 // testKey is a 32-byte AES key.

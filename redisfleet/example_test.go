@@ -10,7 +10,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/compliancely"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet"
 )
 
 // Each replica of a service runs this with the same Redis, key and account:

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/redisfleet"
 	"github.com/unikyc/unikyc/tokencache"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
 )
 
 // savedAt wraps a replica's fleet store and records when a Save returned:

@@ -20,7 +20,8 @@ import (
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
 	"github.com/unikyc/unikyc/providers"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
+	"github.com/unikyc/unikyc/ratelimit"
+	"github.com/unikyc/unikyc/redisfleet"
 )
 
 // replica is one process of the fleet: its own Redis client, Fleet,
@@ -265,7 +266,7 @@ func TestFleetLeaksNoSecret(t *testing.T) {
 	_, err = redisfleet.New(newClient(t, ""), redisfleet.WithEncryptionKey(key[:31]))
 	require.Error(t, err)
 	secrets := []string{access, refresh, string(key), fmt.Sprintf("%x", key)}
-	leakcheck.NoSecrets(t, secrets, f, f.Store(), f.Limiter("a", providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}), f.CoolDown("a"), f.Stats(), dead, err, loadErr)
+	leakcheck.NoSecrets(t, secrets, f, f.Store(), f.Limiter("a", ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}), f.CoolDown("a"), f.Stats(), dead, err, loadErr)
 	for _, s := range secrets {
 		assert.NotContains(t, log.String(), s)
 	}

@@ -9,31 +9,20 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/internal/deadline"
+	"github.com/unikyc/unikyc/internal/errs"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
-// Options returns what a provider's New needs to join the fleet: the
-// store, a shared limiter for every budget the provider declares (through
-// providers.WithLimiters) and a shared 429 cool-down, all named by account,
-// the provider account the fleet shares, e.g. "compliancely:" + username;
-// it is hashed before it is used in a key, but never pass a secret.
-func (f *Fleet) Options(account string) []providers.Option {
-	return []providers.Option{
-		providers.WithStore(f.store),
-		providers.WithLimiters(func(b providers.Budget) providers.Limiter { return f.Limiter(account, b) }),
-		providers.WithCoolDown(f.CoolDown(account)),
-	}
-}
-
-// Limiter is a providers.Limiter shared by the fleet for one of a
+// Limiter is a ratelimit.Limiter shared by the fleet for one of a
 // provider's budgets: "at most Limit requests in any Window (plus its
 // margin)" for every replica together, the promise one client's
-// providers.WindowLimiter keeps. It is a sliding log in a Redis sorted set,
+// ratelimit.WindowLimiter keeps. It is a sliding log in a Redis sorted set,
 // one entry per admitted request, and one script (one round trip) decides
 // each admission: a burst may use whatever the window has left, and no
 // span ever holds more than Limit.
 //
-// Token calls (providers.PriorityToken) go first across the fleet: while
+// Token calls (ratelimit.PriorityToken) go first across the fleet: while
 // one waits, it holds a reservation that API calls of every replica leave
 // free. Within a replica one waiter at a time, the first in line (token
 // calls, then arrival order), asks Redis.
@@ -42,30 +31,26 @@ func (f *Fleet) Options(account string) []providers.Option {
 // provider declares.
 type Limiter struct {
 	f       *Fleet
-	b       providers.Budget
+	b       ratelimit.Budget
 	key     string // the sliding log
 	reserve string // token calls waiting, fleet-wide: member → expiry (µs)
 	span    time.Duration
 	step    time.Duration // the even pace after a 429: span / limit
 
 	mu      sync.Mutex
-	waiters []*waiter // token calls first, then API calls, each in arrival order
-	next    time.Time // when the first in line expects its slot (zero: unknown)
+	queue   ratelimit.Queue // within this replica: token calls first, then API calls
+	next    time.Time       // when the first in line expects its slot (zero: unknown)
 	closed  chan struct{}
 	shut    bool
-	local   *providers.WindowLimiter
+	local   *ratelimit.WindowLimiter
 	epoch   int64                      // the degradation local was made for
-	retired []*providers.WindowLimiter // earlier spells' limiters, while they have waiters
-}
-
-type waiter struct {
-	prio  providers.Priority
-	ready chan struct{} // signalled when the waiter may have become first
+	retired []*ratelimit.WindowLimiter // earlier spells' limiters, while they have waiters
 }
 
 var (
-	_ providers.Limiter = (*Limiter)(nil)
-	_ providers.Pacer   = (*Limiter)(nil)
+	_ ratelimit.Limiter   = (*Limiter)(nil)
+	_ ratelimit.Pacer     = (*Limiter)(nil)
+	_ ratelimit.Estimator = (*Limiter)(nil)
 )
 
 // admit decides one admission on the log KEYS[1]: drop the entries older
@@ -147,9 +132,9 @@ return 0`)
 // clock's, so replicas' clocks should agree (NTP); the budget's margin
 // absorbs small skew. A budget with no positive Limit or Window cannot be
 // counted and gets a local limiter.
-func (f *Fleet) Limiter(account string, b providers.Budget) providers.Limiter {
+func (f *Fleet) Limiter(account string, b ratelimit.Budget) ratelimit.Limiter {
 	if b.Limit <= 0 || b.Window <= 0 {
-		return providers.NewWindowLimiter(b, f.cfg.clock)
+		return ratelimit.NewWindowLimiter(b, f.cfg.clock)
 	}
 	name := hashed(b.Name + "\x00" + b.Method + "\x00" + b.Path)
 	h := hashed(account)
@@ -158,21 +143,23 @@ func (f *Fleet) Limiter(account string, b providers.Budget) providers.Limiter {
 }
 
 // Budget returns the budget the limiter enforces.
-func (l *Limiter) Budget() providers.Budget { return l.b }
+func (l *Limiter) Budget() ratelimit.Budget { return l.b }
 
 // Wait blocks until the fleet may send one request under the budget; see
-// providers.Limiter. A wait that would outlast ctx's deadline returns at
-// once with a *providers.RateLimitError that matches
+// ratelimit.Limiter. A wait that would outlast ctx's deadline returns at
+// once with a *ratelimit.WaitError that matches
 // context.DeadlineExceeded. It never fails because Redis did: after a
 // confirmed outage it waits on this replica's share of the budget.
-func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
-	w := &waiter{prio: p, ready: make(chan struct{}, 1)}
+func (l *Limiter) Wait(ctx context.Context, p ratelimit.Priority) error {
 	l.mu.Lock()
 	if l.shut {
 		l.mu.Unlock()
-		return providers.ErrClosed
+		return errs.ErrClosed
 	}
-	l.enqueue(w)
+	w, pos := l.queue.Add(p)
+	if pos == 0 && l.queue.Len() > 1 {
+		l.next = time.Time{} // the one displaced asks again
+	}
 	l.mu.Unlock()
 	defer l.remove(w)
 
@@ -184,8 +171,8 @@ func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
 			if !next.IsZero() {
 				// Each one ahead needs about one step more once the first has
 				// its slot: tell a deadline that cannot be met now.
-				if d := next.Sub(clk.Now()) + time.Duration(ahead-1)*l.step; d > 0 && pastDeadline(ctx, d) {
-					return providers.DeadlineError(l.b.Name, d)
+				if d := next.Sub(clk.Now()) + time.Duration(ahead-1)*l.step; d > 0 && deadline.Past(ctx, d) {
+					return &ratelimit.WaitError{Budget: l.b.Name, RetryAfter: d}
 				}
 			}
 			if err := l.sleep(ctx, w, nil); err != nil {
@@ -195,14 +182,14 @@ func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
 		}
 		now := clk.Now()
 		prio := "0"
-		if p == providers.PriorityToken {
+		if p == ratelimit.PriorityToken {
 			prio = "1"
 		}
 		us, st, err := call(l.f, ctx, func(ctx context.Context) (int64, error) {
 			return admit.Run(ctx, l.f.rdb, []string{l.key, l.reserve}, now.UnixMicro(), l.span.Microseconds(),
 				l.b.Limit, id, prio).Int64()
 		}, nil)
-		if p == providers.PriorityToken && (st == gaveUp || st == local || st == answered && err != nil) {
+		if p == ratelimit.PriorityToken && (st == gaveUp || st == local || st == answered && err != nil) {
 			// A reservation an earlier ask made must not hold the fleet's
 			// API calls back once this call stops waiting for Redis.
 			l.unreserve(id)
@@ -224,18 +211,18 @@ func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
 		l.mu.Lock()
 		l.next = now.Add(d)
 		l.mu.Unlock()
-		l.wakeAll() // the ones behind check their deadlines against it
-		if pastDeadline(ctx, d) {
-			if p == providers.PriorityToken {
+		l.wakeRest() // the ones behind check their deadlines against it
+		if deadline.Past(ctx, d) {
+			if p == ratelimit.PriorityToken {
 				l.unreserve(id)
 			}
-			return providers.DeadlineError(l.b.Name, d)
+			return &ratelimit.WaitError{Budget: l.b.Name, RetryAfter: d}
 		}
 		t := clk.NewTimer(d)
 		err = l.sleep(ctx, w, t.C())
 		t.Stop()
 		if err != nil {
-			if p == providers.PriorityToken {
+			if p == ratelimit.PriorityToken {
 				l.unreserve(id)
 			}
 			return err
@@ -244,85 +231,44 @@ func (l *Limiter) Wait(ctx context.Context, p providers.Priority) error {
 }
 
 // sleep waits for fire, for w to be told it may be first, or for the end.
-func (l *Limiter) sleep(ctx context.Context, w *waiter, fire <-chan time.Time) error {
+func (l *Limiter) sleep(ctx context.Context, w *ratelimit.Waiter, fire <-chan time.Time) error {
 	select {
 	case <-fire:
-	case <-w.ready:
+	case <-w.Ready():
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-l.closed:
-		return providers.ErrClosed
+		return errs.ErrClosed
 	}
 	return nil
 }
 
-// enqueue places w behind the waiters of its priority or higher and tells
-// the one it displaced from the front; l.mu is held.
-func (l *Limiter) enqueue(w *waiter) {
-	i := len(l.waiters)
-	if w.prio == providers.PriorityToken {
-		i = 0
-		for i < len(l.waiters) && l.waiters[i].prio == providers.PriorityToken {
-			i++
-		}
-	}
-	l.waiters = append(l.waiters, nil)
-	copy(l.waiters[i+1:], l.waiters[i:])
-	l.waiters[i] = w
-	if i == 0 && len(l.waiters) > 1 {
-		l.next = time.Time{}
-		signal(l.waiters[1]) // it is no longer first
-	}
-}
-
 // place reports whether w is first in line, how many are ahead of it, and
 // when the first expects its slot.
-func (l *Limiter) place(w *waiter) (first bool, ahead int, next time.Time) {
+func (l *Limiter) place(w *ratelimit.Waiter) (first bool, ahead int, next time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for i, o := range l.waiters {
-		if o == w {
-			return i == 0, i, l.next
-		}
+	if i := l.queue.Position(w); i >= 0 {
+		return i == 0, i, l.next
 	}
 	return false, 0, time.Time{}
 }
 
-// remove takes w out of the line (if it is still in it) and wakes the new
-// first.
-func (l *Limiter) remove(w *waiter) {
+// remove takes w out of the line (if it is still in it); the queue wakes
+// the new first.
+func (l *Limiter) remove(w *ratelimit.Waiter) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for i, o := range l.waiters {
-		if o == w {
-			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
-			if i == 0 {
-				l.next = time.Time{}
-				if len(l.waiters) > 0 {
-					signal(l.waiters[0])
-				}
-			}
-			return
-		}
+	if l.queue.Remove(w) {
+		l.next = time.Time{}
 	}
 }
 
-// wakeAll tells every waiter but the first to look again.
-func (l *Limiter) wakeAll() {
+// wakeRest tells every waiter but the first to look again.
+func (l *Limiter) wakeRest() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for i, o := range l.waiters {
-		if i > 0 {
-			signal(o)
-		}
-	}
-}
-
-func signal(w *waiter) {
-	select {
-	case w.ready <- struct{}{}:
-	default:
-	}
+	l.queue.WakeRest()
 }
 
 // unreserve gives back the slot a token call that stopped waiting held.
@@ -338,7 +284,7 @@ func (l *Limiter) unreserve(id string) {
 // now (one Redis round trip; in local mode, the local share's estimate).
 // The pipeline asks before a shared login waits, to tell the callers
 // waiting for it.
-func (l *Limiter) Estimate(p providers.Priority) time.Duration {
+func (l *Limiter) Estimate(p ratelimit.Priority) time.Duration {
 	now := l.f.cfg.clock.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), l.f.cfg.timeout)
 	defer cancel()
@@ -356,7 +302,7 @@ func (l *Limiter) Estimate(p providers.Priority) time.Duration {
 
 // PaceFrom tells the fleet that the provider refused a request until
 // until: one request of the fleet may leave then and the next ones one
-// even step (span / limit) apart; see providers.Pacer.
+// even step (span / limit) apart; see ratelimit.Pacer.
 func (l *Limiter) PaceFrom(until time.Time) {
 	now := l.f.cfg.clock.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), l.f.cfg.timeout)
@@ -370,13 +316,11 @@ func (l *Limiter) PaceFrom(until time.Time) {
 	}
 	l.mu.Lock()
 	l.next = time.Time{}
-	if len(l.waiters) > 0 {
-		signal(l.waiters[0]) // ask again: the log changed
-	}
+	l.queue.WakeFirst() // ask again: the log changed
 	l.mu.Unlock()
 }
 
-// Close makes every waiting and future Wait return providers.ErrClosed.
+// Close makes every waiting and future Wait return errs.ErrClosed.
 // Conn.Close calls it for the limiters Fleet.Options made.
 func (l *Limiter) Close() {
 	l.mu.Lock()
@@ -397,7 +341,7 @@ func (l *Limiter) Close() {
 // localLimiter returns the limiter for the current spell of local mode:
 // this replica's share of the budget (Limit / WithReplicas, at least 1),
 // made full at each switch so that a switch never bursts.
-func (l *Limiter) localLimiter() *providers.WindowLimiter {
+func (l *Limiter) localLimiter() *ratelimit.WindowLimiter {
 	epoch := l.f.h.degradations.Load()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -416,7 +360,7 @@ func (l *Limiter) localLimiter() *providers.WindowLimiter {
 		}
 		clear(l.retired[len(kept):])
 		l.retired = kept
-		l.local, l.epoch = providers.NewWindowLimiter(b, l.f.cfg.clock), epoch
+		l.local, l.epoch = ratelimit.NewWindowLimiter(b, l.f.cfg.clock), epoch
 		// Other replicas may have used the whole budget just now: the first
 		// local request waits a span, the next ones one step apart.
 		l.local.PaceFrom(l.f.cfg.clock.Now().Add(b.Span()))
@@ -434,10 +378,4 @@ func member() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// pastDeadline reports whether a wait of d outlasts ctx's deadline.
-func pastDeadline(ctx context.Context, d time.Duration) bool {
-	dl, ok := ctx.Deadline()
-	return ok && d > time.Until(dl)
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // probeHold is how long, after a shared pause ends, the rest of the fleet
@@ -27,10 +27,10 @@ type CoolDown struct {
 	f     *Fleet
 	key   string
 	probe string
-	local providers.LocalCoolDown // this replica's view; all there is in local mode
+	local ratelimit.LocalCoolDown // this replica's view; all there is in local mode
 }
 
-var _ providers.CoolDown = (*CoolDown)(nil)
+var _ ratelimit.CoolDown = (*CoolDown)(nil)
 
 // extend sets the key to ARGV[1] unless it already holds a later time.
 var extend = redis.NewScript(`

@@ -5,22 +5,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
+	"github.com/unikyc/unikyc/redisfleet"
 	"github.com/unikyc/unikyc/tokencache"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
 )
 
 // BenchmarkLimiterWait is one Wait that never has to wait: what the
 // throttle layer adds to each request. Baseline: the local limiter.
 func BenchmarkLimiterWait(b *testing.B) {
 	// Never waits: a short span keeps the log small. It measures the round trip.
-	budget := providers.Budget{Name: "bench", Limit: 1 << 20, Window: time.Millisecond, Margin: -1}
+	budget := ratelimit.Budget{Name: "bench", Limit: 1 << 20, Window: time.Millisecond, Margin: -1}
 	ctx := context.Background()
 	b.Run("local", func(b *testing.B) {
-		l := providers.NewWindowLimiter(budget, nil)
+		l := ratelimit.NewWindowLimiter(budget, nil)
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
+			if err := l.Wait(ctx, ratelimit.PriorityAPI); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -30,7 +30,7 @@ func BenchmarkLimiterWait(b *testing.B) {
 		l := f.Limiter("bench", budget)
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
+			if err := l.Wait(ctx, ratelimit.PriorityAPI); err != nil {
 				b.Fatal(err)
 			}
 		}

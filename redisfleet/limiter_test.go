@@ -13,13 +13,14 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
+	"github.com/unikyc/unikyc/redisfleet"
 	"github.com/unikyc/unikyc/tokencache"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
 )
 
 // compliancelyBudget is Compliancely's documented budget: 10 requests a
 // minute, counted over 61 s.
-var compliancelyBudget = providers.Budget{Name: "requests", Limit: 10, Window: time.Minute}
+var compliancelyBudget = ratelimit.Budget{Name: "requests", Limit: 10, Window: time.Minute}
 
 // Rule: "at most N requests in any window W" holds for the fleet
 // together, and a burst may use all the budget left: Compliancely's 10 a
@@ -38,16 +39,16 @@ func TestBudgetIsSharedAcrossReplicas(t *testing.T) {
 		if i%2 == 1 {
 			l = lb
 		}
-		require.NoError(t, l.Wait(ctx, providers.PriorityAPI), "request %d", i+1)
+		require.NoError(t, l.Wait(ctx, ratelimit.PriorityAPI), "request %d", i+1)
 	}
 	short, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	err := lb.Wait(short, providers.PriorityAPI)
+	err := lb.Wait(short, ratelimit.PriorityAPI)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the 11th in the window: not within 1 s")
 	require.ErrorIs(t, err, providers.ErrRateLimited, "said at once, not when the deadline passed")
 
 	done := make(chan error, 1)
-	go func() { done <- la.Wait(ctx, providers.PriorityAPI) }()
+	go func() { done <- la.Wait(ctx, ratelimit.PriorityAPI) }()
 	require.True(t, clk.WaitForTimers(1, nil))
 	next, _ := clk.NextTimer()
 	assert.Equal(t, start.Add(b.Span()), next, "the 11th leaves when the first leaves the window plus its margin")
@@ -68,24 +69,24 @@ func TestBudgetTokenCallsGoFirst(t *testing.T) {
 	ctx := context.Background()
 	p := prefix(t)
 	clk := clock.NewFake(start)
-	b := providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}
+	b := ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}
 	fa, _ := newFleet(t, p, redisfleet.WithClock(clk))
 	fb, _ := newFleet(t, p, redisfleet.WithClock(clk))
 	l, other := fa.Limiter("acct", b), fb.Limiter("acct", b)
-	require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
+	require.NoError(t, l.Wait(ctx, ratelimit.PriorityAPI))
 
 	api := make(chan error, 1)
-	go func() { api <- l.Wait(ctx, providers.PriorityAPI) }()
+	go func() { api <- l.Wait(ctx, ratelimit.PriorityAPI) }()
 	require.True(t, clk.WaitForTimers(1, nil)) // the API call waits for the slot
 	tok := make(chan error, 1)
-	go func() { tok <- l.Wait(ctx, providers.PriorityToken) }()
+	go func() { tok <- l.Wait(ctx, ratelimit.PriorityToken) }()
 	// The token call takes the API call's place: still one timer, now its.
 	rdb := newClient(t, "")
 	require.Eventually(t, func() bool { return clk.Timers() == 1 && len(tok) == 0 && tokenWaiting(t, rdb, p) }, 5*time.Second, time.Millisecond)
 
 	// Another replica's API call leaves the slot that frees to the token call.
 	otherAPI := make(chan error, 1)
-	go func() { otherAPI <- other.Wait(ctx, providers.PriorityAPI) }()
+	go func() { otherAPI <- other.Wait(ctx, ratelimit.PriorityAPI) }()
 	require.True(t, clk.WaitForTimers(2, nil))
 
 	clk.Set(start.Add(b.Span()))
@@ -141,9 +142,9 @@ func TestBudgetPacesTheFleetAfterA429(t *testing.T) {
 	fa, _ := newFleet(t, p, redisfleet.WithClock(clk))
 	fb, _ := newFleet(t, p, redisfleet.WithClock(clk))
 	la, lb := fa.Limiter("acct", b), fb.Limiter("acct", b)
-	require.NoError(t, la.Wait(ctx, providers.PriorityAPI))
+	require.NoError(t, la.Wait(ctx, ratelimit.PriorityAPI))
 	until := start.Add(10 * time.Minute)
-	la.(providers.Pacer).PaceFrom(until)
+	la.(ratelimit.Pacer).PaceFrom(until)
 
 	var at []time.Time
 	clk.Drive(func() {
@@ -152,7 +153,7 @@ func TestBudgetPacesTheFleetAfterA429(t *testing.T) {
 			if i%2 == 1 {
 				l = lb
 			}
-			if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
+			if err := l.Wait(ctx, ratelimit.PriorityAPI); err != nil {
 				t.Error(err)
 				return
 			}
@@ -168,7 +169,7 @@ func TestBudgetPacesTheFleetAfterA429(t *testing.T) {
 
 func TestBudgetWithoutLimitIsLocal(t *testing.T) {
 	f, _ := newFleet(t, prefix(t))
-	_, local := f.Limiter("x", providers.Budget{Name: "requests"}).(*providers.WindowLimiter)
+	_, local := f.Limiter("x", ratelimit.Budget{Name: "requests"}).(*ratelimit.WindowLimiter)
 	assert.True(t, local)
 	_, shared := f.Limiter("x", compliancelyBudget).(*redisfleet.Limiter)
 	assert.True(t, shared)
@@ -188,12 +189,12 @@ func TestBudgetFallsBackToItsShare(t *testing.T) {
 	l := f.Limiter("acct", b)
 	short, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	require.ErrorIs(t, l.Wait(short, providers.PriorityAPI), context.DeadlineExceeded, "a switch never bursts")
+	require.ErrorIs(t, l.Wait(short, ratelimit.PriorityAPI), context.DeadlineExceeded, "a switch never bursts")
 
 	var at []time.Time
 	clk.Drive(func() {
 		for range 3 {
-			if err := l.Wait(ctx, providers.PriorityAPI); err != nil {
+			if err := l.Wait(ctx, ratelimit.PriorityAPI); err != nil {
 				t.Error(err)
 				return
 			}
@@ -215,18 +216,18 @@ func TestBudgetCloseReleasesWaiters(t *testing.T) {
 	ctx := context.Background()
 	clk := clock.NewFake(start)
 	f, _ := newFleet(t, prefix(t), redisfleet.WithClock(clk))
-	l := f.Limiter("acct", providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}).(*redisfleet.Limiter)
-	require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
+	l := f.Limiter("acct", ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}).(*redisfleet.Limiter)
+	require.NoError(t, l.Wait(ctx, ratelimit.PriorityAPI))
 	errs := make(chan error, 3)
 	for range 3 {
-		go func() { errs <- l.Wait(ctx, providers.PriorityAPI) }()
+		go func() { errs <- l.Wait(ctx, ratelimit.PriorityAPI) }()
 	}
 	require.True(t, clk.WaitForTimers(1, nil))
 	l.Close()
 	for range 3 {
 		require.ErrorIs(t, <-errs, providers.ErrClosed)
 	}
-	require.ErrorIs(t, l.Wait(ctx, providers.PriorityToken), providers.ErrClosed)
+	require.ErrorIs(t, l.Wait(ctx, ratelimit.PriorityToken), providers.ErrClosed)
 }
 
 // A Redis that accepts connections and never answers costs a request one
@@ -236,11 +237,11 @@ func TestSlowRedisFallsBackWithinTheTimeout(t *testing.T) {
 	rdb := newClient(t, blackhole(t))
 	f, err := redisfleet.New(rdb, redisfleet.WithTimeout(50*time.Millisecond), redisfleet.WithEncryptionKey(testKey(1)))
 	require.NoError(t, err)
-	l := f.Limiter("acct", providers.Budget{Name: "requests", Limit: 1000, Window: 10 * time.Millisecond, Margin: -1})
+	l := f.Limiter("acct", ratelimit.Budget{Name: "requests", Limit: 1000, Window: 10 * time.Millisecond, Margin: -1})
 
 	began := time.Now()
 	for range 21 {
-		require.NoError(t, l.Wait(ctx, providers.PriorityAPI))
+		require.NoError(t, l.Wait(ctx, ratelimit.PriorityAPI))
 	}
 	assert.Less(t, time.Since(began), time.Second)
 	tok, err := f.Store().Load(ctx, "k")

@@ -28,17 +28,17 @@
 //     holder frees it within one TTL; unlocking wakes the waiters. Waiting
 //     honours the caller's context.
 //   - [Fleet.Limiter]: each budget the provider declares
-//     (providers.Budget: "at most N in any window", counted over the window
+//     (ratelimit.Budget: "at most N in any window", counted over the window
 //     plus a margin) shared by the fleet with the same promise one client's
 //     limiter keeps: a sliding log in a Redis sorted set, one entry per
 //     admitted request, one script (one round trip) per admission. A burst
 //     may use whatever the window has left; no span ever holds more than N.
 //     Logins and refreshes go first across the fleet: a token call that must
 //     wait holds a reservation that every replica's API calls leave free.
-//     After a 429, the log is rewritten (providers.Pacer) so that one request
+//     After a 429, the log is rewritten (ratelimit.Pacer) so that one request
 //     leaves when the pause ends and the rest follow one even step apart. When
 //     the wait would outlast ctx's deadline, Wait returns at once with a
-//     *providers.RateLimitError matching context.DeadlineExceeded. Times
+//     *ratelimit.WaitError matching context.DeadlineExceeded. Times
 //     are the clients' clock's (replicas' clocks should agree; the margin
 //     absorbs small skew).
 //   - [Fleet.CoolDown]: the pause after a 429, shared: one replica's 429

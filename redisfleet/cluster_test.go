@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/auth"
-	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
+	"github.com/unikyc/unikyc/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
 	"github.com/unikyc/unikyc/tokencache"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
-	"github.com/unikyc/unikyc/tokencache/redisfleet/redisfleettest"
 )
 
 // newClusterFleet returns a Fleet on its own Redis Cluster client under p.
@@ -142,7 +142,7 @@ func TestClusterKeysAreSingleSlot(t *testing.T) {
 		cd := f.CoolDown(acct)
 		cd.Extend(ctx, time.Now().Add(time.Minute))
 		assert.False(t, g.CoolDown(acct).Until(ctx).IsZero())
-		require.NoError(t, f.Limiter(acct, providers.Budget{Name: "requests", Limit: 100, Window: time.Second}).Wait(ctx, providers.PriorityAPI))
+		require.NoError(t, f.Limiter(acct, ratelimit.Budget{Name: "requests", Limit: 100, Window: time.Second}).Wait(ctx, ratelimit.PriorityAPI))
 	}
 	assert.True(t, f.Stats().Shared && g.Stats().Shared)
 	assert.Zero(t, f.Stats().RedisErrors+g.Stats().RedisErrors)

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/providers"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
-	"github.com/unikyc/unikyc/tokencache/redisfleet/redisfleettest"
+	"github.com/unikyc/unikyc/ratelimit"
+	"github.com/unikyc/unikyc/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
 )
 
 // Rule: a token call that stops waiting gives its reservation back, even
@@ -26,16 +26,16 @@ func TestAbandonedTokenCallLeavesNoReservation(t *testing.T) {
 		redisfleet.WithTimeout(time.Second), redisfleet.WithEncryptionKey(testKey(1)))
 	require.NoError(t, err)
 	fb, _ := newFleet(t, p, redisfleet.WithClock(clk))
-	b := providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}
+	b := ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}
 	la, lb := fa.Limiter("acct", b).(*redisfleet.Limiter), fb.Limiter("acct", b)
 	ctx := context.Background()
-	require.NoError(t, lb.Wait(ctx, providers.PriorityAPI)) // the slot is used until start+61s
-	_ = la.Estimate(providers.PriorityToken)                // A's connection is up
+	require.NoError(t, lb.Wait(ctx, ratelimit.PriorityAPI)) // the slot is used until start+61s
+	_ = la.Estimate(ratelimit.PriorityToken)                // A's connection is up
 
 	px.Hold(300 * time.Millisecond) // the answer to the token call's admission is late
 	tctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(100*time.Millisecond, cancel) // and its caller gives up meanwhile
-	require.ErrorIs(t, la.Wait(tctx, providers.PriorityToken), context.Canceled)
+	require.ErrorIs(t, la.Wait(tctx, ratelimit.PriorityToken), context.Canceled)
 	px.Hold(0)
 	rdb := newClient(t, "")
 	require.Eventually(t, func() bool {
@@ -50,7 +50,7 @@ func TestAbandonedTokenCallLeavesNoReservation(t *testing.T) {
 	clk.Set(start.Add(b.Span())) // the slot is free, and no token call waits
 	short, cancelShort := context.WithTimeout(ctx, time.Second)
 	defer cancelShort()
-	require.NoError(t, lb.Wait(short, providers.PriorityAPI), "an API call takes the free slot")
+	require.NoError(t, lb.Wait(short, ratelimit.PriorityAPI), "an API call takes the free slot")
 }
 
 // Rule: a request waiting on this replica's share during one outage keeps
@@ -70,16 +70,16 @@ func TestSecondOutageKeepsTheFirstOnesWaiters(t *testing.T) {
 	require.NoError(t, own.Stop())
 
 	first := make(chan error, 1)
-	go func() { first <- l.Wait(ctx, providers.PriorityAPI) }() // outage 1: a span on the local share
+	go func() { first <- l.Wait(ctx, ratelimit.PriorityAPI) }() // outage 1: a span on the local share
 	require.True(t, clk.WaitForTimers(1, nil))
 	due, _ := clk.NextTimer()
 	require.NoError(t, own.Restart())
 	clk.Advance(2 * time.Second)
-	require.NoError(t, l.Wait(ctx, providers.PriorityAPI), "the probe: Redis answers, shared again")
+	require.NoError(t, l.Wait(ctx, ratelimit.PriorityAPI), "the probe: Redis answers, shared again")
 	require.NoError(t, own.Stop())
 	short, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	_ = l.Wait(short, providers.PriorityAPI) // outage 2
+	_ = l.Wait(short, ratelimit.PriorityAPI) // outage 2
 	require.EqualValues(t, 2, f.Stats().Degradations)
 
 	clk.Set(due)

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/clock"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet"
 )
 
 func TestCoolDownIsShared(t *testing.T) {
