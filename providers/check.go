@@ -7,9 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"syscall"
-	"time"
 
 	"github.com/unikyc/unikyc/internal/httpbody"
 )
@@ -32,50 +30,6 @@ func (k CallKind) String() string {
 		return "refresh"
 	}
 	return "api"
-}
-
-// CheckResponse returns nil for a 2xx response and otherwise the typed
-// error the answer means, in the style of go-github's CheckResponse: a
-// *RateLimitError for a 429 (wrapping the *Error), an *Error for the
-// rest. It reads (capped) and closes the body of a non-2xx response. Use
-// it on what HTTPClient returned; typed calls already do.
-func (c *Conn) CheckResponse(resp *http.Response) error {
-	if resp == nil {
-		return errors.New("unikyc: " + c.p.provider + ": no response")
-	}
-	return c.p.check(resp, &call{kind: CallAPI})
-}
-
-// check builds the typed error for resp, the one place where answers
-// become errors.
-func (p *pipeline) check(resp *http.Response, c *call) error {
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return nil
-	}
-	e := NewError(p.provider, c.operation, resp, nil)
-	e.Kind = c.kind
-	if p.decode != nil {
-		p.decode(e)
-	}
-	if resp.StatusCode == http.StatusTooManyRequests || e.Err == ErrRateLimited {
-		return &RateLimitError{Provider: p.provider, RetryAfter: p.pauseLeft(resp), Response: e}
-	}
-	return e
-}
-
-// pauseLeft is how long the pause resp started has still to run.
-func (p *pipeline) pauseLeft(resp *http.Response) time.Duration {
-	var longest time.Time
-	for _, s := range append([]*scope{p.account}, p.routes...) {
-		if t := s.gate.cool.Until(context.Background()); t.After(longest) {
-			longest = t
-		}
-	}
-	if d := longest.Sub(p.clk.Now()); d > 0 {
-		return d
-	}
-	d, _ := parseRetryAfter(resp.Header, p.clk.Now())
-	return d
 }
 
 // TransportError is a request that got no answer from the provider: the

@@ -137,7 +137,7 @@
 //     credential or the [Spec.Login] and [Spec.Refresh] token calls, its
 //     [ErrorDecoder], its budgets ([Budget]), 429 penalty and [TokenRules],
 //     and its token-cache defaults;
-//   - [Build] makes the [Conn], the pipeline of one account, from a Spec
+//   - [Build] makes the [Core], the pipeline of one account, from a Spec
 //     and the user's options; [ParseBaseURL] is the base-URL check it makes;
 //   - [Sender] sends through the pipeline and decodes answers; Spec.Login
 //     and Spec.Refresh get one for their token calls, and date the tokens
@@ -150,9 +150,9 @@
 //   - [Driver], [NewDriver] and [Register] put the provider in the
 //     registry, from the package's init.
 //
-// A provider's Client holds its [*Conn] in an unexported field (it does not
+// A provider's Client holds its [*Core] in an unexported field (it does not
 // embed it) and declares the user API as its own methods, each delegating
-// to the Conn: Name, HTTPClient, NewRequest, Do, CheckResponse, Stats,
+// to the Core: Name, HTTPClient, NewRequest, Do, CheckResponse, Stats,
 // Budgets, TokenSource, BaseURL and Close (this module's providers have
 // them written by internal/cmd/clientgen from one template). go doc then
 // lists them on the Client, and a user never reaches Sender's helpers.

@@ -323,3 +323,41 @@ func (e *ValidationError) Is(target error) bool { return target == ErrValidation
 // Invalid returns a *ValidationError for field. It is the provider-author
 // API, for a provider's New that refuses a Config.
 func Invalid(field, reason string) error { return &ValidationError{Field: field, Reason: reason} }
+
+// DecodeError is a 2xx answer that could not be decoded. Its message names
+// the provider, the operation and what did not fit, never the answer.
+type DecodeError struct {
+	Provider  string
+	Operation string
+	Err       error
+}
+
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("unikyc: ")
+	b.WriteString(e.Provider)
+	if e.Operation != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Operation)
+	}
+	b.WriteString(": decoding answer")
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(e.Err, &te):
+		b.WriteString(": field ")
+		writeText(&b, te.Field)
+		b.WriteString(" is a JSON ")
+		writeText(&b, te.Value)
+		b.WriteString(", want ")
+		writeText(&b, te.Type.String())
+	case errors.As(e.Err, &se):
+		fmt.Fprintf(&b, ": invalid JSON at byte %d", se.Offset)
+	default:
+		b.WriteString(": not the expected JSON")
+	}
+	return b.String()
+}
+
+// Unwrap returns the decoder's error.
+func (e *DecodeError) Unwrap() error { return e.Err }

@@ -17,13 +17,18 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/deadline"
 	"github.com/unikyc/unikyc/internal/httpbody"
-	"github.com/unikyc/unikyc/internal/retryafter"
 	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
 // pipeline is the one attempt loop every request of a client goes through:
 // API calls, logins and refreshes. See the package doc for its steps.
+//
+// Each attempt runs in three phases whose errors cannot mix: admit (the
+// token ready, the cool-down gates, the budgets: its errors are final),
+// send (the credential at the last moment, the round trip, the bounded
+// read: its errors are the transport's) and judge (answer.go: a verdict on
+// what came back).
 type pipeline struct {
 	provider      string
 	scheme, host  string // the provider's origin, canonical
@@ -63,8 +68,6 @@ type call struct {
 	operation string
 	read      int64     // > 0: read a 2xx body inside the attempt, capped
 	sent      time.Time // when the last attempt left, on the client's clock
-	limited   bool      // the last attempt's answer is a throttle other than a 429
-	held      uint8     // gates whose probe met a pause: left once the pause is set
 }
 
 // RoundTrip is the HTTPClient's transport: it returns every response it
@@ -99,137 +102,160 @@ func (p *pipeline) exchange(req *http.Request, c *call) (*http.Response, []byte,
 	return resp, data, err
 }
 
-// loop is the attempt loop of exchange; ctx is req's (with the call's span,
-// when tracing).
+// loop is the attempt loop: admit, send, judge, until the verdict is done.
 func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.Response, []byte, error) {
-	var buf [3]*scope
-	scopes := p.scopesFor(req, &buf)
-	prio := PriorityAPI
-	if c.kind != CallAPI {
-		prio = PriorityToken
-	}
-	safe := c.kind != CallAPI || isIdempotent(req)
-	hasBody := req.Body != nil && req.Body != http.NoBody
-	replayable := !hasBody || req.GetBody != nil
-	maxRetries := p.maxRetries(c.kind)
-	replayed := false
-	retries := 0
+	r := p.newRun(req, c)
 	for n := 0; ; n++ {
-		areq := req
-		if n > 0 && hasBody {
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, nil, p.wrap(c, err)
-			}
-			cp := *req
-			cp.Body = body
-			areq = &cp
-		}
-		resp, data, tok, sc, err := p.attempt(ctx, areq, scopes, prio, c, n)
+		areq, err := r.attemptRequest(n)
 		if err != nil {
-			var local *localError
-			if errors.As(err, &local) {
+			return nil, nil, p.wrap(c, err)
+		}
+		t, err := p.admit(ctx, areq, c, r.scopes)
+		if err != nil {
+			closeBody(req)
+			return nil, nil, err // held back on this side: retrying cannot help
+		}
+		a, err := p.send(ctx, areq, c, n)
+		if err != nil {
+			t.leave(nil)
+			closeBody(req)
+			return nil, nil, err // no credential: it never left
+		}
+		v := p.judge(ctx, r, &a, n)
+		t.leave(&a) // after judge, which sets the pause a probe met
+		switch v {
+		case done:
+			if a.err != nil {
 				closeBody(req)
-				return nil, nil, local.err
 			}
-			if !safe || !replayable || retries >= maxRetries || ctx.Err() != nil {
-				closeBody(req)
-				return nil, nil, p.wrap(c, err)
-			}
-			retries++
-			if err := p.backoff(ctx, c, n, retries, nil); err != nil {
+			return a.resp, a.data, a.err
+		case backOff:
+			if err := p.backoff(ctx, c, n, r.retries, a.resp); err != nil {
 				return nil, nil, err
 			}
-			continue
 		}
-
-		status := resp.StatusCode
-		switch {
-		case status == http.StatusUnauthorized && tok != nil && !tokenInBody(req):
-			if replayed {
-				// A token minted for this replay was refused too: the
-				// account, not the token, is refused. No new logins for it
-				// until the cache's backoff ends.
-				p.cache.Distrust(tok)
-				return resp, data, nil
-			}
-			p.cache.Invalidate(tok)
-			p.emit(p.trace.Invalidated, c, req, n)
-			if p.tel != nil {
-				p.tel.invalidated(ctx, c, n)
-			}
-			if !replayable || !p.cache.Replaceable(tok) {
-				return resp, data, nil
-			}
-			replayed = true
-			p.emit(p.trace.Replay, c, req, n)
-			if p.tel != nil {
-				p.tel.replay(ctx, n)
-			}
-			httpbody.Drain(resp.Body, 64<<10)
-			continue
-
-		case status == http.StatusTooManyRequests || c.limited || status == http.StatusServiceUnavailable && hasRetryAfter(resp.Header):
-			limited := status == http.StatusTooManyRequests || c.limited
-			wait := p.pause(ctx, resp, sc, limited)
-			p.leaveGates(scopes, c.held, false)
-			c.held = 0
-			again := limited || safe
-			if !again || !replayable || retries >= maxRetries || wait > p.policy.MaxRetryWait || deadline.Past(ctx, wait) {
-				return resp, data, nil
-			}
-			retries++
-			p.emitRetry(ctx, c, req, n, status, wait)
-			httpbody.Drain(resp.Body, 64<<10)
-			continue // the next attempt waits at the gate
-
-		case retryableStatus(status, safe) && replayable && retries < maxRetries:
-			retries++
-			httpbody.Drain(resp.Body, 64<<10)
-			if err := p.backoff(ctx, c, n, retries, resp); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		return resp, data, nil
+		// replay: at once, with a new token; pause: the gate holds the
+		// next attempt until the pause ends.
 	}
 }
 
-// localError is a request held back on this side (a pause or a budget
-// wait past the deadline, a token that could not be obtained, Close):
-// retrying cannot help.
-type localError struct{ err error }
+// run is what the loop keeps from one attempt to the next.
+type run struct {
+	req        *http.Request
+	c          *call
+	scopes     []*scope
+	buf        [3]*scope
+	safe       bool // idempotent, or a token call: may be sent twice
+	hasBody    bool
+	replayable bool // its body can be sent again
+	maxRetries int
+	retries    int
+	replayed   bool // a 401 made it send again with a new token
+}
 
-func (e *localError) Error() string { return e.err.Error() }
+func (p *pipeline) newRun(req *http.Request, c *call) *run {
+	r := &run{req: req, c: c, safe: c.kind != CallAPI || isIdempotent(req)}
+	r.scopes = p.scopesFor(req, &r.buf)
+	r.hasBody = req.Body != nil && req.Body != http.NoBody
+	r.replayable = !r.hasBody || req.GetBody != nil
+	r.maxRetries = p.maxRetries(c.kind)
+	return r
+}
 
-// attempt makes one attempt: gate, budgets, credential, send, read.
-func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*scope, prio Priority, c *call, n int) (
-	resp *http.Response, data []byte, tok *auth.Token, hit *scope, err error) {
-	// 0. A request that needs a login waits for it before it takes a budget
+// attemptRequest returns the request of attempt n, its body replayed.
+func (r *run) attemptRequest(n int) (*http.Request, error) {
+	if n == 0 || !r.hasBody {
+		return r.req, nil
+	}
+	body, err := r.req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	cp := *r.req
+	cp.Body = body
+	return &cp, nil
+}
+
+// ticket is admit's answer: the request may leave now. probes are the
+// cool-down gates whose probe it is (the first request after a pause);
+// leave opens them once the attempt was judged.
+type ticket struct {
+	probes []*gate
+}
+
+// leave ends the ticket's probes. a is the judged attempt (nil when none
+// left): a real answer that is not a pause opens the gates for everyone;
+// a pause keeps the followers where they are until the judge has set it.
+func (t ticket) leave(a *answer) {
+	opened := a != nil && a.resp != nil && !a.kind.pauses()
+	for _, g := range t.probes {
+		g.leave(opened)
+	}
+}
+
+func (t *ticket) probing(g *gate) bool {
+	for _, x := range t.probes {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// admit is the first phase: the token ready, the cool-down gates, the
+// budgets (the most specific first), then the gates again, since a 429 may
+// have come while the request queued. Its errors are final.
+func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes []*scope) (ticket, error) {
+	var t ticket
+	// A request that needs a login waits for it before it takes a budget
 	// slot: the login takes its own slot, ahead of the queue, and the
 	// request's slot is then spent when it really leaves.
 	if c.kind == CallAPI && p.cache != nil && p.sameOrigin(req) {
 		if _, err := p.cache.Token(ctx); err != nil {
-			return nil, nil, nil, nil, &localError{p.tokenError(err)}
+			return t, p.tokenError(err)
 		}
 	}
-	// 1. The cool-down gates, then the budgets (the most specific first),
-	// then the gates again: a 429 may have come while this request queued.
-	var probes uint8
-	defer func() {
-		if resp != nil && (isPause(resp) || c.limited) {
-			// The probe met another pause: its followers stay put until the
-			// loop has set it (leaveHeld), or they would go out as probes of
-			// the pause that just ended.
-			c.held = probes
-			return
-		}
-		p.leaveGates(scopes, probes, resp != nil)
-	}()
-	if err := p.enterGates(ctx, scopes, c, &probes); err != nil {
-		return nil, nil, nil, nil, &localError{err}
+	if err := p.enterGates(ctx, scopes, c, &t); err != nil {
+		return t, err
 	}
-	waited := false
+	waited, err := p.takeSlots(ctx, scopes, c)
+	if err == nil && waited {
+		err = p.enterGates(ctx, scopes, c, &t)
+	}
+	if err != nil {
+		t.leave(nil)
+		return ticket{}, err
+	}
+	return t, nil
+}
+
+// enterGates waits at every scope's cool-down gate the ticket does not
+// probe already.
+func (p *pipeline) enterGates(ctx context.Context, scopes []*scope, c *call, t *ticket) error {
+	for _, s := range scopes {
+		if t.probing(s.gate) {
+			continue
+		}
+		probe, err := s.gate.enter(ctx, p, c)
+		if err != nil {
+			t.leave(nil)
+			t.probes = nil
+			return err
+		}
+		if probe {
+			t.probes = append(t.probes, s.gate)
+		}
+	}
+	return nil
+}
+
+// takeSlots takes a slot of every budget that counts the request, the
+// most specific first, and reports whether any of them made it wait.
+func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (waited bool, err error) {
+	prio := ratelimit.PriorityAPI
+	if c.kind != CallAPI {
+		prio = ratelimit.PriorityToken
+	}
 	for i := len(scopes) - 1; i >= 0; i-- {
 		s := scopes[i]
 		if s.limiter == nil {
@@ -241,13 +267,13 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 			if d := est.Estimate(prio); d > 0 {
 				rl := &RateLimitError{Provider: p.provider, Budget: s.budget.Name, RetryAfter: d}
 				if !tokencache.Pause(ctx, d, rl) {
-					return nil, nil, nil, nil, &localError{rl}
+					return waited, rl
 				}
 			}
 		}
 		start := p.clk.Now()
 		if err := s.limiter.Wait(ctx, prio); err != nil {
-			return nil, nil, nil, nil, &localError{p.budgetError(s, err)}
+			return waited, p.budgetError(s, err)
 		}
 		if d := p.clk.Now().Sub(start); d > 0 {
 			waited = true
@@ -257,19 +283,19 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 			}
 		}
 	}
-	if waited {
-		if err := p.enterGates(ctx, scopes, c, &probes); err != nil {
-			return nil, nil, nil, nil, &localError{err}
-		}
-	}
+	return waited, nil
+}
 
-	// 2. Only now the credential, so it is fresh when it leaves.
+// send is the second phase: the credential, taken only now so that it is
+// fresh when it leaves, the round trip, and for typed calls the answer's
+// body read inside the attempt (capped). Its error means the request never
+// left (no credential could be had); what the transport did is in the
+// answer, for the judge.
+func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) (answer, error) {
 	out, tok, err := p.authorize(ctx, req, c)
 	if err != nil {
-		return nil, nil, nil, nil, &localError{err}
+		return answer{}, err
 	}
-
-	// 3. Send, and for typed calls read the answer inside the attempt.
 	if p.trace.AttemptStart != nil {
 		p.trace.AttemptStart(p.describe(c, req, n))
 	}
@@ -282,58 +308,26 @@ func (p *pipeline) attempt(ctx context.Context, req *http.Request, scopes []*sco
 		start = p.clk.Now()
 		c.sent = start
 	}
-	resp, err = p.next.RoundTrip(out)
-	c.limited = err == nil && p.throttledAnswer(resp)
-	if err == nil && c.read > 0 && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		data, err = httpbody.Read(resp.Body, c.read)
-		httpbody.Drain(resp.Body, 4<<10)
-		if errors.Is(err, httpbody.ErrTooLarge) {
-			err = &localError{p.wrap(c, err)} // a capped read is not retried
-		}
-		if err != nil {
-			resp, data = nil, nil
+	a := answer{tok: tok}
+	a.resp, a.err = p.next.RoundTrip(out)
+	if a.err == nil && c.read > 0 && success(a.resp.StatusCode) {
+		a.data, a.err = httpbody.Read(a.resp.Body, c.read)
+		httpbody.Drain(a.resp.Body, 4<<10)
+		if a.err != nil {
+			a.resp, a.data = nil, nil
 		}
 	}
 	if p.trace.AttemptDone != nil {
-		r := AttemptResult{Attempt: p.describe(c, req, n), Err: err, Duration: p.clk.Now().Sub(start)}
-		if resp != nil {
-			r.StatusCode = resp.StatusCode
+		r := AttemptResult{Attempt: p.describe(c, req, n), Err: a.err, Duration: p.clk.Now().Sub(start)}
+		if a.resp != nil {
+			r.StatusCode = a.resp.StatusCode
 		}
 		p.trace.AttemptDone(r)
 	}
 	if p.tel != nil {
-		p.tel.attemptDone(out.Context(), sp, p, c, out, resp, err, start)
+		p.tel.attemptDone(out.Context(), sp, p, c, out, a.resp, a.err, start)
 	}
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	return resp, data, tok, scopes[len(scopes)-1], nil
-}
-
-// leaveGates ends the probes of the gates in probes; answered: with an
-// answer that was not a pause.
-func (p *pipeline) leaveGates(scopes []*scope, probes uint8, answered bool) {
-	for i, s := range scopes {
-		if probes&(1<<i) != 0 {
-			s.gate.leave(answered)
-		}
-	}
-}
-
-func (p *pipeline) enterGates(ctx context.Context, scopes []*scope, c *call, probes *uint8) error {
-	for i, s := range scopes {
-		if *probes&(1<<i) != 0 {
-			continue
-		}
-		probe, err := s.gate.enter(ctx, p, c)
-		if err != nil {
-			return err
-		}
-		if probe {
-			*probes |= 1 << i
-		}
-	}
-	return nil
+	return a, nil
 }
 
 // authorize returns a copy of req carrying the credential, for the
@@ -392,99 +386,6 @@ func (p *pipeline) sameOrigin(req *http.Request) bool {
 		return false
 	}
 	return auth.CanonicalHost(u) == p.host
-}
-
-// pause reads how long the provider asks to wait, starts the cool-down of
-// the most specific budget the request counted against, and returns the
-// wait.
-func (p *pipeline) pause(ctx context.Context, resp *http.Response, s *scope, limited bool) time.Duration {
-	now := p.clk.Now()
-	wait, ok := parseRetryAfter(resp.Header, now)
-	penalty := s.penalty
-	switch {
-	case !ok:
-		wait = penalty
-	case p.penaltyFloor && limited:
-		wait = max(wait, penalty) // the provider's docs ask for at least this
-	}
-	until := now.Add(wait)
-	s.gate.pause(ctx, until)
-	if pc, ok := s.limiter.(Pacer); ok {
-		pc.PaceFrom(until)
-	}
-	if limited && p.trace.CoolDownStart != nil {
-		p.trace.CoolDownStart(Wait{Provider: p.provider, Budget: s.budget.Name, Wait: wait})
-	}
-	if p.tel != nil {
-		p.tel.pause(ctx, s.budget.Name, resp.StatusCode, limited, wait)
-	}
-	p.log.Warn("unikyc: provider asked to pause", "provider", p.provider, "status", resp.StatusCode,
-		"budget", s.budget.Name, "pause", wait.Round(time.Millisecond))
-	return wait
-}
-
-// parseRetryAfter reads every form the providers use: retry-after-ms,
-// Retry-After (seconds or HTTP-date) and, from NestJS named throttlers,
-// Retry-After-<name> (the longest of them).
-func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	if d, ok := retryafter.Parse(h, now); ok {
-		return d, true
-	}
-	var (
-		longest time.Duration
-		found   bool
-	)
-	for k, v := range h {
-		name, ok := strings.CutPrefix(k, "Retry-After-")
-		if !ok || name == "" || strings.EqualFold(name, "Ms") || len(v) == 0 {
-			continue
-		}
-		if d, ok := retryafter.Parse(http.Header{"Retry-After": v[:1]}, now); ok {
-			longest, found = max(longest, d), true
-		}
-	}
-	return longest, found
-}
-
-func hasRetryAfter(h http.Header) bool {
-	_, ok := parseRetryAfter(h, time.Now())
-	return ok
-}
-
-// throttledAnswer reports whether resp, a 4xx other than 401 and 429, is
-// the provider's throttle all the same, as its error decoder reads it (an
-// error matching ErrRateLimited: iDenfy's TOO_MANY_REQUESTS comes as a 400,
-// its standard error status). It reads the body, capped, and puts it back.
-func (p *pipeline) throttledAnswer(resp *http.Response) bool {
-	st := resp.StatusCode
-	if p.decode == nil || st < 400 || st > 499 || st == http.StatusUnauthorized || st == http.StatusTooManyRequests || resp.Body == nil {
-		return false
-	}
-	// What was read is replayed before the rest, a read error included.
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	resp.Body = &replayedBody{Reader: io.MultiReader(bytes.NewReader(body), resp.Body), Closer: resp.Body}
-	e := &Error{Provider: p.provider, StatusCode: st, Header: resp.Header, Body: body}
-	p.decode(e)
-	return errors.Is(e, ErrRateLimited)
-}
-
-// replayedBody is a body whose first part was read already.
-type replayedBody struct {
-	io.Reader
-	io.Closer
-}
-
-func isPause(resp *http.Response) bool {
-	return resp.StatusCode == http.StatusTooManyRequests ||
-		resp.StatusCode == http.StatusServiceUnavailable && hasRetryAfter(resp.Header)
-}
-
-func retryableStatus(status int, safe bool) bool {
-	switch status {
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInternalServerError:
-		return safe
-	}
-	return false
 }
 
 func (p *pipeline) maxRetries(k CallKind) int {

@@ -8,7 +8,7 @@ import (
 // in the style of net/http/httptrace.ClientTrace. Any field may be nil.
 // Hooks run on the goroutine of the request (token hooks on the goroutine
 // that logs in or refreshes), synchronously: keep them quick and never
-// block. [Conn.Stats] and the slog records are subscribers; install your
+// block. [Core.Stats] and the slog records are subscribers; install your
 // own with [WithTrace]. OpenTelemetry ([WithMeterProvider],
 // [WithTracerProvider]) subscribes to the same events, and to each
 // event's context, which spans need.
