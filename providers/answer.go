@@ -95,18 +95,12 @@ func (p *pipeline) judge(ctx context.Context, r *run, a *answer, n int) verdict 
 			return done
 		}
 		p.cache.Invalidate(a.tok)
-		p.emit(p.trace.Invalidated, c, r.req, n)
-		if p.tel != nil {
-			p.tel.invalidated(ctx, c, n)
-		}
+		p.emit(ctx, p.trace.Invalidated, c, r.req, n)
 		if !r.replayable || !p.cache.Replaceable(a.tok) {
 			return done
 		}
 		r.replayed = true
-		p.emit(p.trace.Replay, c, r.req, n)
-		if p.tel != nil {
-			p.tel.replay(ctx, n)
-		}
+		p.emit(ctx, p.trace.Replay, c, r.req, n)
 		httpbody.Drain(a.resp.Body, 64<<10)
 		return replay
 
@@ -161,14 +155,9 @@ func (p *pipeline) pause(ctx context.Context, resp *http.Response, s *scope, thr
 	if pc, ok := s.limiter.(ratelimit.Pacer); ok {
 		pc.PaceFrom(until)
 	}
-	if throttled && p.trace.CoolDownStart != nil {
-		p.trace.CoolDownStart(Wait{Provider: p.provider, Budget: s.budget.Name, Wait: wait})
+	if h := p.trace.CoolDownStart; h != nil {
+		h(ctx, Wait{Provider: p.provider, Budget: s.budget.Name, Wait: wait, StatusCode: resp.StatusCode, Throttled: throttled})
 	}
-	if p.tel != nil {
-		p.tel.pause(ctx, s.budget.Name, resp.StatusCode, throttled, wait)
-	}
-	p.log.Warn("unikyc: provider asked to pause", "provider", p.provider, "status", resp.StatusCode,
-		"budget", s.budget.Name, "pause", wait.Round(time.Millisecond))
 	return wait
 }
 

@@ -116,16 +116,12 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 	if o.minLife > 0 {
 		p.minLife = o.minLife
 	}
-	p.trace = join(c.stats.trace(), o.trace)
-	if p.tel, err = newTelemetry(spec.Name, base, &o); err != nil {
-		return nil, err
-	}
+	p.server = serverOf(base)
 	c.p = p
 	c.buildScopes(spec, &o, policy)
-	if p.tel != nil && o.meterProvider != nil {
-		if err := p.tel.observeBudgets(o.meterProvider, append([]*scope{p.account}, p.routes...)); err != nil {
-			return nil, fmt.Errorf("unikyc: %s: opentelemetry instruments: %w", spec.Name, err)
-		}
+	if err := c.subscribe(&o); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("unikyc: %s: %w", spec.Name, err)
 	}
 
 	if spec.Login != nil {
@@ -214,8 +210,14 @@ func (c *Core) buildCache(spec Spec, o *options, policy RetryPolicy, timeout tim
 		tokencache.WithRefreshTimeout(max(policy.MaxRetryWait, p.longestSpan()) + 2*timeout),
 		tokencache.WithObserver(func(ev tokencache.Event) { p.tokenEvent(ev) }),
 	}
-	if p.tel != nil && p.tel.tracer != nil {
-		copts = append(copts, tokencache.WithFlightHooks(p.tel.flightHooks()))
+	if t := p.trace; t.FlightStart != nil || t.FlightJoin != nil || t.FlightDone != nil {
+		h := tokencache.FlightHooks{Start: t.FlightStart, Join: t.FlightJoin}
+		if done := t.FlightDone; done != nil {
+			h.End = func(ctx context.Context, source string, err error) {
+				done(ctx, TokenEvent{Provider: p.provider, Source: source, Err: err})
+			}
+		}
+		copts = append(copts, tokencache.WithFlightHooks(h))
 	}
 	// The soft window must fit a refresh into the budget before the hard
 	// window: a burst may have spent the budget, so the next slot can be a
@@ -253,18 +255,47 @@ func (p *pipeline) longestSpan() time.Duration {
 
 func (p *pipeline) tokenEvent(ev tokencache.Event) {
 	te := TokenEvent{Provider: p.provider, Source: ev.Source, Duration: ev.Duration, Err: ev.Err}
-	if p.tel != nil {
-		p.tel.token(te)
-	}
+	ctx := context.Background()
 	if ev.Err == nil {
-		if p.trace.TokenObtained != nil {
-			p.trace.TokenObtained(te)
+		if h := p.trace.TokenObtained; h != nil {
+			h(ctx, te)
 		}
 		return
 	}
-	if p.trace.TokenFailed != nil {
-		p.trace.TokenFailed(te)
+	if h := p.trace.TokenFailed; h != nil {
+		h(ctx, te)
 	}
+}
+
+// subscribe assembles the client's one event stream: its Stats, its slog
+// records, the user's Trace hooks and every subscriber's.
+func (c *Core) subscribe(o *options) error {
+	t := c.stats.trace()
+	if o.logger != nil {
+		t = join(t, logTrace(o.logger))
+	}
+	t = join(t, o.trace)
+	if len(o.subscribers) > 0 {
+		info := ClientInfo{Provider: c.p.provider, BaseURL: c.BaseURL()}
+		for _, s := range append([]*scope{c.p.account}, c.p.routes...) {
+			if s.limiter != nil {
+				info.Budgets = append(info.Budgets, s.budget)
+				info.Limiters = append(info.Limiters, s.limiter)
+			}
+		}
+		for _, sub := range o.subscribers {
+			st, stop, err := sub(info)
+			if err != nil {
+				return err
+			}
+			t = join(t, st)
+			if stop != nil {
+				c.stops = append(c.stops, stop)
+			}
+		}
+	}
+	c.p.trace = t
+	return nil
 }
 
 // attemptTimeout bounds each attempt through a transport the user gave

@@ -31,6 +31,7 @@ type Core struct {
 	owned   *http.Transport // the base transport Build made, closed by Close
 	limits  []*WindowLimiter
 	closers []interface{ Close() } // limiters WithLimiters made for this client
+	stops   []func()               // subscribers' (WithSubscriber)
 	closing sync.Once
 }
 
@@ -55,19 +56,6 @@ type Stats struct {
 
 type counters struct {
 	requests, retries, replays, coolDownWaits, budgetWaits, rateLimited, invalidations atomic.Int64
-}
-
-// trace makes the counters one more subscriber of the pipeline's events.
-func (c *counters) trace() *Trace {
-	return &Trace{
-		AttemptStart:  func(Attempt) { c.requests.Add(1) },
-		Retry:         func(Retry) { c.retries.Add(1) },
-		Replay:        func(Attempt) { c.replays.Add(1) },
-		CoolDownStart: func(Wait) { c.rateLimited.Add(1) },
-		CoolDownWait:  func(Wait) { c.coolDownWaits.Add(1) },
-		BudgetWait:    func(Wait) { c.budgetWaits.Add(1) },
-		Invalidated:   func(Attempt) { c.invalidations.Add(1) },
-	}
 }
 
 // maxAnswer caps an API answer decoded by Do.
@@ -113,8 +101,8 @@ func (c *Core) Budgets() []Budget {
 func (c *Core) Close() error {
 	c.closing.Do(func() {
 		close(c.p.closed)
-		if c.p.tel != nil {
-			c.p.tel.close()
+		for _, stop := range c.stops {
+			stop()
 		}
 		for _, l := range c.limits {
 			l.Close()

@@ -2,14 +2,18 @@ package providers
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -361,3 +365,58 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// TransportError is a request that got no answer from the provider: the
+// connection failed, the caller's context ended, or the answer broke off.
+// Its message is a fixed phrase naming the provider and the kind of
+// failure, never the cause's own text (which can quote URLs and headers);
+// the cause stays reachable with errors.Is and errors.As.
+type TransportError struct {
+	Provider  string
+	Operation string
+	Kind      CallKind
+	Err       error
+}
+
+func (e *TransportError) Error() string {
+	s := "unikyc: " + e.Provider
+	if e.Operation != "" {
+		s += " " + e.Operation
+	}
+	return s + ": " + failure(e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// failure names a transport failure in a fixed phrase.
+func failure(err error) string {
+	var (
+		ne   net.Error
+		dns  *net.DNSError
+		cert *tls.CertificateVerificationError
+		ua   x509.UnknownAuthorityError
+		rec  tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case errors.As(err, &dns):
+		return "DNS lookup failed"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset"
+	case errors.As(err, &cert), errors.As(err, &ua), errors.As(err, &rec):
+		return "TLS failed"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, httpbody.ErrTooLarge):
+		return "answer too large"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection closed before the answer ended"
+	}
+	return "transport error"
+}

@@ -45,10 +45,7 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 			if c.kind != CallAPI && !tokencache.Pause(ctx, d, rl) {
 				return false, rl
 			}
-			p.emitWait(p.trace.CoolDownWait, c, "", d)
-			if p.tel != nil {
-				p.tel.coolDownWait(ctx, c, d)
-			}
+			p.emitWait(ctx, p.trace.CoolDownWait, c, "", d)
 			if err := p.sleep(ctx, d); err != nil {
 				return false, err
 			}

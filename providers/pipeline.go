@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,9 +49,9 @@ type pipeline struct {
 	penaltyFloor bool
 	decode       ErrorDecoder
 	clk          clock.Clock
-	trace        *Trace     // never nil
-	tel          *telemetry // nil: no OpenTelemetry provider given (otel.go)
-	log          *slog.Logger
+	trace        *Trace       // never nil: the subscribers' hooks (trace.go)
+	server       string       // the origin's host:port, for events
+	log          *slog.Logger // for the token cache and Expiry; the rest is events
 	closed       chan struct{}
 	minLife      time.Duration // the floor of a token's lifetime
 
@@ -93,20 +94,31 @@ type callKey struct{}
 // body is read inside the attempt and returned as data, so an answer cut
 // off mid-body is one more attempt.
 func (p *pipeline) exchange(req *http.Request, c *call) (*http.Response, []byte, error) {
-	if p.tel == nil {
-		return p.loop(req.Context(), req, c)
+	ctx := req.Context()
+	if p.trace.CallStart == nil && p.trace.CallDone == nil {
+		return p.loop(ctx, req, c)
 	}
-	ctx, sp := p.tel.callStart(req.Context(), c, req)
+	ev := Call{Provider: p.provider, Operation: c.operation, Kind: c.kind, Method: req.Method}
+	if h := p.trace.CallStart; h != nil {
+		ctx = orCtx(h(ctx, ev), ctx)
+	}
 	resp, data, err := p.loop(ctx, req, c)
-	p.tel.callEnd(sp, resp, err)
+	if h := p.trace.CallDone; h != nil {
+		r := CallResult{Call: ev, Err: err}
+		if resp != nil {
+			r.StatusCode = resp.StatusCode
+		}
+		h(ctx, r)
+	}
 	return resp, data, err
 }
 
 // loop is the attempt loop: admit, send, judge, until the verdict is done.
 func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.Response, []byte, error) {
-	r := p.newRun(req, c)
+	var buf [3]*scope
+	r := p.newRun(req, c, p.scopesFor(req, &buf))
 	for n := 0; ; n++ {
-		areq, err := r.attemptRequest(n)
+		areq, err := attemptRequest(req, n, r.hasBody)
 		if err != nil {
 			return nil, nil, p.wrap(c, err)
 		}
@@ -121,7 +133,7 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 			closeBody(req)
 			return nil, nil, err // no credential: it never left
 		}
-		v := p.judge(ctx, r, &a, n)
+		v := p.judge(ctx, &r, &a, n)
 		t.leave(&a) // after judge, which sets the pause a probe met
 		switch v {
 		case done:
@@ -143,9 +155,8 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 type run struct {
 	req        *http.Request
 	c          *call
-	scopes     []*scope
-	buf        [3]*scope
-	safe       bool // idempotent, or a token call: may be sent twice
+	scopes     []*scope // the budgets that count it, the account's first
+	safe       bool     // idempotent, or a token call: may be sent twice
 	hasBody    bool
 	replayable bool // its body can be sent again
 	maxRetries int
@@ -153,25 +164,24 @@ type run struct {
 	replayed   bool // a 401 made it send again with a new token
 }
 
-func (p *pipeline) newRun(req *http.Request, c *call) *run {
-	r := &run{req: req, c: c, safe: c.kind != CallAPI || isIdempotent(req)}
-	r.scopes = p.scopesFor(req, &r.buf)
-	r.hasBody = req.Body != nil && req.Body != http.NoBody
-	r.replayable = !r.hasBody || req.GetBody != nil
-	r.maxRetries = p.maxRetries(c.kind)
-	return r
+func (p *pipeline) newRun(req *http.Request, c *call, scopes []*scope) run {
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	return run{req: req, c: c, scopes: scopes, hasBody: hasBody,
+		safe:       c.kind != CallAPI || isIdempotent(req),
+		replayable: !hasBody || req.GetBody != nil,
+		maxRetries: p.maxRetries(c.kind)}
 }
 
 // attemptRequest returns the request of attempt n, its body replayed.
-func (r *run) attemptRequest(n int) (*http.Request, error) {
-	if n == 0 || !r.hasBody {
-		return r.req, nil
+func attemptRequest(req *http.Request, n int, hasBody bool) (*http.Request, error) {
+	if n == 0 || !hasBody {
+		return req, nil
 	}
-	body, err := r.req.GetBody()
+	body, err := req.GetBody()
 	if err != nil {
 		return nil, err
 	}
-	cp := *r.req
+	cp := *req
 	cp.Body = body
 	return &cp, nil
 }
@@ -277,10 +287,7 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 		}
 		if d := p.clk.Now().Sub(start); d > 0 {
 			waited = true
-			p.emitWait(p.trace.BudgetWait, c, s.budget.Name, d)
-			if p.tel != nil {
-				p.tel.budgetWaited(ctx, c, s.budget.Name, d)
-			}
+			p.emitWait(ctx, p.trace.BudgetWait, c, s.budget.Name, d)
 		}
 	}
 	return waited, nil
@@ -296,15 +303,14 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 	if err != nil {
 		return answer{}, err
 	}
-	if p.trace.AttemptStart != nil {
-		p.trace.AttemptStart(p.describe(c, req, n))
-	}
-	var sp span
-	if p.tel != nil {
-		out, sp = p.tel.attemptStart(ctx, p, out, n)
+	actx := ctx // the attempt's: a subscriber may carry its span in it
+	if h := p.trace.AttemptStart; h != nil {
+		if actx = orCtx(h(ctx, p.describe(c, req, n)), ctx); actx != ctx {
+			out = out.WithContext(actx)
+		}
 	}
 	var start time.Time
-	if p.trace.AttemptDone != nil || c.kind != CallAPI || p.tel != nil && p.tel.timed(ctx) {
+	if p.trace.AttemptDone != nil || c.kind != CallAPI {
 		start = p.clk.Now()
 		c.sent = start
 	}
@@ -317,15 +323,12 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 			a.resp, a.data = nil, nil
 		}
 	}
-	if p.trace.AttemptDone != nil {
+	if h := p.trace.AttemptDone; h != nil {
 		r := AttemptResult{Attempt: p.describe(c, req, n), Err: a.err, Duration: p.clk.Now().Sub(start)}
 		if a.resp != nil {
 			r.StatusCode = a.resp.StatusCode
 		}
-		p.trace.AttemptDone(r)
-	}
-	if p.tel != nil {
-		p.tel.attemptDone(out.Context(), sp, p, c, out, a.resp, a.err, start)
+		h(actx, r)
 	}
 	return a, nil
 }
@@ -480,37 +483,48 @@ func (p *pipeline) budgetError(s *scope, err error) error {
 	return err
 }
 
+// describe is attempt n of req as events tell it.
 func (p *pipeline) describe(c *call, req *http.Request, n int) Attempt {
-	return Attempt{Provider: p.provider, Operation: c.operation, Kind: c.kind, Method: req.Method, Attempt: n}
+	server := p.server
+	if !p.sameOrigin(req) {
+		server = serverOf(req.URL) // a redirect's
+	}
+	return Attempt{Provider: p.provider, Operation: c.operation, Kind: c.kind, Method: req.Method, Attempt: n, Server: server}
 }
 
-func (p *pipeline) emit(hook func(Attempt), c *call, req *http.Request, n int) {
+func (p *pipeline) emit(ctx context.Context, hook func(context.Context, Attempt), c *call, req *http.Request, n int) {
 	if hook != nil {
-		hook(p.describe(c, req, n))
+		hook(ctx, p.describe(c, req, n))
 	}
 }
 
 func (p *pipeline) emitRetry(ctx context.Context, c *call, req *http.Request, n, status int, wait time.Duration) {
-	if p.tel != nil {
-		p.tel.retry(ctx, c, n, status, wait)
-	}
-	if p.trace.Retry != nil {
+	if h := p.trace.Retry; h != nil {
 		a := Attempt{Provider: p.provider, Operation: c.operation, Kind: c.kind, Attempt: n}
 		if req != nil {
-			a.Method = req.Method
+			a = p.describe(c, req, n)
 		}
-		p.trace.Retry(Retry{Attempt: a, StatusCode: status, Wait: wait})
-	}
-	if p.log.Enabled(context.Background(), slog.LevelDebug) {
-		p.log.Debug("unikyc: retrying", "provider", p.provider, "operation", c.operation,
-			"status", status, "wait", wait.Round(time.Millisecond))
+		h(ctx, Retry{Attempt: a, StatusCode: status, Wait: wait})
 	}
 }
 
-func (p *pipeline) emitWait(hook func(Wait), c *call, budget string, d time.Duration) {
+func (p *pipeline) emitWait(ctx context.Context, hook func(context.Context, Wait), c *call, budget string, d time.Duration) {
 	if hook != nil {
-		hook(Wait{Provider: p.provider, Kind: c.kind, Budget: budget, Wait: d})
+		hook(ctx, Wait{Provider: p.provider, Kind: c.kind, Budget: budget, Wait: d})
 	}
+}
+
+// serverOf is u's host:port, lower case, with the scheme's default port
+// when it names none.
+func serverOf(u *url.URL) string {
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == "" {
+		port = "443"
+		if strings.EqualFold(u.Scheme, "http") {
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func closeBody(req *http.Request) {

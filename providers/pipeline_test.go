@@ -302,8 +302,8 @@ func TestNoRequestLeavesWithAnExpiredToken(t *testing.T) {
 	})
 	var wire atomic.Int64 // attempts from their token's attaching to their answer
 	trace := &providers.Trace{
-		AttemptStart: func(providers.Attempt) { wire.Add(1) },
-		AttemptDone:  func(providers.AttemptResult) { wire.Add(-1) },
+		AttemptStart: func(ctx context.Context, _ providers.Attempt) context.Context { wire.Add(1); return ctx },
+		AttemptDone:  func(context.Context, providers.AttemptResult) { wire.Add(-1) },
 	}
 	conn, err := providers.Build(ts.spec(), providers.WithClock(clk), providers.WithLimiter(admit),
 		providers.WithTransport(counting), providers.WithTrace(trace))

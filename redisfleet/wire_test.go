@@ -31,8 +31,8 @@ func (w *wire) options() []providers.Option {
 	return []providers.Option{
 		providers.WithClock(w.clk),
 		providers.WithTrace(&providers.Trace{
-			AttemptStart: func(providers.Attempt) { w.requests.Add(1) },
-			AttemptDone:  func(providers.AttemptResult) { w.requests.Add(-1) },
+			AttemptStart: func(ctx context.Context, _ providers.Attempt) context.Context { w.requests.Add(1); return ctx },
+			AttemptDone:  func(context.Context, providers.AttemptResult) { w.requests.Add(-1) },
 		}),
 	}
 }
