@@ -91,12 +91,12 @@ func (p *pipeline) judge(ctx context.Context, r *run, a *answer, n int) verdict 
 			// A token minted for this replay was refused too: the account,
 			// not the token, is refused. No new logins for it until the
 			// cache's backoff ends.
-			p.cache.Distrust(a.tok)
+			p.seam.Distrust(a.tok)
 			return done
 		}
 		p.cache.Invalidate(a.tok)
 		p.emit(ctx, p.trace.Invalidated, c, r.req, n)
-		if !r.replayable || !p.cache.Replaceable(a.tok) {
+		if !r.replayable || !p.seam.Replaceable(a.tok) {
 			return done
 		}
 		r.replayed = true

@@ -15,6 +15,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/httpbody"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -208,17 +209,19 @@ func (c *Core) buildCache(spec Spec, o *options, policy RetryPolicy, timeout tim
 		// whole span of a budget; callers who cannot wait that long leave
 		// with a *RateLimitError.
 		tokencache.WithRefreshTimeout(max(policy.MaxRetryWait, p.longestSpan()) + 2*timeout),
-		tokencache.WithObserver(func(ev tokencache.Event) { p.tokenEvent(ev) }),
 	}
+	// The seam: what the cache tells the loop, and what only the loop may
+	// ask of the cache (p.seam, once the cache is made).
+	link := &tokenseam.Link{Observe: p.tokenEvent}
 	if t := p.trace; t.FlightStart != nil || t.FlightJoin != nil || t.FlightDone != nil {
-		h := tokencache.FlightHooks{Start: t.FlightStart, Join: t.FlightJoin}
+		link.Flight = tokenseam.FlightHooks{Start: t.FlightStart, Join: t.FlightJoin}
 		if done := t.FlightDone; done != nil {
-			h.End = func(ctx context.Context, source string, err error) {
+			link.Flight.End = func(ctx context.Context, source string, err error) {
 				done(ctx, TokenEvent{Provider: p.provider, Source: source, Err: err})
 			}
 		}
-		copts = append(copts, tokencache.WithFlightHooks(h))
 	}
+	copts = append(copts, tokenseam.Option(link).(tokencache.Option))
 	// The soft window must fit a refresh into the budget before the hard
 	// window: a burst may have spent the budget, so the next slot can be a
 	// whole span away.
@@ -237,9 +240,11 @@ func (c *Core) buildCache(spec Spec, o *options, policy RetryPolicy, timeout tim
 	}
 	copts = append(copts, spec.TokenCache...)
 	copts = append(copts, o.cacheOpts...)
-	return tokencache.New(func(ctx context.Context) (*auth.Token, error) {
+	cache := tokencache.New(func(ctx context.Context) (*auth.Token, error) {
 		return spec.Login(ctx, login)
 	}, copts...)
+	p.seam = link.Loop
+	return cache
 }
 
 // longestSpan is the longest span of the budgets the client enforces.
@@ -253,7 +258,7 @@ func (p *pipeline) longestSpan() time.Duration {
 	return d
 }
 
-func (p *pipeline) tokenEvent(ev tokencache.Event) {
+func (p *pipeline) tokenEvent(ev tokenseam.Event) {
 	te := TokenEvent{Provider: p.provider, Source: ev.Source, Duration: ev.Duration, Err: ev.Err}
 	ctx := context.Background()
 	if ev.Err == nil {

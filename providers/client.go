@@ -62,9 +62,15 @@ type counters struct {
 // BaseURL returns a copy of the provider's base URL.
 func (c *Core) BaseURL() *url.URL { u := *c.base; return &u }
 
-// TokenSource returns the client's token cache, or nil for providers that
-// use static credentials.
-func (c *Core) TokenSource() *tokencache.Cache { return c.cache }
+// TokenSource returns the client's token cache as its users may use it
+// (tokens, invalidating a token seen refused, OnRefresh), or nil for
+// providers that use static credentials.
+func (c *Core) TokenSource() tokencache.Source {
+	if c.cache == nil {
+		return nil
+	}
+	return c.cache
+}
 
 // Stats returns counts of what the client has done.
 func (c *Core) Stats() Stats {
@@ -131,5 +137,5 @@ func (c *Core) CheckResponse(resp *http.Response) error {
 	if resp == nil {
 		return errors.New("unikyc: " + c.p.provider + ": no response")
 	}
-	return c.p.check(resp, &call{kind: CallAPI})
+	return c.p.check(resp, &call{p: c.p, kind: CallAPI})
 }

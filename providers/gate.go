@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/unikyc/unikyc/internal/deadline"
-	"github.com/unikyc/unikyc/tokencache"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 )
 
 // gate holds requests back while a cool-down lasts and, when it ends, lets
@@ -42,7 +42,7 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 			}
 			// A shared login tells the callers waiting for it; it stops when
 			// none of them can wait this long.
-			if c.kind != CallAPI && !tokencache.Pause(ctx, d, rl) {
+			if c.kind != CallAPI && !tokenseam.Pause(ctx, d, rl) {
 				return false, rl
 			}
 			p.emitWait(ctx, p.trace.CoolDownWait, c, "", d)

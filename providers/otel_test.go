@@ -29,6 +29,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/providers/otelunikyc"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 // otelKit is an SDK meter provider on a manual reader and an SDK tracer
@@ -431,7 +432,7 @@ func TestOtelSharedLoginIsLinkedNotParented(t *testing.T) {
 			assert.NoError(t, conn.Do(req, "read", nil))
 		}()
 	}
-	for conn.TokenSource().Waiting() < 2 {
+	for conn.TokenSource().(*tokencache.Cache).Waiting() < 2 {
 		time.Sleep(time.Millisecond) // until both callers wait for the one login
 	}
 	close(release)

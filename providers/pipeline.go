@@ -18,6 +18,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/deadline"
 	"github.com/unikyc/unikyc/internal/httpbody"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
@@ -39,6 +40,7 @@ type pipeline struct {
 
 	next  http.RoundTripper
 	cache *tokencache.Cache // nil with a static credential
+	seam  tokenseam.Loop    // what only the loop may call on cache
 	cred  auth.Credential
 
 	account *scope   // every request
@@ -63,22 +65,30 @@ type tokenHeader struct {
 	value []string
 }
 
-// call is what the loop knows of one logical request.
+// call is what the loop knows of one logical request. A typed call sends
+// through its own http.Client whose transport is the call itself: the
+// seam between the caller and the loop is this value, not a context value
+// that crosses net/http.
 type call struct {
+	p         *pipeline
 	kind      CallKind
 	operation string
-	read      int64     // > 0: read a 2xx body inside the attempt, capped
-	sent      time.Time // when the last attempt left, on the client's clock
+	read      int64       // > 0: read a 2xx body inside the attempt, capped
+	sent      time.Time   // when the last attempt left, on the client's clock
+	client    http.Client // a typed call's: follows redirects, each hop through RoundTrip
 }
+
+// RoundTrip sends one hop of a typed call through the loop.
+func (c *call) RoundTrip(req *http.Request) (*http.Response, error) { return c.p.roundTrip(req, c) }
 
 // RoundTrip is the HTTPClient's transport: it returns every response it
 // obtained, the final 401 or 429 included, and an error only when it
 // obtained none.
 func (p *pipeline) RoundTrip(req *http.Request) (*http.Response, error) {
-	c, typed := req.Context().Value(callKey{}).(*call)
-	if !typed {
-		c = &call{kind: CallAPI}
-	}
+	return p.roundTrip(req, &call{p: p, kind: CallAPI})
+}
+
+func (p *pipeline) roundTrip(req *http.Request, c *call) (*http.Response, error) {
 	resp, data, err := p.exchange(req, c)
 	if err == nil && data != nil {
 		// A typed call's answer, read inside the attempt.
@@ -86,9 +96,6 @@ func (p *pipeline) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
-
-// callKey carries a typed call's *call through http.Client to RoundTrip.
-type callKey struct{}
 
 // exchange sends req until it has a final answer. With c.read set, a 2xx
 // body is read inside the attempt and returned as data, so an answer cut
@@ -276,7 +283,7 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 			// waiting for it, as a pause would.
 			if d := est.Estimate(prio); d > 0 {
 				rl := &RateLimitError{Provider: p.provider, Budget: s.budget.Name, RetryAfter: d}
-				if !tokencache.Pause(ctx, d, rl) {
+				if !tokenseam.Pause(ctx, d, rl) {
 					return waited, rl
 				}
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 // Rule: a 401 drops exactly the refused token and replays the request
@@ -321,7 +322,7 @@ func TestNoRequestLeavesWithAnExpiredToken(t *testing.T) {
 			}
 		}()
 	}
-	cache := conn.TokenSource()
+	cache := conn.TokenSource().(*tokencache.Cache) // Refreshing, Waiting: diagnostics the user view leaves out
 	for stuck := 0; finished.Load() < goroutines; stuck++ {
 		require.Less(t, stuck, 100000, "time stood still for 10 s: %d busy, %d on the wire", busy.Load(), wire.Load())
 		// A refresh the soft window's timer started is on its way to the

@@ -121,14 +121,15 @@ func (s *Sender) Do(req *http.Request, operation string, out any) error {
 // Exchange is Do without the decoding: it returns the 2xx answer's body.
 // It is the provider-author API.
 func (s *Sender) Exchange(req *http.Request, operation string) ([]byte, error) {
-	c := &call{kind: s.kind, operation: operation, read: s.limit}
+	c := &call{p: s.p, kind: s.kind, operation: operation, read: s.limit}
 	if c.kind != CallAPI && s.closedNow() {
 		return nil, ErrClosed
 	}
-	// Through the http.Client, so that API calls follow redirects (with
+	// Through an http.Client, so that API calls follow redirects (with
 	// credentials for the provider's own origin only) and token calls do
-	// not; RoundTrip finds c in the context.
-	resp, err := s.hc.Do(req.WithContext(context.WithValue(req.Context(), callKey{}, c)))
+	// not; c is the client's transport, so every hop is this call's.
+	c.client = http.Client{Transport: c, CheckRedirect: s.hc.CheckRedirect}
+	resp, err := c.client.Do(req)
 	if c.kind != CallAPI && !c.sent.IsZero() {
 		sent := c.sent
 		s.sent.Store(&sent)
@@ -141,7 +142,7 @@ func (s *Sender) Exchange(req *http.Request, operation string) ([]byte, error) {
 		return nil, err
 	}
 	var data []byte
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+	if success(resp.StatusCode) {
 		data, _ = io.ReadAll(resp.Body) // already read inside the attempt
 	}
 	if err := s.p.check(resp, c); err != nil {

@@ -34,7 +34,7 @@ type userAPI interface {
 	CheckResponse(resp *http.Response) error
 	Stats() providers.Stats
 	Budgets() []providers.Budget
-	TokenSource() *tokencache.Cache
+	TokenSource() tokencache.Source
 	BaseURL() *url.URL
 }
 
