@@ -97,22 +97,20 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 	}
 	policy := o.retry.withDefaults(spec.Penalty)
 	p := &pipeline{
-		provider:      spec.Name,
-		scheme:        strings.ToLower(base.Scheme),
-		host:          auth.CanonicalHost(base),
-		baseURL:       base,
-		basePath:      base.EscapedPath(),
-		allowInsecure: o.allowInsecure,
-		next:          rt,
-		cred:          spec.Credential,
-		policy:        policy,
-		rules:         spec.TokenRules,
-		penaltyFloor:  spec.PenaltyFloor && o.retry.Penalty <= 0,
-		decode:        spec.DecodeError,
-		clk:           clk,
-		log:           logger,
-		closed:        make(chan struct{}),
-		minLife:       MinTokenLifetime,
+		provider:     spec.Name,
+		origin:       auth.NewOrigin(base, o.allowInsecure),
+		baseURL:      base,
+		basePath:     base.EscapedPath(),
+		next:         rt,
+		cred:         spec.Credential,
+		policy:       policy,
+		rules:        spec.TokenRules,
+		penaltyFloor: spec.PenaltyFloor && o.retry.Penalty <= 0,
+		decode:       spec.DecodeError,
+		clk:          clk,
+		log:          logger,
+		closed:       make(chan struct{}),
+		minLife:      MinTokenLifetime,
 	}
 	if o.minLife > 0 {
 		p.minLife = o.minLife

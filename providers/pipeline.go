@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
@@ -32,11 +31,10 @@ import (
 // read: its errors are the transport's) and judge (answer.go: a verdict on
 // what came back).
 type pipeline struct {
-	provider      string
-	scheme, host  string // the provider's origin, canonical
-	baseURL       *url.URL
-	basePath      string
-	allowInsecure bool
+	provider string
+	origin   *auth.Origin // where credentials may go
+	baseURL  *url.URL
+	basePath string
 
 	next  http.RoundTripper
 	cache *tokencache.Cache // nil with a static credential
@@ -57,12 +55,6 @@ type pipeline struct {
 	closed       chan struct{}
 	minLife      time.Duration // the floor of a token's lifetime
 
-	last atomic.Pointer[tokenHeader] // the Authorization value of the last token
-}
-
-type tokenHeader struct {
-	tok   *auth.Token
-	value []string
 }
 
 // call is what the loop knows of one logical request. A typed call sends
@@ -227,7 +219,7 @@ func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes
 	// A request that needs a login waits for it before it takes a budget
 	// slot: the login takes its own slot, ahead of the queue, and the
 	// request's slot is then spent when it really leaves.
-	if c.kind == CallAPI && p.cache != nil && p.sameOrigin(req) {
+	if c.kind == CallAPI && p.cache != nil && p.origin.Contains(req.URL) {
 		if _, err := p.cache.Token(ctx); err != nil {
 			return t, p.tokenError(err)
 		}
@@ -341,61 +333,28 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 }
 
 // authorize returns a copy of req carrying the credential, for the
-// provider's own origin only.
+// provider's own origin only (auth.Origin, as auth.Transport does).
 func (p *pipeline) authorize(ctx context.Context, req *http.Request, c *call) (*http.Request, *auth.Token, error) {
-	if !p.sameOrigin(req) {
+	if !p.origin.Contains(req.URL) {
 		return req, nil, nil // another origin (a redirect) gets no credential
 	}
-	if p.scheme == "http" && !p.allowInsecure && !auth.IsLoopback(req.URL) {
-		return nil, nil, fmt.Errorf("unikyc: %s: %w", p.provider, auth.ErrInsecureHTTP)
+	if err := p.origin.Check(req.URL); err != nil {
+		return nil, nil, fmt.Errorf("unikyc: %s: %w", p.provider, err)
 	}
-	var (
-		tok   *auth.Token
-		value []string
-	)
 	switch {
 	case c.kind != CallAPI:
 		// Logins and refreshes carry their credentials in their body.
+		return p.origin.Authorize(req, nil, nil), nil, nil
 	case p.cache != nil:
-		var err error
-		if tok, err = p.cache.Token(ctx); err != nil {
+		tok, err := p.cache.Token(ctx)
+		if err != nil {
 			return nil, nil, p.tokenError(err)
 		}
-		value = p.headerFor(tok)
-	case p.cred == nil:
-		return req, nil, nil
+		return p.origin.Authorize(req, tok, nil), tok, nil
+	case p.cred != nil:
+		return p.origin.Authorize(req, nil, p.cred), nil, nil
 	}
-	// A shallow copy with its own header map: only the header changes.
-	out := new(http.Request)
-	*out = *req
-	out.Header = make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		out.Header[k] = v
-	}
-	switch {
-	case value != nil:
-		out.Header["Authorization"] = value[:1:1]
-	case p.cred != nil && c.kind == CallAPI:
-		p.cred.SetHeader(out.Header)
-	}
-	return out, tok, nil
-}
-
-func (p *pipeline) headerFor(tok *auth.Token) []string {
-	if h := p.last.Load(); h != nil && h.tok == tok {
-		return h.value
-	}
-	h := &tokenHeader{tok: tok, value: []string{tok.Type() + " " + tok.AccessToken}}
-	p.last.Store(h)
-	return h.value
-}
-
-func (p *pipeline) sameOrigin(req *http.Request) bool {
-	u := req.URL
-	if !strings.EqualFold(u.Scheme, p.scheme) {
-		return false
-	}
-	return auth.CanonicalHost(u) == p.host
+	return req, nil, nil
 }
 
 func (p *pipeline) maxRetries(k CallKind) int {
@@ -493,7 +452,7 @@ func (p *pipeline) budgetError(s *scope, err error) error {
 // describe is attempt n of req as events tell it.
 func (p *pipeline) describe(c *call, req *http.Request, n int) Attempt {
 	server := p.server
-	if !p.sameOrigin(req) {
+	if !p.origin.Contains(req.URL) {
 		server = serverOf(req.URL) // a redirect's
 	}
 	return Attempt{Provider: p.provider, Operation: c.operation, Kind: c.kind, Method: req.Method, Attempt: n, Server: server}
