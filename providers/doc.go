@@ -1,33 +1,39 @@
-// Package providers is what every unikyc provider client shares: the
-// error types, the options, the rate limiter and the pipeline builder.
+// Package providers is what users of every unikyc provider client share
+// — the options, the errors, Stats, the Trace events, the registry — and,
+// in its own section below, what a provider package is written with.
 //
 // Every provider client (icomply, genericjwt, idenfy, compliancely,
 // kyconnect) is built by [Build] around one attempt loop that every request
-// goes through — API calls, logins and refreshes alike. One attempt:
+// goes through — API calls, logins and refreshes alike. Each attempt runs
+// in three phases whose errors cannot mix:
 //
-//  1. a request that needs a login waits for it before it takes a slot;
-//  2. the cool-down gate: after a 429 (or a 503 with Retry-After) every
-//     goroutine waits until the pause ends; then one request, the probe,
-//     goes first, and the others follow once it was answered with anything
-//     but another pause. A wait past the caller's deadline or MaxRetryWait
-//     is a [*RateLimitError] at once;
-//  3. a slot of every [Budget] that counts the request (account-wide and
-//     per route): at most N in any window, counted with a margin, bursts
-//     up to the unused budget, logins and refreshes ahead of API calls;
-//  4. only now the credential: the token is taken at the last moment, and
-//     only for the provider's own scheme, host and port;
-//  5. send through the base transport; typed calls read the answer inside
-//     the attempt, so a body cut off mid-way is one more attempt;
-//  6. classify: 2xx done · 401: drop exactly that token and replay once; a
-//     token minted for the replay and refused again means the account is
-//     refused (no new logins faster than the cache's backoff); requests
-//     marked [TokenInBody] opt out · 429, another 4xx the provider's
-//     [ErrorDecoder] reads as [ErrRateLimited] (iDenfy's 400
-//     TOO_MANY_REQUESTS), 503 with Retry-After: read Retry-After in every
-//     form, start the pause (the provider's penalty is a floor where its
-//     docs say so) and, if the caller may wait, try again · transport
-//     errors and 5xx: backoff with jitter for idempotent requests, within
-//     the provider's [TokenRules] for token calls.
+//   - admit (its errors are final: retrying cannot help): a request that
+//     needs a login waits for it before it takes a slot; the cool-down
+//     gate (after a 429, or a 503 with Retry-After, every goroutine waits
+//     until the pause ends; then one request, the probe, goes first, and
+//     the others follow once it was answered with anything but another
+//     pause); a slot of every budget that counts the request (account-wide
+//     and per route: at most N in any window, counted with a margin,
+//     bursts up to the unused budget, logins and refreshes ahead of API
+//     calls; see package ratelimit). A wait past the caller's deadline or
+//     MaxRetryWait is a [*RateLimitError] at once. Admission hands the
+//     attempt a ticket, which says whether it is the probe;
+//   - send: only now the credential (the token is taken at the last
+//     moment, and only for the provider's own scheme, host and port:
+//     auth.Origin), the round trip through the base transport, and for
+//     typed calls the answer's body, read inside the attempt (capped), so
+//     a body cut off mid-way is one more attempt;
+//   - judge (answer.go, the one place that judges answers): 2xx done ·
+//     401: drop exactly that token and replay once; a token minted for the
+//     replay and refused again means the account is refused (no new logins
+//     faster than the cache's backoff); requests marked [TokenInBody] opt
+//     out · 429, another 4xx the provider's [ErrorDecoder] reads as
+//     [ErrRateLimited] (iDenfy's 400 TOO_MANY_REQUESTS), 503 with
+//     Retry-After: read Retry-After in every form, start the pause (the
+//     provider's penalty is a floor where its docs say so) and, if the
+//     caller may wait, try again · transport errors and 5xx: backoff with
+//     jitter for idempotent requests, within the provider's [TokenRules]
+//     for token calls. The verdict: done, replay, pause or back off.
 //
 // A client's HTTPClient returns every response it obtained, the final 401
 // or 429 included, and an error only when it obtained none; its
@@ -77,10 +83,11 @@
 //
 //   - [Spec] declares a provider: its name and base URL, a static
 //     credential or the [Spec.Login] and [Spec.Refresh] token calls, its
-//     [ErrorDecoder], its budgets ([Budget]), 429 penalty and [TokenRules],
+//     [ErrorDecoder], its budgets (ratelimit.Budget), 429 penalty and [TokenRules],
 //     and its token-cache defaults;
-//   - [Build] makes the [Core], the pipeline of one account, from a Spec
-//     and the user's options; [ParseBaseURL] is the base-URL check it makes;
+//   - [Build] makes the [Core] (the provider-independent core of a
+//     Client: its attempt loop, token cache and budgets) from a Spec and
+//     the user's options; [ParseBaseURL] is the base-URL check it makes;
 //   - [Sender] sends through the pipeline and decodes answers; Spec.Login
 //     and Spec.Refresh get one for their token calls, and date the tokens
 //     with [Sender.Expiry] and [Sender.Now]; [Sender.Exchange] is Do
@@ -101,4 +108,11 @@
 //
 // These names live here rather than in a package of their own because
 // Build assembles the pipeline from this package's unexported parts.
+// Writing a limiter needs only package ratelimit; subscribing to the
+// events, only [Trace] (or [WithSubscriber]).
+//
+// The ratelimit names this package used to declare (Priority, Pacer,
+// WindowLimiter, RateLimiter, CoolDown, LocalCoolDown, PriorityAPI,
+// PriorityToken, NewWindowLimiter, NewLimiter, DeadlineError) and Conn
+// (now Core) remain as deprecated aliases for one release.
 package providers
