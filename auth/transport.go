@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // ErrInsecureHTTP is returned, before any connection is made, for a request
@@ -40,35 +39,20 @@ type Transport struct {
 	AllowInsecureHTTP bool
 
 	once   sync.Once
-	scheme string
-	host   string // canonical: lower case, default port removed
-
-	// last caches the Authorization value of the last token seen, so the hot
-	// path does not build the same string for every request.
-	last atomic.Pointer[tokenHeader]
+	origin *Origin // made from Origin and AllowInsecureHTTP on first use
 }
 
-type tokenHeader struct {
-	tok   *Token
-	value []string
-}
-
-func (t *Transport) init() {
-	if t.Origin != nil {
-		t.scheme = strings.ToLower(t.Origin.Scheme)
-		t.host = CanonicalHost(t.Origin)
-	}
-}
+func (t *Transport) init() { t.origin = NewOrigin(t.Origin, t.AllowInsecureHTTP) }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.once.Do(t.init)
-	if !t.sameOrigin(req.URL) {
+	if !t.origin.Contains(req.URL) {
 		return t.base().RoundTrip(req)
 	}
-	if t.scheme == "http" && !t.AllowInsecureHTTP && !isLoopback(req.URL.Hostname()) {
+	if err := t.origin.Check(req.URL); err != nil {
 		closeBody(req)
-		return nil, ErrInsecureHTTP
+		return nil, err
 	}
 	if t.Source == nil && t.Credential == nil {
 		closeBody(req)
@@ -84,40 +68,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // authorized returns a clone of req carrying the credential.
 func (t *Transport) authorized(req *http.Request) (*http.Request, error) {
-	var value []string
+	var tok *Token
 	if t.Source != nil {
-		tok, err := t.Source.Token(req.Context())
-		if err != nil {
+		var err error
+		if tok, err = t.Source.Token(req.Context()); err != nil {
 			return nil, err
 		}
 		if tok == nil || tok.AccessToken == "" {
 			return nil, errors.New("unikyc: token source returned an empty token")
 		}
-		value = t.headerFor(tok)
 	}
-	// A shallow copy with its own header map is all the clone needs: only
-	// the header changes, and nothing below writes to the rest.
-	req2 := new(http.Request)
-	*req2 = *req
-	req2.Header = make(http.Header, len(req.Header)+1)
-	for k, v := range req.Header {
-		req2.Header[k] = v
-	}
-	if value != nil {
-		req2.Header["Authorization"] = value[:1:1]
-	} else {
-		t.Credential.SetHeader(req2.Header)
-	}
-	return req2, nil
-}
-
-func (t *Transport) headerFor(tok *Token) []string {
-	if h := t.last.Load(); h != nil && h.tok == tok {
-		return h.value
-	}
-	h := &tokenHeader{tok: tok, value: []string{tok.Type() + " " + tok.AccessToken}}
-	t.last.Store(h)
-	return h.value
+	return t.origin.Authorize(req, tok, t.Credential), nil
 }
 
 // CloseIdleConnections closes the idle connections of Base, when it has any.
@@ -132,13 +93,6 @@ func (t *Transport) base() http.RoundTripper {
 		return t.Base
 	}
 	return http.DefaultTransport
-}
-
-func (t *Transport) sameOrigin(u *url.URL) bool {
-	if t.Origin == nil || u == nil {
-		return false
-	}
-	return strings.EqualFold(u.Scheme, t.scheme) && CanonicalHost(u) == t.host
 }
 
 // CanonicalHost lower-cases u's host and drops the scheme's default port,

@@ -13,6 +13,7 @@ import (
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 var start = time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
@@ -145,7 +146,7 @@ func (e *env) pump(t *testing.T, stop func() bool) {
 		// budget span, so no admitted request waits for a refresh.
 		// A refresh the soft window's timer started is on its way to the
 		// budget: wait until it queues there.
-		refreshing := e.c.TokenSource().Refreshing() && e.lim.lim.QueuedTokenCalls() == 0 && e.lim.lim.Admitted() == e.rt.n.Load()
+		refreshing := e.c.TokenSource().(*tokencache.Cache).Refreshing() && e.lim.lim.QueuedTokenCalls() == 0 && e.lim.lim.Admitted() == e.rt.n.Load()
 		if refreshing || e.lim.lim.Admitted() != e.rt.n.Load() || quiet < 20 {
 			if e.lim.lim.Admitted() == e.rt.n.Load() {
 				quiet++

@@ -14,6 +14,7 @@ import (
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 // A simulated day of steady use at the throttle's pace: three workers
@@ -48,7 +49,7 @@ func TestDayOfSteadyUse(t *testing.T) {
 	}
 	// A refresh the soft window started may still be on its way: let it
 	// end before counting, then stop the client.
-	require.Eventually(t, func() bool { return !e.c.TokenSource().Refreshing() }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return !e.c.TokenSource().(*tokencache.Cache).Refreshing() }, 10*time.Second, time.Millisecond)
 	require.NoError(t, e.c.Close())
 
 	hits := e.srv.Hits()

@@ -67,7 +67,7 @@ func (c *Client) Budgets() []providers.Budget { return c.conn.Budgets() }
 // TokenSource returns the cache of the JWT the client logs in for; it is never nil. Its Token method
 // returns the token the next request will carry (logging in when there is
 // none).
-func (c *Client) TokenSource() *tokencache.Cache { return c.conn.TokenSource() }
+func (c *Client) TokenSource() tokencache.Source { return c.conn.TokenSource() }
 
 // BaseURL returns a copy of the base URL the client sends to (from the
 // Config), without a trailing slash.

@@ -65,7 +65,7 @@ func (c *Client) Stats() providers.Stats { return c.conn.Stats() }
 func (c *Client) Budgets() []providers.Budget { return c.conn.Budgets() }
 
 // TokenSource returns nil: iDenfy takes the key pair (Basic auth) on every request, so there is no token.
-func (c *Client) TokenSource() *tokencache.Cache { return c.conn.TokenSource() }
+func (c *Client) TokenSource() tokencache.Source { return c.conn.TokenSource() }
 
 // BaseURL returns a copy of the base URL the client sends to (from the
 // Config), without a trailing slash.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/providers/otelunikyc"
 )
 
 // iDenfy's throttle as a 400 counts as a rate-limited answer in
@@ -21,7 +22,7 @@ func TestThrottleAs400CountsAsRateLimited(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-	srv, c, _ := setup(t, nil, providers.WithMeterProvider(mp))
+	srv, c, _ := setup(t, nil, otelunikyc.WithMeterProvider(mp))
 	srv.FailNextWith("", 1, http.StatusBadRequest, idenfy.CodeTooManyRequests, "Too many requests.")
 	short, cancel := context.WithTimeout(ctx(t), time.Second) // shorter than the pause: no retry
 	defer cancel()

@@ -42,7 +42,7 @@ func useFor(t *testing.T, e *env, d time.Duration) {
 // cached token is outside its soft window.
 func (e *env) awaitFresh(t *testing.T) {
 	t.Helper()
-	cache := e.c.TokenSource()
+	cache := e.c.TokenSource().(*tokencache.Cache)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		tok, err := cache.Token(context.Background())

@@ -16,7 +16,7 @@ import (
 // authorAPI is the provider-author API: what a provider package is written
 // with and a user never needs.
 var authorAPI = []string{
-	"Spec", "Build", "Conn", "Sender", "Sender.Expiry", "Sender.Now", "Sender.Exchange",
+	"Spec", "Build", "Core", "Sender", "Sender.Expiry", "Sender.Now", "Sender.Exchange",
 	"TokenRules", "ErrorDecoder", "NewError", "Invalid", "Named", "ParseBaseURL",
 	"Driver", "NewDriver", "Register",
 }

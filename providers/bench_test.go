@@ -16,6 +16,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/providers/otelunikyc"
 )
 
 // BenchmarkRequest sends whole GET requests over loopback with a cached
@@ -61,14 +62,14 @@ func BenchmarkRequestOtel(b *testing.B) {
 	defer srv.Close()
 	b.Run("baseline=none", func(b *testing.B) { benchPipeline(b, srv.URL) })
 	b.Run("otel=noop", func(b *testing.B) {
-		benchPipeline(b, srv.URL, providers.WithMeterProvider(metricnoop.NewMeterProvider()),
-			providers.WithTracerProvider(tracenoop.NewTracerProvider()))
+		benchPipeline(b, srv.URL, otelunikyc.WithMeterProvider(metricnoop.NewMeterProvider()),
+			otelunikyc.WithTracerProvider(tracenoop.NewTracerProvider()))
 	})
 	b.Run("otel=sdk", func(b *testing.B) {
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 		tp := sdktrace.NewTracerProvider()
 		defer func() { _ = mp.Shutdown(context.Background()); _ = tp.Shutdown(context.Background()) }()
-		benchPipeline(b, srv.URL, providers.WithMeterProvider(mp), providers.WithTracerProvider(tp))
+		benchPipeline(b, srv.URL, otelunikyc.WithMeterProvider(mp), otelunikyc.WithTracerProvider(tp))
 	})
 }
 
@@ -134,14 +135,14 @@ func BenchmarkPipelineOtel(b *testing.B) {
 	}
 	b.Run("baseline=none", func(b *testing.B) { bench(b) })
 	b.Run("otel=noop", func(b *testing.B) {
-		bench(b, providers.WithMeterProvider(metricnoop.NewMeterProvider()),
-			providers.WithTracerProvider(tracenoop.NewTracerProvider()))
+		bench(b, otelunikyc.WithMeterProvider(metricnoop.NewMeterProvider()),
+			otelunikyc.WithTracerProvider(tracenoop.NewTracerProvider()))
 	})
 	b.Run("otel=sdk", func(b *testing.B) {
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 		tp := sdktrace.NewTracerProvider()
 		defer func() { _ = mp.Shutdown(context.Background()); _ = tp.Shutdown(context.Background()) }()
-		bench(b, providers.WithMeterProvider(mp), providers.WithTracerProvider(tp))
+		bench(b, otelunikyc.WithMeterProvider(mp), otelunikyc.WithTracerProvider(tp))
 	})
 }
 

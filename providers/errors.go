@@ -2,14 +2,18 @@ package providers
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -250,14 +254,6 @@ func (e RateLimitError) Error() string {
 	return b.String()
 }
 
-// DeadlineError is what a Limiter or CoolDown returns when the wait it
-// asks for, wait, would outlast the caller's deadline: a *RateLimitError
-// for budget that matches context.DeadlineExceeded. The pipeline fills in
-// the provider. For implementers of Limiter, such as a fleet's.
-func DeadlineError(budget string, wait time.Duration) *RateLimitError {
-	return &RateLimitError{Budget: budget, RetryAfter: wait, deadline: true}
-}
-
 // roundWait keeps a wait readable: whole seconds past ten, else milliseconds.
 func roundWait(d time.Duration) time.Duration {
 	if d >= 10*time.Second {
@@ -333,3 +329,96 @@ func (e *ValidationError) Is(target error) bool { return target == ErrValidation
 // Invalid returns a *ValidationError for field. It is the provider-author
 // API, for a provider's New that refuses a Config.
 func Invalid(field, reason string) error { return &ValidationError{Field: field, Reason: reason} }
+
+// DecodeError is a 2xx answer that could not be decoded. Its message names
+// the provider, the operation and what did not fit, never the answer.
+type DecodeError struct {
+	Provider  string
+	Operation string
+	Err       error
+}
+
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("unikyc: ")
+	b.WriteString(e.Provider)
+	if e.Operation != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Operation)
+	}
+	b.WriteString(": decoding answer")
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(e.Err, &te):
+		b.WriteString(": field ")
+		writeText(&b, te.Field)
+		b.WriteString(" is a JSON ")
+		writeText(&b, te.Value)
+		b.WriteString(", want ")
+		writeText(&b, te.Type.String())
+	case errors.As(e.Err, &se):
+		fmt.Fprintf(&b, ": invalid JSON at byte %d", se.Offset)
+	default:
+		b.WriteString(": not the expected JSON")
+	}
+	return b.String()
+}
+
+// Unwrap returns the decoder's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// TransportError is a request that got no answer from the provider: the
+// connection failed, the caller's context ended, or the answer broke off.
+// Its message is a fixed phrase naming the provider and the kind of
+// failure, never the cause's own text (which can quote URLs and headers);
+// the cause stays reachable with errors.Is and errors.As.
+type TransportError struct {
+	Provider  string
+	Operation string
+	Kind      CallKind
+	Err       error
+}
+
+func (e *TransportError) Error() string {
+	s := "unikyc: " + e.Provider
+	if e.Operation != "" {
+		s += " " + e.Operation
+	}
+	return s + ": " + failure(e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// failure names a transport failure in a fixed phrase.
+func failure(err error) string {
+	var (
+		ne   net.Error
+		dns  *net.DNSError
+		cert *tls.CertificateVerificationError
+		ua   x509.UnknownAuthorityError
+		rec  tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case errors.As(err, &dns):
+		return "DNS lookup failed"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset"
+	case errors.As(err, &cert), errors.As(err, &ua), errors.As(err, &rec):
+		return "TLS failed"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, httpbody.ErrTooLarge):
+		return "answer too large"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection closed before the answer ended"
+	}
+	return "transport error"
+}

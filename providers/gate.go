@@ -6,7 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/unikyc/unikyc/tokencache"
+	"github.com/unikyc/unikyc/internal/deadline"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 )
 
 // gate holds requests back while a cool-down lasts and, when it ends, lets
@@ -35,19 +36,16 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 		if d := until.Sub(p.clk.Now()); d > 0 {
 			g.armed.Store(true)
 			rl := &RateLimitError{Provider: p.provider, RetryAfter: d}
-			if d > p.policy.MaxRetryWait || pastDeadline(ctx, d) {
-				rl.deadline = pastDeadline(ctx, d)
+			if d > p.policy.MaxRetryWait || deadline.Past(ctx, d) {
+				rl.deadline = deadline.Past(ctx, d)
 				return false, rl
 			}
 			// A shared login tells the callers waiting for it; it stops when
 			// none of them can wait this long.
-			if c.kind != CallAPI && !tokencache.Pause(ctx, d, rl) {
+			if c.kind != CallAPI && !tokenseam.Pause(ctx, d, rl) {
 				return false, rl
 			}
-			p.emitWait(p.trace.CoolDownWait, c, "", d)
-			if p.tel != nil {
-				p.tel.coolDownWait(ctx, c, d)
-			}
+			p.emitWait(ctx, p.trace.CoolDownWait, c, "", d)
 			if err := p.sleep(ctx, d); err != nil {
 				return false, err
 			}

@@ -5,9 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/tokencache"
 )
@@ -32,8 +29,7 @@ type options struct {
 	trace           *Trace
 	timeout         time.Duration
 	minLife         time.Duration
-	meterProvider   metric.MeterProvider // WithMeterProvider (otel.go)
-	tracerProvider  trace.TracerProvider // WithTracerProvider (otel.go)
+	subscribers     []Subscriber
 }
 
 // WithTransport sets the RoundTripper that finally sends requests (default:

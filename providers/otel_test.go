@@ -28,6 +28,8 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/providers/otelunikyc"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 // otelKit is an SDK meter provider on a manual reader and an SDK tracer
@@ -51,7 +53,7 @@ func newOtelKit(t *testing.T) *otelKit {
 }
 
 func (k *otelKit) options() []providers.Option {
-	return []providers.Option{providers.WithMeterProvider(k.mp), providers.WithTracerProvider(k.tp)}
+	return []providers.Option{otelunikyc.WithMeterProvider(k.mp), otelunikyc.WithTracerProvider(k.tp)}
 }
 
 // metrics collects every instrument, by name.
@@ -61,7 +63,7 @@ func (k *otelKit) metrics(t *testing.T) map[string]metricdata.Metrics {
 	require.NoError(t, k.reader.Collect(context.Background(), &rm))
 	out := map[string]metricdata.Metrics{}
 	for _, sm := range rm.ScopeMetrics {
-		assert.Equal(t, providers.ScopeName, sm.Scope.Name)
+		assert.Equal(t, otelunikyc.ScopeName, sm.Scope.Name)
 		assert.Equal(t, providers.Version, sm.Scope.Version)
 		for _, m := range sm.Metrics {
 			out[m.Name] = m
@@ -430,7 +432,7 @@ func TestOtelSharedLoginIsLinkedNotParented(t *testing.T) {
 			assert.NoError(t, conn.Do(req, "read", nil))
 		}()
 	}
-	for conn.TokenSource().Waiting() < 2 {
+	for conn.TokenSource().(*tokencache.Cache).Waiting() < 2 {
 		time.Sleep(time.Millisecond) // until both callers wait for the one login
 	}
 	close(release)

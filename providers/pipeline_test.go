@@ -17,6 +17,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/tokencache"
 )
 
 // Rule: a 401 drops exactly the refused token and replays the request
@@ -302,8 +303,8 @@ func TestNoRequestLeavesWithAnExpiredToken(t *testing.T) {
 	})
 	var wire atomic.Int64 // attempts from their token's attaching to their answer
 	trace := &providers.Trace{
-		AttemptStart: func(providers.Attempt) { wire.Add(1) },
-		AttemptDone:  func(providers.AttemptResult) { wire.Add(-1) },
+		AttemptStart: func(ctx context.Context, _ providers.Attempt) context.Context { wire.Add(1); return ctx },
+		AttemptDone:  func(context.Context, providers.AttemptResult) { wire.Add(-1) },
 	}
 	conn, err := providers.Build(ts.spec(), providers.WithClock(clk), providers.WithLimiter(admit),
 		providers.WithTransport(counting), providers.WithTrace(trace))
@@ -321,7 +322,7 @@ func TestNoRequestLeavesWithAnExpiredToken(t *testing.T) {
 			}
 		}()
 	}
-	cache := conn.TokenSource()
+	cache := conn.TokenSource().(*tokencache.Cache) // Refreshing, Waiting: diagnostics the user view leaves out
 	for stuck := 0; finished.Load() < goroutines; stuck++ {
 		require.Less(t, stuck, 100000, "time stood still for 10 s: %d busy, %d on the wire", busy.Load(), wire.Load())
 		// A refresh the soft window's timer started is on its way to the

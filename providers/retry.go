@@ -117,9 +117,3 @@ func backoff(min, max time.Duration, attempt int) time.Duration {
 	}
 	return d/2 + rand.N(d/2)
 }
-
-// pastDeadline reports whether waiting d would outlast ctx's deadline.
-func pastDeadline(ctx context.Context, d time.Duration) bool {
-	dl, ok := ctx.Deadline()
-	return ok && d > time.Until(dl)
-}

@@ -252,3 +252,14 @@ func settle(clk *clock.Fake, calls ...<-chan result) []result {
 	pump(clk, done)
 	return out
 }
+
+var tenAMinute = providers.Budget{Name: "requests", Limit: 10, Window: time.Minute}
+
+// pump moves clk to its next timer until done is closed.
+func pump(clk *clock.Fake, done <-chan struct{}) {
+	for clk.WaitForTimers(1, done) {
+		if next, ok := clk.NextTimer(); ok {
+			clk.Set(next)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -33,7 +34,7 @@ func TestACallerAfterAnAbandonedLoginGetsItsOwn(t *testing.T) {
 			// The provider's pause comes once the caller waits for the
 			// login (a pause before anyone waits lets each decide as it comes).
 			eventually(t, func() bool { return c.Waiting() == 1 })
-			if tokencache.Pause(ctx, 30*time.Second, errPaused) {
+			if tokenseam.Pause(ctx, 30*time.Second, errPaused) {
 				t.Error("the only caller's deadline is 1 s: nobody can wait 30 s")
 			}
 			close(stopped)

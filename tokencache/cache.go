@@ -40,6 +40,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/errs"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 )
 
 // LoginFunc logs in with the account's credentials and returns a new token.
@@ -81,6 +82,9 @@ type Cache struct {
 	distrust  atomic.Pointer[distrustMark] // a token refused even when fresh
 	distrusts atomic.Int64                 // refusals in a row, for the backoff
 	lastLife  atomic.Int64                 // lifetime of the last token obtained, ns
+
+	hooksMu   sync.Mutex
+	onRefresh []func(*auth.Token) // added by the OnRefresh method
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -148,6 +152,10 @@ func New(login LoginFunc, opts ...Option) *Cache {
 		c.cfg.logger = slog.New(slog.DiscardHandler)
 	}
 	c.closeCtx, c.cancel = context.WithCancel(context.Background())
+	if c.cfg.link == nil {
+		c.cfg.link = &tokenseam.Link{} // no attempt loop: nothing to tell
+	}
+	c.cfg.link.Loop = loopView{c}
 	if c.cfg.initial != nil {
 		c.replace(c.newEntry(c.cfg.initial, c.cfg.clock.Now()))
 	}
@@ -199,7 +207,7 @@ func (c *Cache) slowToken(ctx context.Context) (*auth.Token, error) {
 		if f == nil {
 			continue // the entry changed while we looked: look again
 		}
-		if join := c.cfg.flightHooks.Join; join != nil && f.ctx != nil {
+		if join := c.cfg.link.Flight.Join; join != nil && f.ctx != nil {
 			join(ctx, f.ctx)
 		}
 		if err := f.wait(ctx); err != nil {
@@ -253,15 +261,13 @@ func (c *Cache) startFlight(e *entry, foreground bool) *flight {
 	c.wg.Add(1)
 	// The flight carries no caller's values or cancellation: it serves
 	// every caller, and none of them owns it.
-	f.ctx = context.WithValue(context.Background(), flightKey{}, f)
-	if start := c.cfg.flightHooks.Start; start != nil {
+	f.ctx = tokenseam.WithFlight(context.Background(), f)
+	if start := c.cfg.link.Flight.Start; start != nil {
 		f.ctx = start(f.ctx)
 	}
 	go c.run(f.ctx, f, e)
 	return f
 }
-
-type flightKey struct{}
 
 // wait waits for the flight as one of its callers. It returns ctx's error,
 // or the pause error when the provider paused the flight for longer than
@@ -306,18 +312,9 @@ func (f *flight) wait(ctx context.Context) error {
 	}
 }
 
-// Pause is called by the code that sends a login or refresh for a Cache
-// when the provider asks it to wait d before sending; err is what a
-// waiting caller whose deadline comes sooner gets at once. It reports
-// whether the token call should wait: false when every caller waiting for
-// it has left or must leave before the pause ends (no one could use its
-// answer), so the call fails with err instead. Outside a Cache's token
-// call it returns true.
-func Pause(ctx context.Context, d time.Duration, err error) bool {
-	f, ok := ctx.Value(flightKey{}).(*flight)
-	if !ok {
-		return true
-	}
+// Pause is told by the code that sends the flight's login or refresh that
+// the provider asks it to wait d; see tokenseam.Flight.
+func (f *flight) Pause(d time.Duration, err error) bool {
 	end := time.Now().Add(d)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -349,7 +346,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 		c.observe("store", start, nil) // obtain took it from the store
 	}
 	deferred := errors.Is(err, errDeferred)
-	if end := c.cfg.flightHooks.End; end != nil {
+	if end := c.cfg.link.Flight.End; end != nil {
 		source, endErr := "", err
 		switch {
 		case deferred:
@@ -486,6 +483,12 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 	for _, f := range c.cfg.onRefresh {
 		f(tok)
 	}
+	c.hooksMu.Lock()
+	later := c.onRefresh
+	c.hooksMu.Unlock()
+	for _, f := range later {
+		f(tok)
+	}
 	return tok, refused, nil
 }
 
@@ -572,16 +575,9 @@ func (c *Cache) refreshOutlivesNext(prev *auth.Token, now time.Time) bool {
 }
 
 func (c *Cache) observe(source string, start time.Time, err error) {
-	if c.cfg.observer != nil {
-		c.cfg.observer(Event{Source: source, Duration: c.cfg.clock.Now().Sub(start), Err: err})
+	if obs := c.cfg.link.Observe; obs != nil {
+		obs(tokenseam.Event{Source: source, Duration: c.cfg.clock.Now().Sub(start), Err: err})
 	}
-}
-
-// Event reports one token obtained, or one failure to obtain it.
-type Event struct {
-	Source   string // "login", "refresh" or "store"
-	Duration time.Duration
-	Err      error
 }
 
 func checkToken(t *auth.Token) error {
@@ -604,7 +600,7 @@ func refused(err error) bool {
 // Invalidate drops t if it is still the cached token, keeping its refresh
 // token for the next refresh. A t that was already replaced is ignored, so
 // a 401 that arrives late never discards a newer token; so is a t that
-// Distrust marked, until its backoff ends.
+// the pipeline marked as refused even when fresh, until its backoff ends.
 func (c *Cache) Invalidate(t *auth.Token) {
 	if t == nil {
 		return
@@ -627,12 +623,8 @@ func (c *Cache) Invalidate(t *auth.Token) {
 	}
 }
 
-// Distrust records that t, a token obtained to replay a request the
-// provider refused with 401, was refused as well: the account, not the
-// token, is refused. Until the backoff ends (growing with every refusal in
-// a row), Invalidate keeps t, so that 401s do not start new logins faster
-// than the backoff.
-func (c *Cache) Distrust(t *auth.Token) {
+// distrustAccount: see tokenseam.Loop.Distrust.
+func (c *Cache) distrustAccount(t *auth.Token) {
 	if t == nil {
 		return
 	}
@@ -641,6 +633,42 @@ func (c *Cache) Distrust(t *auth.Token) {
 	c.distrust.Store(&distrustMark{access: t.AccessToken, until: until})
 	c.cfg.logger.Warn("unikyc: a fresh token was refused too; no new login before the backoff ends",
 		"backoff", c.cfg.backoff(int(n)))
+}
+
+// OnRefresh calls f with every token obtained from the provider from now
+// on (not from the store), for instance to persist a rotated refresh
+// token; as the OnRefresh option does for a cache being made. f runs on the
+// refreshing goroutine and should return quickly.
+func (c *Cache) OnRefresh(f func(*auth.Token)) {
+	c.hooksMu.Lock()
+	c.onRefresh = append(c.onRefresh, f)
+	c.hooksMu.Unlock()
+}
+
+// Source is what a provider client hands its users of its token cache
+// (Client.TokenSource): the token the next request will carry, a way to
+// drop a token the user saw refused, and OnRefresh. *Cache implements it;
+// what only the client's pipeline may call on a cache is not part of it.
+type Source interface {
+	auth.TokenSource
+	// Invalidate drops t if it is still the cached token (compare-and-swap:
+	// a newer token is never dropped).
+	Invalidate(t *auth.Token)
+	// OnRefresh calls f with every token obtained from the provider from
+	// now on.
+	OnRefresh(f func(*auth.Token))
+}
+
+var _ Source = (*Cache)(nil)
+
+// loopView is the cache as the attempt loop sees it (tokenseam.Loop).
+type loopView struct{ c *Cache }
+
+func (v loopView) Distrust(t *auth.Token)         { v.c.distrustAccount(t) }
+func (v loopView) Replaceable(t *auth.Token) bool { return v.c.replaceable(t) }
+
+func init() {
+	tokenseam.Option = func(l *tokenseam.Link) any { return Option(func(c *config) { c.link = l }) }
 }
 
 // Refreshing reports whether a login or refresh is in flight.
@@ -664,9 +692,8 @@ func (c *Cache) Waiting() int {
 	return f.patient + len(f.deadlines)
 }
 
-// Replaceable reports whether the next Token call can return a token other
-// than t: t was dropped, or already replaced.
-func (c *Cache) Replaceable(t *auth.Token) bool {
+// replaceable: see tokenseam.Loop.Replaceable.
+func (c *Cache) replaceable(t *auth.Token) bool {
 	e := c.cur.Load()
 	return e == nil || e.rejected || e.tok == nil || e.tok.AccessToken != t.AccessToken
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -34,7 +35,7 @@ func TestDegradedStorePutsOffTheSoftRefresh(t *testing.T) {
 	sources := make(chan string, 8)
 	c := newCache(t, p, tokencache.WithRefresh(p.refresh), tokencache.WithStore(store, "k"), tokencache.WithSoftWindow(15*time.Minute),
 		tokencache.WithHardWindow(10*time.Second), tokencache.WithMinSoftWindow(time.Minute),
-		tokencache.WithFlightHooks(tokencache.FlightHooks{End: func(_ context.Context, source string, err error) {
+		withFlightHooks(tokenseam.FlightHooks{End: func(_ context.Context, source string, err error) {
 			assert.NoError(t, err)
 			sources <- source
 		}}))

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -29,7 +30,7 @@ func TestFlightHooksFollowOneLogin(t *testing.T) {
 		inLogin = append(inLogin, ctx.Value(hookKey{}))
 		mu.Unlock()
 		return &auth.Token{AccessToken: "a"}, nil
-	}, tokencache.WithFlightHooks(tokencache.FlightHooks{
+	}, withFlightHooks(tokenseam.FlightHooks{
 		Start: func(ctx context.Context) context.Context {
 			assert.Nil(t, ctx.Value(hookKey{}), "a flight starts from no caller's context")
 			return context.WithValue(ctx, hookKey{}, "flight")

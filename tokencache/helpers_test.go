@@ -10,6 +10,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -131,4 +132,10 @@ func eventually(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond) // polling a background goroutine, not timing the code under test
 	}
+}
+
+// withFlightHooks installs h as the pipeline does, through the seam
+// (internal/tokenseam) rather than a public option.
+func withFlightHooks(h tokenseam.FlightHooks) tokencache.Option {
+	return tokenseam.Option(&tokenseam.Link{Flight: h}).(tokencache.Option)
 }

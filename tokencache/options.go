@@ -1,12 +1,12 @@
 package tokencache
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/tokenseam"
 )
 
 // Option configures a Cache.
@@ -27,8 +27,7 @@ type config struct {
 	onRefresh      []func(*auth.Token)
 	initial        *auth.Token
 	minSoft        time.Duration
-	observer       func(Event)
-	flightHooks    FlightHooks
+	link           *tokenseam.Link // the attempt loop's, when a client made the cache
 }
 
 func defaults() config {
@@ -102,32 +101,3 @@ func WithToken(t *auth.Token) Option { return func(c *config) { c.initial = t } 
 // of a token's lifetime): wide enough for a refresh to get a slot of the
 // provider's budget before the hard window.
 func WithMinSoftWindow(d time.Duration) Option { return func(c *config) { c.minSoft = d } }
-
-// WithObserver calls f after every login, refresh or token read from the
-// store, and every failure of one, on the goroutine that made it.
-func WithObserver(f func(Event)) Option { return func(c *config) { c.observer = f } }
-
-// FlightHooks follow each flight: the one login, refresh or store read that
-// every caller needing a new token waits for. They are for tracing: a
-// flight serves many callers, so it gets its own span, which the waiting
-// callers' spans link to. Any field may be nil. Hooks run synchronously
-// and must be quick.
-type FlightHooks struct {
-	// Start is called as a flight starts, with the context the cache made
-	// for it (detached from every caller: it carries no caller's values,
-	// deadline or span). The flight runs on the context Start returns,
-	// which must be derived from the one given.
-	Start func(ctx context.Context) context.Context
-	// Join is called for each caller that waits for the flight, with the
-	// caller's context and the flight's (the one Start returned), before
-	// the caller waits.
-	Join func(caller, flight context.Context)
-	// End is called as the flight ends, on its context, with how the token
-	// came ("login", "refresh" or "store"; "deferred" when a degraded
-	// store put the refresh off, see Degrader; "" when none came) and the
-	// flight's error.
-	End func(ctx context.Context, source string, err error)
-}
-
-// WithFlightHooks sets hooks that follow each flight (see FlightHooks).
-func WithFlightHooks(h FlightHooks) Option { return func(c *config) { c.flightHooks = h } }

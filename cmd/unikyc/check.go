@@ -15,7 +15,7 @@ import (
 // tokenHolder is implemented by every provider's Client: the token cache,
 // nil for static credentials.
 type tokenHolder interface {
-	TokenSource() *tokencache.Cache
+	TokenSource() tokencache.Source
 }
 
 func where(c any) string {

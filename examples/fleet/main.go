@@ -33,8 +33,8 @@ import (
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/providers"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
-	"github.com/unikyc/unikyc/tokencache/redisfleet/redisfleettest"
+	"github.com/unikyc/unikyc/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
 )
 
 // The fake account's limit, and the margin the fleet's budget counts

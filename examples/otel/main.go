@@ -34,6 +34,7 @@ import (
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/providers/otelunikyc"
 )
 
 func main() {
@@ -55,7 +56,7 @@ func run(w io.Writer) error {
 	srv := compliancelytest.NewServer(compliancelytest.WithClock(clk))
 	defer srv.Close()
 	c, err := compliancely.New(srv.Config(), providers.WithClock(clk),
-		providers.WithMeterProvider(mp), providers.WithTracerProvider(tp))
+		otelunikyc.WithMeterProvider(mp), otelunikyc.WithTracerProvider(tp))
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ var scenarios = []struct {
 // account is the part of every provider's Client that tokenRun watches.
 type account interface {
 	Stats() providers.Stats
-	TokenSource() *tokencache.Cache
+	TokenSource() tokencache.Source
 }
 
 // tokenRun is the common life of a token-based client: first login, calls

@@ -25,8 +25,9 @@ import (
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/providers"
 	_ "github.com/unikyc/unikyc/providers/all" // README: registers all five
+	"github.com/unikyc/unikyc/providers/otelunikyc"
+	"github.com/unikyc/unikyc/redisfleet"
 	"github.com/unikyc/unikyc/tokencache/filestore"
-	"github.com/unikyc/unikyc/tokencache/redisfleet"
 )
 
 // Placeholders the README's snippets use.
@@ -127,8 +128,8 @@ func Example_compliancelySubmission() {
 func Example_observability() {
 	cfg := compliancely.Config{Username: "svc", Password: auth.Secret(pw)}
 	c, err := compliancely.New(cfg,
-		providers.WithMeterProvider(otel.GetMeterProvider()),   // metrics
-		providers.WithTracerProvider(otel.GetTracerProvider())) // spans
+		otelunikyc.WithMeterProvider(otel.GetMeterProvider()),   // metrics
+		otelunikyc.WithTracerProvider(otel.GetTracerProvider())) // spans
 	if err != nil {
 		return
 	}

@@ -34,7 +34,7 @@ type userAPI interface {
 	CheckResponse(resp *http.Response) error
 	Stats() providers.Stats
 	Budgets() []providers.Budget
-	TokenSource() *tokencache.Cache
+	TokenSource() tokencache.Source
 	BaseURL() *url.URL
 }
 
@@ -61,7 +61,7 @@ var userMethods = func() []string {
 // Exchange today, and whatever is added to Conn or Sender tomorrow.
 var authorMethods = func() []string {
 	var names []string
-	for _, t := range []reflect.Type{reflect.TypeFor[*providers.Conn](), reflect.TypeFor[*providers.Sender]()} {
+	for _, t := range []reflect.Type{reflect.TypeFor[*providers.Core](), reflect.TypeFor[*providers.Sender]()} {
 		for i := range t.NumMethod() {
 			if n := t.Method(i).Name; !slices.Contains(userMethods, n) && !slices.Contains(names, n) {
 				names = append(names, n)

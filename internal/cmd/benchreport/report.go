@@ -76,9 +76,9 @@ func Write(w io.Writer, r *Results, run *Run) {
 		}
 	}
 	if len(fleetPairs) > 0 {
-		p("Local against Redis (`tokencache/redisfleet`), in the first table: %s.\n\n", strings.Join(fleetPairs, ", "))
+		p("Local against Redis (`redisfleet`), in the first table: %s.\n\n", strings.Join(fleetPairs, ", "))
 	} else {
-		p("No local-against-Redis benchmark existed in `tokencache/redisfleet` when this report was generated.\n\n")
+		p("No local-against-Redis benchmark existed in `redisfleet` when this report was generated.\n\n")
 	}
 	if replicas {
 		p("Replicas (`replicas=N`) are in the growth tables above.\n\n")
@@ -100,7 +100,7 @@ func Write(w io.Writer, r *Results, run *Run) {
 		"What each benchmark measures is in its doc comment: `providers/bench_test.go` (a whole GET over loopback, " +
 		"against a bare `http.Client` and an `oauth2.Transport`), `tokencache/bench_test.go` and " +
 		"`tokencache/scale_bench_test.go` (a cached token, against `oauth2.ReuseTokenSource`), " +
-		"`tokencache/redisfleet/bench_test.go` (fleet mode's limiter and token store, against their local counterparts).\n")
+		"`redisfleet/bench_test.go` (fleet mode's limiter and token store, against their local counterparts).\n")
 }
 
 // noiseNote says how far to trust the figures: the machine is shared.

@@ -17,7 +17,7 @@ BenchmarkCachedToken/oauth2.ReuseTokenSource-2   	100	 20.0 ns/op	 0 B/op	 0 all
 BenchmarkScale/goroutines=1/unikyc-2   	100	 4.0 ns/op
 BenchmarkScale/goroutines=64/unikyc-2   	100	 2.0 ns/op
 PASS
-pkg: github.com/unikyc/unikyc/tokencache/redisfleet
+pkg: github.com/unikyc/unikyc/redisfleet
 BenchmarkStore/baseline=local-2   	100	 100 ns/op	 16 B/op	 1 allocs/op
 BenchmarkStore/store=redis-2   	100	 900 ns/op	 160 B/op	 5 allocs/op
 pkg: github.com/unikyc/unikyc/tokencache
@@ -51,12 +51,12 @@ func TestReport(t *testing.T) {
 	md := out.String()
 	assert.Contains(t, md, "| tokencache.BenchmarkCachedToken | unikyc | oauth2.ReuseTokenSource | 2.50 ± 20% | 20.0 ± 0% | **0.125×** ± 20% | 0 B, 0 allocs | 0 B, 0 allocs |")
 	assert.Contains(t, md, "| 64 | 2.00 ± 0% | 0.500× | – B, – allocs |")
-	assert.Contains(t, md, "Local against Redis (`tokencache/redisfleet`), in the first table: `BenchmarkStore/store=redis`.")
+	assert.Contains(t, md, "Local against Redis (`redisfleet`), in the first table: `BenchmarkStore/store=redis`.")
 	assert.Contains(t, md, "No fleet benchmark with a `replicas=N` element")
 }
 
 func TestKnownBaselines(t *testing.T) {
-	r, err := Parse(strings.NewReader("pkg: "+module+"/tokencache/redisfleet\n"+
+	r, err := Parse(strings.NewReader("pkg: "+module+"/redisfleet\n"+
 		"BenchmarkLimiterWait/local-2 10 100 ns/op\nBenchmarkLimiterWait/shared-2 10 50000 ns/op\n"+
 		"BenchmarkStoreRoundTrip/memory-2 10 500 ns/op\nBenchmarkStoreRoundTrip/redis-2 10 90000 ns/op\n"+
 		"BenchmarkStoreRoundTrip/redis-encrypted-2 10 95000 ns/op\n"), module)

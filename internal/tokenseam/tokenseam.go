@@ -1,0 +1,98 @@
+// Package tokenseam is the seam between the token cache (package
+// tokencache) and the attempt loop (package providers): what only the
+// loop may ask of a cache, and what a cache tells the loop. It is
+// internal so that a user of a client, handed its cache as a
+// tokencache.Source, can reach none of it.
+//
+// The loop makes a [Link], gives it to tokencache.New through the option
+// [Option] returns, and after New finds the cache's [Loop] in it. A login
+// or refresh the cache runs carries its flight in its context; the loop,
+// sending that token call, finds it with [Pause].
+package tokenseam
+
+import (
+	"context"
+	"time"
+
+	"github.com/unikyc/unikyc/auth"
+)
+
+// Link joins one cache and one loop.
+type Link struct {
+	// Set by the loop before the cache is made:
+	Observe func(Event) // after every login, refresh or store read, and every failure of one
+	Flight  FlightHooks // follow each flight (for tracing)
+
+	// Set by the cache as it is made:
+	Loop Loop
+}
+
+// Loop is what only the attempt loop calls on a cache.
+type Loop interface {
+	// Distrust records that t, a token obtained to replay a request the
+	// provider refused with 401, was refused as well: the account, not the
+	// token, is refused. Until the backoff ends (growing with every refusal
+	// in a row), Invalidate keeps t, so that 401s do not start new logins
+	// faster than the backoff.
+	Distrust(t *auth.Token)
+	// Replaceable reports whether the next Token call can return a token
+	// other than t: t was dropped, or already replaced.
+	Replaceable(t *auth.Token) bool
+}
+
+// Option returns the tokencache.Option (as any: this package cannot name
+// it) that installs l in the cache being made. Set by package tokencache.
+var Option func(l *Link) any
+
+// Event reports one token obtained, or one failure to obtain it.
+type Event struct {
+	Source   string // "login", "refresh" or "store"
+	Duration time.Duration
+	Err      error
+}
+
+// FlightHooks follow each flight: the one login, refresh or store read that
+// every caller needing a new token waits for. A flight serves many callers,
+// so it gets its own span, which the waiting callers' spans link to. Any
+// field may be nil. Hooks run synchronously and must be quick.
+type FlightHooks struct {
+	// Start is called as a flight starts, with the context the cache made
+	// for it (detached from every caller: it carries no caller's values,
+	// deadline or span). The flight runs on the context Start returns,
+	// which must be derived from the one given.
+	Start func(ctx context.Context) context.Context
+	// Join is called for each caller that waits for the flight, with the
+	// caller's context and the flight's, before the caller waits.
+	Join func(caller, flight context.Context)
+	// End is called as the flight ends, on its context, with how the token
+	// came ("login", "refresh" or "store"; "deferred" when a degraded store
+	// put the refresh off; "" when none came) and the flight's error.
+	End func(ctx context.Context, source string, err error)
+}
+
+// Flight is a login or refresh in flight, as the code sending it sees it.
+type Flight interface {
+	// Pause is told that the provider asks the token call to wait d before
+	// sending; err is what a waiting caller whose deadline comes sooner
+	// gets at once. It reports whether the call should wait: false when
+	// every caller waiting for it has left or must leave before the pause
+	// ends (no one could use its answer), so the call fails with err.
+	Pause(d time.Duration, err error) bool
+}
+
+type flightKey struct{}
+
+// WithFlight returns ctx carrying f: the context a cache runs a flight on.
+func WithFlight(ctx context.Context, f Flight) context.Context {
+	return context.WithValue(ctx, flightKey{}, f)
+}
+
+// Pause tells the flight ctx carries, if any, that the provider asks it to
+// wait d; see Flight.Pause. Outside a cache's token call it returns true.
+func Pause(ctx context.Context, d time.Duration, err error) bool {
+	f, ok := ctx.Value(flightKey{}).(Flight)
+	if !ok {
+		return true
+	}
+	return f.Pause(d, err)
+}

@@ -1,0 +1,23 @@
+// Package ratelimit holds the client side of a provider's rate limits:
+// the documented [Budget], the [Limiter] that admits requests under it
+// ([WindowLimiter], the default; [RateLimiter], an even pace), the
+// [CoolDown] a 429 starts, and the one priority wait [Queue] every limiter
+// (the fleet's too) keeps its waiters in.
+//
+// It is a leaf: it knows nothing of HTTP answers, providers or tokens, so
+// a limiter can be written (or shared by a fleet, see redisfleet) without
+// importing the pipeline. The pipeline (package providers) applies a
+// Budget to each request it counts, waits on its Limiter, and tells a
+// [Pacer] when the provider asked for a pause.
+//
+// Facts it is built on:
+//   - "at most N requests in any window W": Django REST Framework's
+//     throttles keep the timestamps of the last window and still count a
+//     request exactly one window old (confirmed, DRF's SimpleRateThrottle),
+//     so a Budget counts over Window plus a Margin;
+//   - a login or refresh waits ahead of API calls (inferred: the calls
+//     queued behind it need the token it brings);
+//   - a wait that cannot end before the caller's deadline is refused at
+//     once with a [*WaitError], which matches context.DeadlineExceeded and
+//     providers.ErrRateLimited, rather than parked until the deadline.
+package ratelimit

@@ -1,0 +1,87 @@
+package redisfleet_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/ratelimit"
+	"github.com/unikyc/unikyc/redisfleet"
+	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
+)
+
+// Rule: a token call that stops waiting gives its reservation back, even
+// when its caller gave up while the admission was on the wire: the fleet's
+// API calls then take the next free slot.
+func TestAbandonedTokenCallLeavesNoReservation(t *testing.T) {
+	p := prefix(t)
+	clk := clock.NewFake(start)
+	px := newProxy(t, srv.Addr())
+	fa, err := redisfleet.New(newClient(t, px.addr), redisfleet.WithPrefix(p), redisfleet.WithClock(clk),
+		redisfleet.WithTimeout(time.Second), redisfleet.WithEncryptionKey(testKey(1)))
+	require.NoError(t, err)
+	fb, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	b := ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}
+	la, lb := fa.Limiter("acct", b).(*redisfleet.Limiter), fb.Limiter("acct", b)
+	ctx := context.Background()
+	require.NoError(t, lb.Wait(ctx, ratelimit.PriorityAPI)) // the slot is used until start+61s
+	_ = la.Estimate(ratelimit.PriorityToken)                // A's connection is up
+
+	px.Hold(300 * time.Millisecond) // the answer to the token call's admission is late
+	tctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(100*time.Millisecond, cancel) // and its caller gives up meanwhile
+	require.ErrorIs(t, la.Wait(tctx, ratelimit.PriorityToken), context.Canceled)
+	px.Hold(0)
+	rdb := newClient(t, "")
+	require.Eventually(t, func() bool {
+		for _, k := range keys(t, rdb, p) {
+			if strings.Contains(k, "}:reserve:") {
+				return false
+			}
+		}
+		return true
+	}, 5*time.Second, time.Millisecond, "the reservation is given back")
+
+	clk.Set(start.Add(b.Span())) // the slot is free, and no token call waits
+	short, cancelShort := context.WithTimeout(ctx, time.Second)
+	defer cancelShort()
+	require.NoError(t, lb.Wait(short, ratelimit.PriorityAPI), "an API call takes the free slot")
+}
+
+// Rule: a request waiting on this replica's share during one outage keeps
+// its place when Redis comes back and goes away again.
+func TestSecondOutageKeepsTheFirstOnesWaiters(t *testing.T) {
+	own, err := redisfleettest.StartOwn()
+	require.NoError(t, err)
+	defer own.Close()
+	clk := clock.NewFake(start)
+	rdb := redis.NewClient(&redis.Options{Addr: own.Addr(), MaxRetries: -1})
+	defer rdb.Close()
+	f, err := redisfleet.New(rdb, redisfleet.WithPrefix(prefix(t)), redisfleet.WithClock(clk),
+		redisfleet.WithProbeInterval(time.Second), redisfleet.WithEncryptionKey(testKey(1)))
+	require.NoError(t, err)
+	l := f.Limiter("acct", compliancelyBudget)
+	ctx := context.Background()
+	require.NoError(t, own.Stop())
+
+	first := make(chan error, 1)
+	go func() { first <- l.Wait(ctx, ratelimit.PriorityAPI) }() // outage 1: a span on the local share
+	require.True(t, clk.WaitForTimers(1, nil))
+	due, _ := clk.NextTimer()
+	require.NoError(t, own.Restart())
+	clk.Advance(2 * time.Second)
+	require.NoError(t, l.Wait(ctx, ratelimit.PriorityAPI), "the probe: Redis answers, shared again")
+	require.NoError(t, own.Stop())
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_ = l.Wait(short, ratelimit.PriorityAPI) // outage 2
+	require.EqualValues(t, 2, f.Stats().Degradations)
+
+	clk.Set(due)
+	require.NoError(t, <-first, "admitted by the first outage's share when its slot came")
+}
