@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/unikyc/unikyc/tokencache/redisfleet/redisfleettest"
+	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
 )
 
 // srv is the package's Redis: REDIS_ADDR, else a redis-server started for

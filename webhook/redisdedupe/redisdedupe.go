@@ -8,7 +8,7 @@
 // and the SHA-256 of the event's dedupe key, so Redis holds no scan
 // reference. Any redis.UniversalClient works: a client, a ring, a cluster
 // (each claim is one key), the client fleet mode uses
-// (tokencache/redisfleet).
+// (redisfleet).
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 //	store, err := redisdedupe.New(rdb)
