@@ -65,9 +65,12 @@ type call struct {
 	p         *pipeline
 	kind      CallKind
 	operation string
-	read      int64       // > 0: read a 2xx body inside the attempt, capped
-	sent      time.Time   // when the last attempt left, on the client's clock
-	client    http.Client // a typed call's: follows redirects, each hop through RoundTrip
+	read      int64     // > 0: read a 2xx body inside the attempt, capped
+	sent      time.Time // when the last attempt left, on the client's clock
+	// pastDeadline: the last answer's pause was not waited out because it
+	// outlasts the caller's deadline.
+	pastDeadline bool
+	client       http.Client // a typed call's: follows redirects, each hop through RoundTrip
 }
 
 // RoundTrip sends one hop of a typed call through the loop.
@@ -187,9 +190,18 @@ func attemptRequest(req *http.Request, n int, hasBody bool) (*http.Request, erro
 
 // ticket is admit's answer: the request may leave now. probes are the
 // cool-down gates whose probe it is (the first request after a pause);
-// leave opens them once the attempt was judged.
+// leave opens them once the attempt was judged. slots are the budget slots
+// it holds, given back when it is held back before it leaves.
 type ticket struct {
 	probes []*gate
+	slots  [3]heldSlot
+	held   int
+}
+
+// heldSlot is one budget slot a ticket holds, by the time it was recorded.
+type heldSlot struct {
+	lim ratelimit.Admitter
+	at  time.Time
 }
 
 // leave ends the ticket's probes. a is the judged attempt (nil when none
@@ -200,6 +212,15 @@ func (t ticket) leave(a *answer) {
 	for _, g := range t.probes {
 		g.leave(opened)
 	}
+}
+
+// giveBack returns the slots the ticket holds: its request will not leave
+// now, and a slot's time must be its send time.
+func (t *ticket) giveBack() {
+	for _, s := range t.slots[:t.held] {
+		s.lim.Return(s.at)
+	}
+	t.held = 0
 }
 
 func (t *ticket) probing(g *gate) bool {
@@ -213,7 +234,11 @@ func (t *ticket) probing(g *gate) bool {
 
 // admit is the first phase: the token ready, the cool-down gates, the
 // budgets (the most specific first), then the gates again, since a 429 may
-// have come while the request queued. Its errors are final.
+// have come while the request queued: then it gives its slots back and
+// waits at the gate, so that the slots it takes after are dated when it
+// really leaves (no burst of held requests when the pause's probe is
+// answered). A refresh whose refresh token expired meanwhile is not sent.
+// Its errors are final.
 func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes []*scope) (ticket, error) {
 	var t ticket
 	// A request that needs a login waits for it before it takes a budget
@@ -224,18 +249,40 @@ func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes
 			return t, p.tokenError(err)
 		}
 	}
-	if err := p.enterGates(ctx, scopes, c, &t); err != nil {
-		return t, err
+	for {
+		if err := p.enterGates(ctx, scopes, c, &t); err != nil {
+			return ticket{}, err
+		}
+		waited, err := p.takeSlots(ctx, scopes, c, &t)
+		if err != nil {
+			t.giveBack()
+			t.leave(nil)
+			return ticket{}, err
+		}
+		if !waited || !p.gatesHold(scopes, c, &t) {
+			break
+		}
+		t.giveBack()
 	}
-	waited, err := p.takeSlots(ctx, scopes, c)
-	if err == nil && waited {
-		err = p.enterGates(ctx, scopes, c, &t)
-	}
-	if err != nil {
+	// The choice between refresh and login was made before the waits: an
+	// expired refresh token is never sent (the cache logs in instead).
+	if c.kind == CallRefresh && tokenseam.RefreshExpired(ctx, p.clk.Now()) {
+		t.giveBack()
 		t.leave(nil)
-		return ticket{}, err
+		return ticket{}, tokenseam.ErrRefreshExpired
 	}
 	return t, nil
+}
+
+// gatesHold reports whether a gate the ticket does not probe would hold
+// the request back now.
+func (p *pipeline) gatesHold(scopes []*scope, c *call, t *ticket) bool {
+	for _, s := range scopes {
+		if !t.probing(s.gate) && s.gate.holds(p, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // enterGates waits at every scope's cool-down gate the ticket does not
@@ -259,8 +306,10 @@ func (p *pipeline) enterGates(ctx context.Context, scopes []*scope, c *call, t *
 }
 
 // takeSlots takes a slot of every budget that counts the request, the
-// most specific first, and reports whether any of them made it wait.
-func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (waited bool, err error) {
+// most specific first, and reports whether any of them made it queue. A
+// wait is counted (Stats.BudgetWaits, the BudgetWait hook) only then, not
+// for the moment an admission takes on the real clock.
+func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call, t *ticket) (waited bool, err error) {
 	prio := ratelimit.PriorityAPI
 	if c.kind != CallAPI {
 		prio = ratelimit.PriorityToken
@@ -281,16 +330,36 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 			}
 		}
 		start := p.clk.Now()
-		if err := s.limiter.Wait(ctx, prio); err != nil {
-			return waited, p.budgetError(s, err)
+		queued := false
+		if a, ok := s.limiter.(ratelimit.Admitter); ok {
+			at, q, err := a.Admit(ctx, prio)
+			if err != nil {
+				return waited, p.budgetError(s, err)
+			}
+			if t.held < len(t.slots) {
+				t.slots[t.held] = heldSlot{lim: a, at: at}
+				t.held++
+			}
+			queued = q
+		} else {
+			if err := s.limiter.Wait(ctx, prio); err != nil {
+				return waited, p.budgetError(s, err)
+			}
+			// A limiter that cannot say: a wait the clock can see.
+			queued = p.clk.Now().Sub(start) >= minCountedWait
 		}
-		if d := p.clk.Now().Sub(start); d > 0 {
+		if queued {
 			waited = true
-			p.emitWait(ctx, p.trace.BudgetWait, c, s.budget.Name, d)
+			p.emitWait(ctx, p.trace.BudgetWait, c, s.budget.Name, p.clk.Now().Sub(start))
 		}
 	}
 	return waited, nil
 }
+
+// minCountedWait is the shortest wait on a Limiter that does not say
+// whether it queued (not an Admitter) counted as a budget wait (inferred:
+// an admission without a queue takes microseconds).
+const minCountedWait = time.Millisecond
 
 // send is the second phase: the credential, taken only now so that it is
 // fresh when it leaves, the round trip, and for typed calls the answer's

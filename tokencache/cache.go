@@ -375,6 +375,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	now := c.cfg.clock.Now()
 	f.mu.Lock()
 	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0
+	abandoned := f.abandoned
 	f.mu.Unlock()
 	c.mu.Lock()
 	switch {
@@ -397,6 +398,12 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 			n.used.Store(true)
 		}
 		c.replace(n)
+	case abandoned:
+		// No caller could wait out the provider's pause, so the call was
+		// given up, not refused: a caller who comes next with a longer
+		// deadline must be able to wait for it, not get this failure for
+		// a backoff (the pause itself still holds every token call back).
+		c.failures.Add(1)
 	default:
 		c.failures.Add(1)
 		c.replace(c.failedEntry(prev, err, now))
@@ -407,6 +414,9 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	c.mu.Unlock()
 	f.tok, f.err = tok, err
 	close(f.done)
+	if changed := c.cfg.link.Changed; changed != nil {
+		changed() // the next token call is due at another time
+	}
 }
 
 // obtain gets a new token: from the store when another cache already did
@@ -525,7 +535,10 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Tok
 	now := c.cfg.clock.Now()
 	if c.refresh != nil && prev != nil && prev.RefreshUsable(now) && c.refreshOutlivesNext(prev, now) {
 		start := c.cfg.clock.Now()
-		tok, err := c.refresh(ctx, prev.RefreshToken)
+		// The refresh may wait (a budget slot, a pause) before it leaves:
+		// the loop checks the refresh token's expiry again then, and
+		// answers ErrRefreshExpired rather than send an expired one.
+		tok, err := c.refresh(tokenseam.WithRefreshExpiry(ctx, prev.RefreshExpiry), prev.RefreshToken)
 		c.observe("refresh", start, err)
 		if err == nil {
 			if err := checkToken(tok); err != nil {
@@ -590,6 +603,9 @@ func checkToken(t *auth.Token) error {
 // refused reports whether a refresh error means the refresh token itself
 // was refused (any 4xx but 429), as opposed to a passing failure.
 func refused(err error) bool {
+	if errors.Is(err, tokenseam.ErrRefreshExpired) {
+		return true // not sent: it expired while the refresh waited
+	}
 	if errors.Is(err, errs.ErrInvalidCredentials) || errors.Is(err, errs.ErrUnauthorized) {
 		return true
 	}
@@ -666,6 +682,31 @@ type loopView struct{ c *Cache }
 
 func (v loopView) Distrust(t *auth.Token)         { v.c.distrustAccount(t) }
 func (v loopView) Replaceable(t *auth.Token) bool { return v.c.replaceable(t) }
+func (v loopView) NextCall() time.Time            { return v.c.nextCall() }
+
+// nextCall: see tokenseam.Loop.NextCall. Atomic loads only: the limiters
+// call it under their lock.
+func (c *Cache) nextCall() time.Time {
+	if c.final.Load() != nil {
+		return time.Time{} // no login will be made again
+	}
+	select {
+	case <-c.closed:
+		return time.Time{}
+	default:
+	}
+	e := c.cur.Load()
+	now := c.cfg.clock.Now()
+	switch {
+	case e == nil || !e.usable(now):
+		return now // a login (or a refresh) is due now
+	case e.expiresAt.IsZero():
+		return time.Time{} // valid until refused: nothing to plan for
+	case e.stale.Load():
+		return now
+	}
+	return maxTime(e.quietUntil, e.retryAt)
+}
 
 func init() {
 	tokenseam.Option = func(l *tokenseam.Link) any { return Option(func(c *config) { c.link = l }) }
