@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
@@ -54,6 +55,7 @@ type pipeline struct {
 	log          *slog.Logger // for the token cache and Expiry; the rest is events
 	closed       chan struct{}
 	minLife      time.Duration // the floor of a token's lifetime
+	active       atomic.Int64  // API calls under way: the token is in use
 
 }
 
@@ -117,6 +119,10 @@ func (p *pipeline) exchange(req *http.Request, c *call) (*http.Response, []byte,
 
 // loop is the attempt loop: admit, send, judge, until the verdict is done.
 func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.Response, []byte, error) {
+	if c.kind == CallAPI {
+		p.active.Add(1)
+		defer p.active.Add(-1)
+	}
 	var buf [3]*scope
 	r := p.newRun(req, c, p.scopesFor(req, &buf))
 	for n := 0; ; n++ {

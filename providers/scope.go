@@ -42,6 +42,7 @@ func (p *pipeline) scopesFor(req *http.Request, buf *[3]*scope) []*scope {
 // tells it when the cache's token changed. Route budgets count no token
 // call but their own, and keep none.
 func (p *pipeline) keepHeadroom(link *tokenseam.Link) {
+	link.Busy = func() bool { return p.active.Load() > 0 }
 	h, ok := p.account.limiter.(ratelimit.Headroom)
 	if !ok || p.seam == nil {
 		return

@@ -374,7 +374,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 
 	now := c.cfg.clock.Now()
 	f.mu.Lock()
-	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0
+	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0 || c.busy()
 	abandoned := f.abandoned
 	f.mu.Unlock()
 	c.mu.Lock()
@@ -684,6 +684,14 @@ func (v loopView) Distrust(t *auth.Token)         { v.c.distrustAccount(t) }
 func (v loopView) Replaceable(t *auth.Token) bool { return v.c.replaceable(t) }
 func (v loopView) NextCall() time.Time            { return v.c.nextCall() }
 
+// busy reports whether the attempt loop has requests under way: the token
+// is in use though no caller took it since it came (they queue for a
+// budget slot with the one before).
+func (c *Cache) busy() bool {
+	b := c.cfg.link.Busy
+	return b != nil && b()
+}
+
 // nextCall: see tokenseam.Loop.NextCall. Atomic loads only: the limiters
 // call it under their lock.
 func (c *Cache) nextCall() time.Time {
@@ -792,7 +800,7 @@ func (c *Cache) schedule(e *entry, now time.Time) *entry {
 	// caller has used since it came is left to lapse.
 	e.timer = c.cfg.clock.AfterFunc(d, func() {
 		e.stale.Store(true)
-		if e.used.Load() && e.usable(c.cfg.clock.Now()) {
+		if (e.used.Load() || c.busy()) && e.usable(c.cfg.clock.Now()) {
 			if e.err == nil {
 				c.distrusts.Store(0) // it lived to its refresh: no refusal streak
 			}

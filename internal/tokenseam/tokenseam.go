@@ -26,6 +26,10 @@ type Link struct {
 	// Changed, when set, is called after the cache's token changed (a
 	// login, a refresh, a failure): the time of the next token call moved.
 	Changed func()
+	// Busy, when set, reports whether requests of the loop are under way
+	// (queued or sent): the token is in use even if none of them took it
+	// since it came, and its refresh must not lapse.
+	Busy func() bool
 
 	// Set by the cache as it is made:
 	Loop Loop
