@@ -415,3 +415,66 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// Rule: a pause ends with one probe, then the budget's even pace: a slot's
+// time is its send time, so the requests held while the probe was out
+// (its answer slow to come) do not leave in a burst when it is answered;
+// never more than Limit in any Span as the server counts arrivals, and no
+// two requests closer than Slot/2 in the first window after the pause.
+func TestRuleAPauseEndsWithOneProbeThenTheEvenPace(t *testing.T) {
+	budget := providers.Budget{Name: "requests", Limit: 4, Window: 4 * time.Second, Margin: -1}
+	f := newFake(t)
+	clk := clock.NewFake(t0)
+	f.clk = clk
+	conn, err := providers.Build(providers.Spec{Name: "fake", BaseURL: f.srv.URL, Account: "alice", Login: f.login,
+		Budgets: []providers.Budget{budget}},
+		providers.WithClock(clk),
+		providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond, MaxRetries: 3, MaxRetryWait: time.Minute}))
+	require.NoError(t, err)
+	defer conn.Close()
+	ok := func(w http.ResponseWriter) { _, _ = w.Write([]byte(`{"ok":true}`)) }
+	slow := func(w http.ResponseWriter) { clk.Advance(3 * time.Second); ok(w) } // the probe's answer takes 3 s
+	f.then(ok, ok, status(429, "Retry-After", "10"), slow)
+
+	var calls []<-chan result
+	for range 6 {
+		calls = append(calls, async(func() (*http.Response, error) {
+			req, _ := conn.NewRequest(context.Background(), http.MethodGet, "/api", nil)
+			return conn.HTTPClient().Do(req)
+		}))
+	}
+	for _, r := range settle(clk, calls...) {
+		require.NoError(t, r.err)
+		assert.Equal(t, http.StatusOK, r.status)
+	}
+	arr := f.arrivals()
+	var ts []time.Time
+	probe := -1
+	for i, a := range arr {
+		ts = append(ts, a.at)
+		if probe < 0 && i > 0 && arr[i-1].status == http.StatusTooManyRequests {
+			probe = i
+		}
+	}
+	require.Positive(t, probe, "a 429 and a probe after it")
+	assert.LessOrEqual(t, maxIn(ts, budget.Span()), budget.Limit, "as the server counts arrivals")
+	for i := probe + 1; i < len(arr) && arr[i].at.Sub(arr[probe].at) <= budget.Span(); i++ {
+		assert.GreaterOrEqual(t, arr[i].at.Sub(arr[i-1].at), budget.Slot()/2,
+			"arrival %d came %v after the one before, in the first window after the pause", i, arr[i].at.Sub(arr[i-1].at))
+	}
+}
+
+// maxIn is the most arrivals in any closed window of length w.
+func maxIn(ts []time.Time, w time.Duration) int {
+	best := 0
+	for i := range ts {
+		n := 0
+		for j := range ts {
+			if !ts[j].Before(ts[i]) && ts[j].Sub(ts[i]) <= w {
+				n++
+			}
+		}
+		best = max(best, n)
+	}
+	return best
+}
