@@ -38,7 +38,7 @@ type Core struct {
 
 // Conn is the old name of Core.
 //
-// Deprecated: use Core.
+// Kept for one release: use Core.
 type Conn = Core
 
 // Stats counts what a client has done.
