@@ -50,10 +50,14 @@ type pipeline struct {
 	penaltyFloor bool
 	decode       ErrorDecoder
 	clk          clock.Clock
-	trace        *Trace       // never nil: the subscribers' hooks (trace.go)
-	server       string       // the origin's host:port, for events
-	log          *slog.Logger // for the token cache and Expiry; the rest is events
-	closed       chan struct{}
+	trace        *Trace          // never nil: the subscribers' hooks (trace.go)
+	server       string          // the origin's host:port, for events
+	log          *slog.Logger    // for the token cache and Expiry; the rest is events
+	closed       chan struct{}   // closed by Close
+	shut         atomic.Bool     // set by Close, before closed is closed
+	sending      atomic.Int64    // attempts between their last look at shut and their round trip's end
+	closing      context.Context // cancelled by Close
+	cancel       context.CancelFunc
 	minLife      time.Duration // the floor of a token's lifetime
 	active       atomic.Int64  // API calls under way: the token is in use
 
@@ -133,13 +137,13 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 		t, err := p.admit(ctx, areq, c, r.scopes)
 		if err != nil {
 			closeBody(req)
-			return nil, nil, err // held back on this side: retrying cannot help
+			return nil, nil, p.closedOr(err) // held back on this side: retrying cannot help
 		}
 		a, err := p.send(ctx, areq, c, n)
 		if err != nil {
 			t.leave(nil)
 			closeBody(req)
-			return nil, nil, err // no credential: it never left
+			return nil, nil, p.closedOr(err) // no credential, or closed: it never left
 		}
 		v := p.judge(ctx, &r, &a, n)
 		t.leave(&a) // after judge, which sets the pause a probe met
@@ -169,7 +173,7 @@ type run struct {
 	replayable bool // its body can be sent again
 	maxRetries int
 	retries    int
-	replayed   bool // a 401 made it send again with a new token
+	replays    int // sent again with a new token after a 401
 }
 
 func (p *pipeline) newRun(req *http.Request, c *call, scopes []*scope) run {
@@ -338,7 +342,7 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call, t *t
 		start := p.clk.Now()
 		queued := false
 		if a, ok := s.limiter.(ratelimit.Admitter); ok {
-			at, q, err := a.Admit(ctx, prio)
+			at, q, err := p.admitSlot(ctx, s, a, prio)
 			if err != nil {
 				return waited, p.budgetError(s, err)
 			}
@@ -348,7 +352,7 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call, t *t
 			}
 			queued = q
 		} else {
-			if err := s.limiter.Wait(ctx, prio); err != nil {
+			if err := p.waitSlot(ctx, s, prio); err != nil {
 				return waited, p.budgetError(s, err)
 			}
 			// A limiter that cannot say: a wait the clock can see.
@@ -366,6 +370,44 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call, t *t
 // whether it queued (not an Admitter) counted as a budget wait (inferred:
 // an admission without a queue takes microseconds).
 const minCountedWait = time.Millisecond
+
+// waitSlot waits for a slot of s. A limiter the client did not make (one
+// given with WithLimiter, maybe shared) is not closed by Close: its wait
+// ends with the client all the same.
+func (p *pipeline) waitSlot(ctx context.Context, s *scope, prio ratelimit.Priority) error {
+	if s.owned {
+		return s.limiter.Wait(ctx, prio)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(p.closing, cancel)
+	err := s.limiter.Wait(ctx, prio)
+	stop()
+	cancel()
+	return err
+}
+
+// admitSlot is waitSlot for a limiter that says whether the request
+// queued and can take a slot back.
+func (p *pipeline) admitSlot(ctx context.Context, s *scope, a ratelimit.Admitter, prio ratelimit.Priority) (time.Time, bool, error) {
+	if s.owned {
+		return a.Admit(ctx, prio)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(p.closing, cancel)
+	at, q, err := a.Admit(ctx, prio)
+	stop()
+	cancel()
+	return at, q, err
+}
+
+// closedOr is ErrClosed once the client is closed (whatever a wait that
+// Close cut short returned), else err.
+func (p *pipeline) closedOr(err error) error {
+	if p.shut.Load() {
+		return ErrClosed
+	}
+	return err
+}
 
 // send is the second phase: the credential, taken only now so that it is
 // fresh when it leaves, the round trip, and for typed calls the answer's
@@ -389,7 +431,15 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 		c.sent = start
 	}
 	a := answer{tok: tok}
+	// Nothing leaves after Close: an attempt counts itself as sending, then
+	// looks; Close marks the client shut, then waits for those counted.
+	p.sending.Add(1)
+	if p.shut.Load() {
+		p.sending.Add(-1)
+		return answer{}, ErrClosed
+	}
 	a.resp, a.err = p.next.RoundTrip(out)
+	p.sending.Add(-1)
 	if a.err == nil && c.read > 0 && success(a.resp.StatusCode) {
 		a.data, a.err = httpbody.Read(a.resp.Body, c.read)
 		httpbody.Drain(a.resp.Body, 4<<10)

@@ -422,13 +422,19 @@ func minTime(a, b time.Time) time.Time {
 // never more than Limit in any Span as the server counts arrivals, and no
 // two requests closer than Slot/2 in the first window after the pause.
 func TestRuleAPauseEndsWithOneProbeThenTheEvenPace(t *testing.T) {
-	budget := providers.Budget{Name: "requests", Limit: 4, Window: 4 * time.Second, Margin: -1}
+	budget := providers.Budget{Name: "requests", Limit: 4, Window: 4 * time.Second}
 	f := newFake(t)
 	clk := clock.NewFake(t0)
 	f.clk = clk
+	var lim *countingLimiter
 	conn, err := providers.Build(providers.Spec{Name: "fake", BaseURL: f.srv.URL, Account: "alice", Login: f.login,
 		Budgets: []providers.Budget{budget}},
 		providers.WithClock(clk),
+		providers.WithLimiters(func(b providers.Budget) providers.Limiter {
+			lim = &countingLimiter{WindowLimiter: ratelimit.NewWindowLimiter(b, clk)}
+			return lim
+		}),
+		providers.WithTrace(&providers.Trace{AttemptDone: func(context.Context, providers.AttemptResult) { lim.busy.Add(-1) }}),
 		providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond, MaxRetries: 3, MaxRetryWait: time.Minute}))
 	require.NoError(t, err)
 	defer conn.Close()
@@ -436,16 +442,9 @@ func TestRuleAPauseEndsWithOneProbeThenTheEvenPace(t *testing.T) {
 	slow := func(w http.ResponseWriter) { clk.Advance(3 * time.Second); ok(w) } // the probe's answer takes 3 s
 	f.then(ok, ok, status(429, "Retry-After", "10"), slow)
 
-	var calls []<-chan result
-	for range 6 {
-		calls = append(calls, async(func() (*http.Response, error) {
-			req, _ := conn.NewRequest(context.Background(), http.MethodGet, "/api", nil)
-			return conn.HTTPClient().Do(req)
-		}))
-	}
-	for _, r := range settle(clk, calls...) {
-		require.NoError(t, r.err)
-		assert.Equal(t, http.StatusOK, r.status)
+	errs, _ := load(t, clk, conn, lim, 6, 2, 0)
+	for _, err := range errs {
+		require.NoError(t, err)
 	}
 	arr := f.arrivals()
 	var ts []time.Time
@@ -457,7 +456,7 @@ func TestRuleAPauseEndsWithOneProbeThenTheEvenPace(t *testing.T) {
 		}
 	}
 	require.Positive(t, probe, "a 429 and a probe after it")
-	assert.LessOrEqual(t, maxIn(ts, budget.Span()), budget.Limit, "as the server counts arrivals")
+	assert.LessOrEqual(t, maxIn(ts, budget.Window), budget.Limit, "as the server counts arrivals (both ends)")
 	for i := probe + 1; i < len(arr) && arr[i].at.Sub(arr[probe].at) <= budget.Span(); i++ {
 		assert.GreaterOrEqual(t, arr[i].at.Sub(arr[i-1].at), budget.Slot()/2,
 			"arrival %d came %v after the one before, in the first window after the pause", i, arr[i].at.Sub(arr[i-1].at))
