@@ -28,11 +28,18 @@ FUZZ_TARGETS := \
 	./kyconnect:FuzzDecodeError \
 	./kyconnect:FuzzTokenAnswer
 
-.PHONY: test lint bench cover fuzz soak vet fmt quickstart integration
+.PHONY: test test-floor lint bench cover fuzz soak vet fmt quickstart integration
 
 ## test: every test, examples included, under the race detector
 test:
 	$(GO) test -race -count=1 $(PKGS)
+
+## test-floor: every test again on the oldest Go the module supports (the
+## go line of go.mod), a toolchain the module proxy serves
+GO_FLOOR := go$(shell awk '$$1 == "go" { print $$2; exit }' go.mod)
+test-floor:
+	GOTOOLCHAIN=$(GO_FLOOR) $(GO) version
+	GOTOOLCHAIN=$(GO_FLOOR) $(MAKE) test
 
 ## integration: the library against servers built on the providers' real
 ## frameworks (DRF + SimpleJWT, FastAPI, NestJS); see integration/doc.go.
