@@ -28,7 +28,7 @@ FUZZ_TARGETS := \
 	./kyconnect:FuzzDecodeError \
 	./kyconnect:FuzzTokenAnswer
 
-.PHONY: test test-floor lint bench cover fuzz soak vet fmt quickstart integration
+.PHONY: test test-floor lint doclinks bench cover fuzz soak vet fmt quickstart integration
 
 ## test: every test, examples included, under the race detector
 test:
@@ -52,9 +52,13 @@ integration: $(INTEGRATION_NPM)
 $(INTEGRATION_NPM): integration/kyconnect/package.json integration/kyconnect/package-lock.json
 	cd integration/kyconnect && npm ci --no-audit --no-fund
 
-## lint: gofmt, go vet and staticcheck (pinned)
-lint: fmt vet
+## lint: gofmt, go vet, staticcheck (pinned) and doc links that do not
+## resolve (internal/cmd/doclinks)
+lint: fmt vet doclinks
 	$(GO) run $(STATICCHECK) $(PKGS)
+
+doclinks:
+	$(GO) run ./internal/cmd/doclinks
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
