@@ -26,7 +26,8 @@ FUZZ_TARGETS := \
 	./compliancely:FuzzDecodeError \
 	./compliancely:FuzzTokenAnswer \
 	./kyconnect:FuzzDecodeError \
-	./kyconnect:FuzzTokenAnswer
+	./kyconnect:FuzzTokenAnswer \
+	./tokencache/filestore:FuzzDecodeFile
 
 .PHONY: test test-floor lint doclinks bench cover fuzz soak vet fmt quickstart integration
 
