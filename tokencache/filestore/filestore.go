@@ -60,6 +60,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -489,3 +490,24 @@ func (s *Store) warn(msg string, err error) {
 		}
 	}
 }
+
+// String describes s by its path: the keys it holds never print.
+func (s *Store) String() string { return "filestore.Store{path: " + s.path + "}" }
+
+// GoString is String for %#v.
+func (s *Store) GoString() string { return s.String() }
+
+// Format makes every verb print String.
+func (s *Store) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, s.String()) }
+
+// LogValue implements slog.LogValuer without the keys.
+func (s *Store) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON writes String.
+func (s *Store) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalText writes String (encoding/xml, YAML).
+func (s *Store) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// GobEncode writes String.
+func (s *Store) GobEncode() ([]byte, error) { return []byte(s.String()), nil }

@@ -3,9 +3,12 @@ package filestore_test
 import (
 	"bytes"
 	"context"
+	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/internal/tokenseal"
 	"github.com/unikyc/unikyc/tokencache"
 	"github.com/unikyc/unikyc/tokencache/filestore"
@@ -211,4 +215,18 @@ func TestVersion1FileReadAndRewritten(t *testing.T) {
 	assert.Equal(t, "alice-v1", got.AccessToken)
 	assert.Equal(t, 1, strings.Count(logs.String(), "level=WARN"), logs.String())
 	assert.Contains(t, logs.String(), "older unikyc")
+}
+
+// Rule: a Store prints, logs and encodes as its path: neither the key nor
+// the name key derived from it shows, under any verb or encoder.
+func TestStorePrintsNoKey(t *testing.T) {
+	s := newStore(t, filepath.Join(t.TempDir(), "tokens"), key1)
+	names, err := hkdf.Key(sha256.New, key1, nil, "unikyc filestore: entry and lock names", sha256.Size)
+	require.NoError(t, err)
+	var secrets []string
+	for _, b := range [][]byte{key1, names} {
+		secrets = append(secrets, fmt.Sprint(b), fmt.Sprint(b[:8])[1:], hex.EncodeToString(b[:8]), base64.StdEncoding.EncodeToString(b)[:12], string(b[:8]))
+	}
+	leakcheck.NoSecrets(t, secrets, s)
+	assert.Equal(t, "filestore.Store{path: "+s.Path()+"}", fmt.Sprintf("%+v", s))
 }
