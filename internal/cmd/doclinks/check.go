@@ -209,7 +209,16 @@ func exported(f *ast.Field) bool {
 // parser made (the symbol or package must exist) and bracketed names it
 // left as plain text (it could not resolve them).
 func (c *checker) checkComment(p *doc.Package, syms map[string]bool, cg *ast.CommentGroup) {
-	d := p.Parser().Parse(cg.Text())
+	pr := p.Parser()
+	// go/doc links struct fields and interface methods from Go 1.26 on;
+	// resolve them on every Go the module supports.
+	pr.LookupSym = func(recv, name string) bool {
+		if recv != "" {
+			name = recv + "." + name
+		}
+		return syms[name]
+	}
+	d := pr.Parse(cg.Text())
 	walkText := func(ts []comment.Text) {
 		for _, t := range ts {
 			switch t := t.(type) {
