@@ -65,9 +65,10 @@
 // package idenfy's.
 //
 // With a fake clock (WithClock), give the client the same clock
-// (providers.WithClock) and either advance it or pass
-// providers.WithLimiter(nil): the client's default pacing (burst 5, then
-// one request per 360 ms) waits on that clock.
+// (providers.WithClock) and run each call inside the clock's Drive: a call
+// that waits for a budget slot or a 429 pause returns only when that clock
+// moves. Do not remove the budget with providers.WithLimiter(nil) instead;
+// the client would no longer behave as it does against iDenfy.
 //
 // State lives in memory. The knobs and counters every unikyc fake shares
 // come with the embedded Knobs: FailNext, AnswerNext, RateLimitNext,
