@@ -73,6 +73,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // The account NewServer accepts unless WithAccount replaces it.
@@ -108,8 +109,8 @@ type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:41234.
 	URL string
 
-	*fakekit.Knobs
-	kit    *fakekit.Kit
+	*providertest.Knobs
+	kit    *providertest.Kit
 	window *fakekit.Window
 
 	accessLife, refreshLife time.Duration
@@ -139,7 +140,7 @@ type Server struct {
 }
 
 // Hit is one request the fake answered (Account: the account it named).
-type Hit = fakekit.Hit
+type Hit = providertest.Hit
 
 // ValidateAnswer is how the fake answers POST /api/v2/token/validate/.
 type ValidateAnswer int
@@ -159,7 +160,7 @@ type Option func(*Server)
 
 // WithClock runs token lifetimes and the rate limit on clk. Give the
 // client the same clock (providers.WithClock).
-func WithClock(clk clock.Clock) Option { return func(s *Server) { s.kit = fakekit.New(clk) } }
+func WithClock(clk clock.Clock) Option { return func(s *Server) { s.kit = providertest.NewKit(clk) } }
 
 // WithAccount replaces the default account; call it again to add more.
 func WithAccount(username, password string) Option {
@@ -210,13 +211,13 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	if s.kit == nil {
-		s.kit = fakekit.New(nil)
+		s.kit = providertest.NewKit(nil)
 	}
 	if s.limit > 0 {
 		s.window = fakekit.NewLimit(s.kit.Clock, fakekit.Limit{Limit: s.limit, Window: s.limitWindow,
 			Block: s.penalty, Mode: fakekit.SlidingBothEnds})
 	}
-	s.Knobs = fakekit.NewKnobs(s.kit, errorBody, nil)
+	s.Knobs = providertest.NewKnobs(s.kit, errorBody, nil)
 	s.URL = s.kit.Start(s.routes(), s.inMemory)
 	return s
 }

@@ -68,7 +68,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/icomply"
-	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // The fake's credentials unless options say otherwise.
@@ -146,8 +146,8 @@ type Server struct {
 	// URL is the fake's base URL, e.g. http://127.0.0.1:41234.
 	URL string
 
-	*fakekit.Knobs
-	kit  *fakekit.Kit
+	*providertest.Knobs
+	kit  *providertest.Kit
 	opts options
 
 	mu             sync.Mutex
@@ -171,10 +171,10 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{kit: fakekit.New(o.clock), opts: o, data: seed(), nextAML: firstAMLID,
+	s := &Server{kit: providertest.NewKit(o.clock), opts: o, data: seed(), nextAML: firstAMLID,
 		hookURL: o.hookURL, hookSecret: o.hookSecret, requested: map[string]map[string]bool{},
 		externalIDs: map[string]string{}, updateRequests: map[string]int{}}
-	s.Knobs = fakekit.NewKnobs(s.kit, nil, nil)
+	s.Knobs = providertest.NewKnobs(s.kit, nil, nil)
 	s.URL = s.kit.Start(s.routes(), o.inMemory)
 	return s
 }

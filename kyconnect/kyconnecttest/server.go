@@ -17,6 +17,7 @@ import (
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // Prefix is the path of the API root on the fake, like the real one's.
@@ -126,9 +127,9 @@ type Server struct {
 	// URL + Prefix.
 	URL string
 
-	*fakekit.Knobs
+	*providertest.Knobs
 	set  settings
-	kit  *fakekit.Kit
+	kit  *providertest.Kit
 	user wireUser
 	key  string // the account's API key
 
@@ -153,7 +154,7 @@ func NewServer(opts ...Option) *Server {
 		_, _ = rand.Read(b)
 		set.mfaSecret = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 	}
-	kit := fakekit.New(set.clk)
+	kit := providertest.NewKit(set.clk)
 	s := &Server{
 		set: set,
 		kit: kit,
@@ -182,7 +183,7 @@ func NewServer(opts ...Option) *Server {
 	s.onboarding = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("onboarding"), Limit: 5, Window: 2 * time.Hour,
 		Block: 2 * time.Hour, NoHeader: set.noHeaders})
 	s.forgot = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("forgot-password"), Limit: 10, Window: time.Hour, Block: time.Hour, NoHeader: set.noHeaders})
-	s.Knobs = fakekit.NewKnobs(kit, func(status int) []byte { return nestBody(status, http.StatusText(status)) }, api)
+	s.Knobs = providertest.NewKnobs(kit, func(status int) []byte { return nestBody(status, http.StatusText(status)) }, api)
 	s.URL = kit.Start(s.routes(), set.inMemory)
 	return s
 }
