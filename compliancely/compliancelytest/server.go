@@ -53,8 +53,8 @@
 // "success":false} with the documented messages; past SetCredits, the
 // credit error.
 //
-// The knobs and counters every unikyc fake shares come with the embedded
-// Knobs: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
+// The knobs and counters every unikyc fake shares ([providertest.Knobs])
+// are methods of Server: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
 // UnavailableNext, DelayNext, Delay, ClearFaults; Requests, Calls, Faults,
 // Rejected, RateLimited, Logins, LoginAttempts, Refreshes, Count, Hits,
 // MaxRequestsIn, ResetCounts; ExpireTokens, ExpireAccessTokens,
@@ -63,6 +63,8 @@
 // adds SetPassword, Validations, the Complete… knobs, Deliveries,
 // WaitDeliveries and BulkFile.
 package compliancelytest
+
+//go:generate go run ../../internal/cmd/knobgen
 
 import (
 	"net/http"
@@ -103,8 +105,8 @@ const (
 
 // Server is a running fake. Its methods are safe for concurrent use. The
 // knobs and counters every fake shares (FailNext, RateLimitNext,
-// ExpireTokens, Logins, Hits, Transport, …) come with the embedded Knobs;
-// its own are below.
+// ExpireTokens, Logins, Hits, Transport, …) are declared on it and call
+// the embedded Knobs, which code written for any fake can take.
 type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:41234.
 	URL string
@@ -238,9 +240,6 @@ func (s *Server) Config() compliancely.Config {
 	defer s.mu.Unlock()
 	return compliancely.Config{BaseURL: s.URL, Username: s.primary, Password: auth.Secret(s.accounts[s.primary])}
 }
-
-// Clock returns the fake's clock.
-func (s *Server) Clock() clock.Clock { return s.kit.Clock }
 
 // SetPassword changes (or adds) an account's password, e.g. to make the
 // next login fail with invalid credentials.

@@ -1,5 +1,7 @@
 package genericjwttest
 
+//go:generate go run ../../internal/cmd/knobgen
+
 import (
 	"crypto/sha1"
 	"fmt"

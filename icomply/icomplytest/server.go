@@ -44,8 +44,8 @@
 // (icomply.NaturalPersonPath); WithNaturalPersonPath moves them, e.g. to
 // the documentation sample's icomply.AltNaturalPersonPath.
 //
-// The knobs and counters every unikyc fake shares come with the embedded
-// Knobs: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
+// The knobs and counters every unikyc fake shares ([providertest.Knobs])
+// are methods of Server: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
 // UnavailableNext, DelayNext, Delay, ClearFaults; Requests, Calls, Faults,
 // Rejected, RateLimited, Logins, LoginAttempts, Count, Hits, MaxRequestsIn,
 // ResetCounts; ExpireTokens, RevokeTokens, LiveTokens; Clock, Transport,
@@ -59,6 +59,8 @@
 //	c, _ := icomply.New(srv.Config(), providers.WithClock(clk))
 //	defer c.Close()
 package icomplytest
+
+//go:generate go run ../../internal/cmd/knobgen
 
 import (
 	"net/http"

@@ -70,7 +70,7 @@
 // one request per 360 ms) waits on that clock.
 //
 // State lives in memory. The knobs and counters every unikyc fake shares
-// come with the embedded Knobs: FailNext, AnswerNext, RateLimitNext,
+// ([providertest.Knobs]) are methods of Server: FailNext, AnswerNext, RateLimitNext,
 // RateLimitNextNamed, UnavailableNext, DelayNext, Delay, ClearFaults;
 // Requests, Calls, Faults, Rejected, RateLimited, Count, Hits,
 // MaxRequestsIn, ResetCounts; ExpireTokens, RevokeTokens; Clock,
@@ -81,6 +81,8 @@
 // LastBody, WebhooksSent, SendWebhook and SendEvent (one signed delivery
 // attempt to your handler).
 package idenfytest
+
+//go:generate go run ../../internal/cmd/knobgen
 
 import (
 	"net/http"

@@ -1,5 +1,7 @@
 package kyconnecttest
 
+//go:generate go run ../../internal/cmd/knobgen
+
 import (
 	"crypto/rand"
 	"encoding/base32"
@@ -119,8 +121,8 @@ func WithRole(role string) Option { return func(s *settings) { s.role = role } }
 
 // Server is a fake KYConnect API. Create it with NewServer and Close it.
 //
-// The knobs and counters every unikyc fake shares come with the embedded
-// Knobs; their paths are relative to the API root ("/auth/me"), and ""
+// The knobs and counters every unikyc fake shares ([providertest.Knobs])
+// are methods of Server; their paths are relative to the API root ("/auth/me"), and ""
 // means every path.
 type Server struct {
 	// URL is the server's root, like httptest.Server.URL; the API is under
