@@ -151,6 +151,7 @@ func (s *Server) post(h func(w http.ResponseWriter, r *http.Request, body map[st
 		}
 		body, ok := s.jsonBody(w, r)
 		if !ok {
+			s.countLoginAttempt(r)
 			return
 		}
 		h(w, r, body)
@@ -197,9 +198,23 @@ func (s *Server) required(w http.ResponseWriter, r *http.Request, body map[strin
 	return false
 }
 
+// countLoginAttempt counts r as a login attempt when it went to a login
+// path with POST. Every login request the fake judges counts, refused or
+// not; one its rate limit refuses is counted by RateLimited instead, and
+// an injected fault never reaches it.
+func (s *Server) countLoginAttempt(r *http.Request) {
+	if p := r.URL.Path; p == compliancely.DefaultLoginPath || p == compliancely.AltLoginPath {
+		s.kit.Counts.Inc(providertest.CountLoginAttempts)
+	}
+}
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request, body map[string]string) {
 	user := body["username"]
-	if s.throttled(w, r, user) || !s.required(w, r, body, "username", "password") {
+	if s.throttled(w, r, user) {
+		return
+	}
+	s.countLoginAttempt(r)
+	if !s.required(w, r, body, "username", "password") {
 		return
 	}
 	s.mu.Lock()

@@ -95,6 +95,37 @@ func TestLoginRules(t *testing.T) {
 	assert.Equal(t, 5, f.srv.Rejected())
 }
 
+// Rule: LoginAttempts counts every login the fake judged, refused or not:
+// a good one, a wrong password, a missing field, a body that is not JSON.
+// A GET is no attempt, a login the rate limit refused is counted by
+// RateLimited, and an injected fault never reaches the fake's rules.
+func TestLoginAttemptsCountsRefusedLogins(t *testing.T) {
+	f := newFake(t, compliancelytest.WithRateLimit(4, time.Minute, time.Minute))
+	f.login()
+	st, _ := f.post("/api/v2/token/create/", map[string]string{"username": compliancelytest.Username, "password": "nope"})
+	require.Equal(t, http.StatusUnauthorized, st)
+	st, _ = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username})
+	require.Equal(t, http.StatusBadRequest, st)
+	st, _, _ = f.do(http.MethodPost, "/api/v2/token/", "text/plain", "username=a", "")
+	require.Equal(t, http.StatusUnsupportedMediaType, st)
+	st, _, _ = f.do(http.MethodGet, "/api/v2/token/", "", nil, "")
+	require.Equal(t, http.StatusMethodNotAllowed, st)
+	assert.Equal(t, 4, f.srv.LoginAttempts())
+	assert.Equal(t, 1, f.srv.Logins())
+
+	f.srv.FailNext("/api/v2/token/", 1, http.StatusBadGateway, nil)
+	st, _ = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password})
+	require.Equal(t, http.StatusBadGateway, st)
+	assert.Equal(t, 4, f.srv.LoginAttempts(), "an injected fault is not a login the fake judged")
+
+	f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password})
+	st, _ = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password})
+	require.Equal(t, http.StatusTooManyRequests, st)
+	assert.Equal(t, 5, f.srv.LoginAttempts(), "the 429 is counted by RateLimited")
+	assert.Equal(t, 1, f.srv.RateLimited())
+	assert.Equal(t, 2, f.srv.Logins())
+}
+
 // Rule: Django routes the trailing-slash form only; a POST without it is a
 // 404 page, never a redirect and never a login.
 func TestPathsNeedTheTrailingSlash(t *testing.T) {
