@@ -87,7 +87,7 @@ func TestQuickstartChecksConfiguredProvidersLive(t *testing.T) {
 	assert.Equal(t, "live", row(t, out.String(), "kyconnect")[1])
 	assert.Equal(t, "fake", row(t, out.String(), "compliancely")[1])
 	assert.Contains(t, out.String(), "CheckAuth against "+strings.TrimPrefix(cfg.BaseURL, "http://")+": the credentials work")
-	assert.Equal(t, 1, id.Calls("/api/v2/token"), "CheckAuth: one refused token request, /api/v2/status is not polled")
+	assert.Equal(t, 1, id.Calls(idenfytest.PathKYCToken), "CheckAuth: one refused token request, /api/v2/status is not polled")
 	assert.Equal(t, 1, ky.Logins())
 
 	env["UNIKYC_IDENFY_API_SECRET"] = "wrong-secret"
