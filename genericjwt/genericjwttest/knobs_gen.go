@@ -77,8 +77,11 @@ func (s *Server) RateLimited() int { return s.Knobs.RateLimited() }
 // Logins counts successful logins (0 for a provider without logins).
 func (s *Server) Logins() int { return s.Knobs.Logins() }
 
-// LoginAttempts counts the login requests the fake judged, refused or not
-// (injected faults and rate-limited attempts excluded).
+// LoginAttempts counts the login requests the fake judged, refused or not:
+// wrong credentials, a malformed form or body and a wrong MFA code count
+// as well as a success (0 for a provider without logins). A login refused
+// by the fake's own rate limit is counted by RateLimited instead, and an
+// injected fault never reaches the fake's rules; Calls counts both.
 func (s *Server) LoginAttempts() int { return s.Knobs.LoginAttempts() }
 
 // Refreshes counts successful refreshes.

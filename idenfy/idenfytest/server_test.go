@@ -63,6 +63,10 @@ func TestAuthentication(t *testing.T) {
 	status, _, _ := raw(t, srv, http.MethodPost, "/kyb/tokens/", "application/json", okKYB)
 	assert.Equal(t, http.StatusCreated, status)
 	assert.Equal(t, 4, srv.Rejected())
+	// iDenfy has no login: the key pair goes with every request, so a
+	// refused key pair is a rejected request, not a login attempt.
+	assert.Zero(t, srv.LoginAttempts())
+	assert.Zero(t, srv.Logins())
 
 	custom, _ := newServer(t, idenfytest.WithCredentials("k2", "s2"))
 	status, _, _ = raw(t, custom, http.MethodPost, "/kyb/tokens/", "application/json", okKYB, "k2", "s2")
