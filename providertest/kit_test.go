@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -96,4 +98,33 @@ func TestTransportInSynctestBubble(t *testing.T) {
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 	assert.Equal(t, 2, k.Requests())
+}
+
+// Rule: NewClock's watch ends with the test (TestMain's leak check would
+// find its goroutine otherwise) and leaves a driven call alone.
+func TestNewClockDrivenCallIsNotReported(t *testing.T) {
+	clk := NewClock(t, t0, 20*time.Millisecond)
+	moves := clk.Drive(func() {
+		for range 3 {
+			_ = clock.Sleep(context.Background(), clk, time.Minute)
+			time.Sleep(30 * time.Millisecond) // real work, longer than the grace
+		}
+	})
+	assert.Equal(t, 3, moves)
+}
+
+// Rule: a call on NewClock's clock that nothing moves fails the test
+// binary, naming the test, in about the grace. Run in a child process, as
+// a user's test would fail.
+func TestNewClockFailsAForgottenDrive(t *testing.T) {
+	if os.Getenv("UNIKYC_STUCK_CHILD") == "1" {
+		clk := NewClock(t, t0, 50*time.Millisecond)
+		_ = clock.Sleep(context.Background(), clk, 6*time.Second) // forgot clk.Drive
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNewClockFailsAForgottenDrive$", "-test.timeout=60s")
+	cmd.Env = append(os.Environ(), "UNIKYC_STUCK_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the child must fail: %s", out)
+	assert.Contains(t, string(out), "panic: unikyc: TestNewClockFailsAForgottenDrive: a call is waiting 6s on clock.Fake")
 }
