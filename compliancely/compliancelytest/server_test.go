@@ -13,6 +13,7 @@ import (
 
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // The fake's rules, checked with plain HTTP.
@@ -25,7 +26,8 @@ type fake struct {
 }
 
 func newFake(t *testing.T, opts ...compliancelytest.Option) *fake {
-	clk := clock.NewFake(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	// A call left waiting on the clock outside Drive fails within seconds.
+	clk := providertest.NewClock(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), 0)
 	srv := compliancelytest.NewServer(append([]compliancelytest.Option{compliancelytest.WithClock(clk)}, opts...)...)
 	tr := &http.Transport{}
 	t.Cleanup(func() { srv.Close(); tr.CloseIdleConnections() })

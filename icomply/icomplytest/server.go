@@ -53,7 +53,7 @@
 // UpdateRequests and RequestedServices. LoginAttempts counts every login
 // request the fake judged, refused or not.
 //
-//	clk := clock.NewFake(time.Now())
+//	clk := providertest.NewClock(t, time.Now(), 0) // a call left waiting outside clk.Drive fails
 //	srv := icomplytest.NewServer(icomplytest.WithClock(clk))
 //	defer srv.Close()
 //	c, _ := icomply.New(srv.Config(), providers.WithClock(clk))
