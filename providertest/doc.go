@@ -16,6 +16,10 @@
 //	          LiveTokens, LiveRefreshTokens
 //	wiring:   Clock, Transport, Client
 //
+// [NewClock] returns the fake clock for such a test: a call left waiting
+// on it outside clk.Drive fails the test within seconds, saying so,
+// instead of hanging until go test's timeout.
+//
 // Code that works with any fake takes the Server's embedded Knobs
 // (srv.Knobs). A fake of a provider of your own can be built the same way:
 // a [Kit] serves a handler behind the fault layer ([Kit.Start]), issues

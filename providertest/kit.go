@@ -187,7 +187,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Counts are named counters, safe for concurrent use.
+// Counts are named counters, safe for concurrent use. The zero value is
+// ready to use.
 type Counts struct {
 	mu sync.Mutex
 	m  map[string]int
@@ -201,6 +202,9 @@ func (c *Counts) Inc(name string) { c.Add(name, 1) }
 // Add adds n to name.
 func (c *Counts) Add(name string, n int) {
 	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]int{}
+	}
 	c.m[name] += n
 	c.mu.Unlock()
 }
