@@ -20,6 +20,7 @@ FUZZ_TARGETS := \
 	./genericjwt:FuzzTokenAnswer \
 	./icomply:FuzzDecodeError \
 	./icomply:FuzzTokenAnswer \
+	./icomply:FuzzVerifyWebhook \
 	./idenfy:FuzzDecodeError \
 	./idenfy:FuzzKYBValidate \
 	./idenfy:FuzzVerifyWebhook \
