@@ -49,5 +49,6 @@ func (p *pipeline) keepHeadroom(link *tokenseam.Link) {
 		return
 	}
 	h.KeepHeadroom(p.seam.NextCall)
+	h.TrackDemand(func() int { return int(p.active.Load()) })
 	link.Changed = h.Recheck
 }

@@ -54,6 +54,11 @@ type Headroom interface {
 	KeepHeadroom(due func() time.Time)
 	// Recheck tells the limiter that the due time moved.
 	Recheck()
+	// TrackDemand tells the limiter how many calls of the client are under
+	// way, so that an idle budget's burst is shared between them rather
+	// than spent by the first ones, leaving the rest a whole window to
+	// wait. calls is called under the limiter's lock and must be quick.
+	TrackDemand(calls func() int)
 }
 
 // Estimator is implemented by limiters that can tell how long a request of

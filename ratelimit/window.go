@@ -18,12 +18,14 @@ import (
 //
 // Within that hard limit it shapes the requests it admits:
 //
-//   - a burst may use an idle budget, up to a quarter of it (at least one
-//     request); past that, the rest of the budget is spread evenly over
-//     what is left of the window, never closer than Span/Limit, so that
-//     under sustained demand a queued request waits about Span/Limit per
-//     request ahead of it, not a whole window (a burst of the whole budget
-//     would leave the next request nothing for a Span);
+//   - a burst may use an idle budget, shared between the calls under way
+//     (a lone caller may spend all of it at once; the calls are the
+//     client's, with TrackDemand, else the waiters); past its share the
+//     rest of the budget is spread evenly over what is left of the window,
+//     never closer than Span/Limit, so that under sustained demand a
+//     queued request waits about Span/Limit per request ahead of it, not a
+//     whole window (a burst of the whole budget would leave the next
+//     request nothing for a Span);
 //   - after a pause (PaceFrom) one request leaves as it ends and the rest,
 //     token calls included, keep the even pace for one Span;
 //   - with KeepHeadroom, API calls leave a slot free for the login or
@@ -40,7 +42,6 @@ type WindowLimiter struct {
 	span  time.Duration
 	slot  time.Duration
 	limit int
-	burst int // requests that may leave at once from an idle budget
 	clk   clock.Clock
 
 	mu       sync.Mutex
@@ -49,6 +50,7 @@ type WindowLimiter struct {
 	next     time.Time        // a paced request may not leave before it
 	pacedTil time.Time        // until then every request keeps the pace (the Span after a pause)
 	due      func() time.Time // when the next token call is due; nil: unknown
+	demand   func() int       // calls under way; nil: the waiters and this one
 	queue    Queue
 	total    int64 // requests admitted so far
 	closed   chan struct{}
@@ -69,7 +71,7 @@ var (
 func NewWindowLimiter(b Budget, clk clock.Clock) *WindowLimiter {
 	n := max(b.Limit, 1)
 	return &WindowLimiter{b: b, span: b.Span(), slot: b.Span() / time.Duration(n), limit: n,
-		burst: max(1, (n+3)/4), clk: clock.Or(clk), closed: make(chan struct{})}
+		clk: clock.Or(clk), closed: make(chan struct{})}
 }
 
 // Budget returns the budget the limiter enforces.
@@ -299,7 +301,7 @@ func (l *WindowLimiter) grow() {
 // the closest.
 func (l *WindowLimiter) setPace(p Priority, now time.Time) {
 	paced := now.Before(l.pacedTil)
-	if !paced && (p != PriorityAPI || l.n < l.burst) {
+	if !paced && (p != PriorityAPI || l.n < l.burst()) {
 		return
 	}
 	gap := l.slot
@@ -311,6 +313,27 @@ func (l *WindowLimiter) setPace(p Priority, now time.Time) {
 	if t := now.Add(gap); t.After(l.next) {
 		l.next = t
 	}
+}
+
+// burst is how many requests may leave at once from an idle budget: its
+// share for each call under way. A lone caller may spend the whole budget
+// at once; sixteen callers back to back get a sixteenth each, and the rest
+// is spread evenly, so that none of them waits a whole window.
+func (l *WindowLimiter) burst() int {
+	d := 1 + l.queue.Len()
+	if l.demand != nil {
+		d = max(d, l.demand())
+	}
+	return max(1, l.limit/d)
+}
+
+// TrackDemand tells the limiter how many calls are under way (queued,
+// waiting for a token or on the wire): the burst an idle budget allows is
+// shared between them; see Headroom.
+func (l *WindowLimiter) TrackDemand(calls func() int) {
+	l.mu.Lock()
+	l.demand = calls
+	l.mu.Unlock()
 }
 
 // Admitted returns how many requests the limiter has admitted so far.
