@@ -41,7 +41,11 @@ func TestRedisKilledMidRun(t *testing.T) {
 		rdb := redis.NewClient(&redis.Options{Addr: own.Addr()})
 		defer rdb.Close()
 		f, err := redisfleet.New(rdb, redisfleet.WithPrefix(p), redisfleet.WithEncryptionKey(testKey(5)),
-			redisfleet.WithReplicas(replicas), redisfleet.WithTimeout(100*time.Millisecond),
+			// The kill is seen as lost connections, at once: the call timeout
+			// plays no part, and one short enough for a starved test process
+			// (-race, GOMAXPROCS=1, a loaded machine) to miss would take a
+			// replica to local mode before the kill, or after the restart.
+			redisfleet.WithReplicas(replicas), redisfleet.WithTimeout(5*time.Second),
 			redisfleet.WithProbeInterval(50*time.Millisecond), redisfleet.WithLogger(log.Logger()))
 		require.NoError(t, err)
 		c, err := compliancely.New(fake.Config(), append(f.Options(account), requestBudget(f, account, 500, time.Second))...)
@@ -53,6 +57,8 @@ func TestRedisKilledMidRun(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	var served, failed atomic.Int64
 	var wg sync.WaitGroup
+	defer wg.Wait() // a failed require stops the callers before the fake and Redis close
+	defer stop()
 	for _, c := range clients {
 		for range goroutines {
 			wg.Go(func() {
@@ -107,8 +113,10 @@ func TestRedisKilledMidRun(t *testing.T) {
 	assert.Zero(t, failed.Load(), "no request failed because Redis did")
 	assert.Equal(t, 1, fake.Logins(), "the cached token carried every replica through the outage")
 	var degradations, recoveries int64
+	var stats []redisfleet.Stats
 	for i, f := range fleets {
 		st := f.Stats()
+		stats = append(stats, st)
 		assert.GreaterOrEqual(t, st.Degradations, int64(1), "replica %d", i)
 		assert.Equal(t, st.Degradations, st.Recoveries, "replica %d", i)
 		degradations += st.Degradations
@@ -117,7 +125,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 	// One log line per switch, not per request.
 	assert.EqualValues(t, degradations, strings.Count(log.String(), "Redis unavailable"))
 	assert.EqualValues(t, recoveries, strings.Count(log.String(), "back to shared mode"))
-	assert.Less(t, degradations, int64(3*replicas))
+	assert.Less(t, degradations, int64(3*replicas), "switches flapped: %+v\n%s", stats, log.String())
 
 	// The restarted Redis holds the fleet's limiter again.
 	rdb := redis.NewClient(&redis.Options{Addr: own.Addr()})
