@@ -160,7 +160,7 @@ type run struct {
 	replayable bool // its body can be sent again
 	maxRetries int
 	retries    int
-	replayed   bool // a 401 made it send again with a new token
+	replays    int // sent again with a new token after a 401
 }
 
 func (p *pipeline) newRun(req *http.Request, c *call, scopes []*scope) run {

@@ -79,9 +79,10 @@ type Cache struct {
 
 	final atomic.Pointer[error] // set once login failed with invalid credentials
 
-	distrust  atomic.Pointer[distrustMark] // a token refused even when fresh
-	distrusts atomic.Int64                 // refusals in a row, for the backoff
-	lastLife  atomic.Int64                 // lifetime of the last token obtained, ns
+	gens       atomic.Uint64 // tokens obtained so far: each entry's generation
+	refusedGen atomic.Uint64 // gens when the last refusal (401) was seen; 0: none since the last success
+	distrusts  atomic.Int64  // account refusals in a row, for the backoff
+	lastLife   atomic.Int64  // lifetime of the last token obtained, ns
 
 	hooksMu   sync.Mutex
 	onRefresh []func(*auth.Token) // added by the OnRefresh method
@@ -110,7 +111,8 @@ type entry struct {
 	expiresAt  time.Time // zero: no known expiry
 	retryAt    time.Time // after a failed refresh: no new attempt before it
 	failures   int
-	rejected   bool // the provider refused tok's access token (401)
+	rejected   bool   // the provider refused tok's access token (401)
+	gen        uint64 // when tok was obtained, in tokens obtained by this cache (Cache.gens)
 }
 
 type flight struct {
@@ -132,11 +134,6 @@ type flight struct {
 	clk        clock.Clock // the cache's
 	abandoned  bool        // Pause found no caller that could wait: it is ending
 	gaveUpAt   time.Time   // on the cache's clock: when Pause abandoned it
-}
-
-type distrustMark struct {
-	access string
-	until  time.Time
 }
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -370,7 +367,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 		cp := *prev.tok
 		cp.RefreshToken, cp.RefreshExpiry = "", time.Time{}
 		prev = &entry{tok: &cp, quietUntil: prev.quietUntil, hardAt: prev.hardAt,
-			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected}
+			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected, gen: prev.gen}
 	}
 
 	now := c.cfg.clock.Now()
@@ -395,7 +392,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	case deferred:
 		// Not a failure: the current token serves until the refresh is due.
 		n := &entry{tok: prev.tok, quietUntil: c.deferUntil(prev), hardAt: prev.hardAt,
-			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected}
+			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected, gen: prev.gen}
 		n.used.Store(true)
 		c.replace(c.schedule(n, now))
 		tok, err = prev.tok, nil
@@ -608,12 +605,9 @@ func refused(err error) bool {
 // Invalidate drops t if it is still the cached token, keeping its refresh
 // token for the next refresh. A t that was already replaced is ignored, so
 // a 401 that arrives late never discards a newer token; so is a t that
-// the pipeline marked as refused even when fresh, until its backoff ends.
+// was already dropped.
 func (c *Cache) Invalidate(t *auth.Token) {
 	if t == nil {
-		return
-	}
-	if d := c.distrust.Load(); d != nil && d.access == t.AccessToken && c.cfg.clock.Now().Before(d.until) {
 		return
 	}
 	for {
@@ -621,7 +615,7 @@ func (c *Cache) Invalidate(t *auth.Token) {
 		if e == nil || e.rejected || e.tok == nil || e.tok.AccessToken != t.AccessToken {
 			return
 		}
-		n := &entry{tok: e.tok, rejected: true}
+		n := &entry{tok: e.tok, rejected: true, gen: e.gen}
 		n.stale.Store(true)
 		if c.cur.CompareAndSwap(e, n) {
 			e.stop()
@@ -631,16 +625,52 @@ func (c *Cache) Invalidate(t *auth.Token) {
 	}
 }
 
-// distrustAccount: see tokenseam.Loop.Distrust.
-func (c *Cache) distrustAccount(t *auth.Token) {
+// refuse: see tokenseam.Loop.Refused.
+func (c *Cache) refuse(t *auth.Token, err error) (account bool) {
 	if t == nil {
-		return
+		return false
 	}
+	e := c.cur.Load()
+	current := e != nil && e.tok != nil && e.tok.AccessToken == t.AccessToken
+	if seen := c.refusedGen.Load(); seen != 0 && current && e.gen > seen {
+		c.refuseAccount(e, err)
+		return true
+	}
+	// The first refusal seen since the last success, or a token obtained
+	// before it was seen (a refresh minted it before the revocation): drop
+	// the token; the next one obtained tells.
+	c.refusedGen.Store(max(c.gens.Load(), 1))
+	c.Invalidate(t)
+	return false
+}
+
+// refuseAccount drops e's token, refused although it was obtained after a
+// refusal was seen: the account, not the token, is refused. Until the
+// backoff ends (growing with every refusal in a row), callers get err at
+// once and nothing is sent: no refused token, and no login faster than
+// the backoff.
+func (c *Cache) refuseAccount(e *entry, err error) {
 	n := c.distrusts.Add(1)
-	until := c.cfg.clock.Now().Add(c.cfg.backoff(int(n)))
-	c.distrust.Store(&distrustMark{access: t.AccessToken, until: until})
-	c.cfg.logger.Warn("unikyc: a fresh token was refused too; no new login before the backoff ends",
-		"backoff", c.cfg.backoff(int(n)))
+	d := c.cfg.backoff(int(n))
+	ne := &entry{tok: e.tok, rejected: true, err: err, retryAt: c.cfg.clock.Now().Add(d),
+		expiresAt: e.expiresAt, failures: e.failures, gen: e.gen}
+	ne.stale.Store(true)
+	if c.cur.CompareAndSwap(e, ne) {
+		e.stop()
+		c.invalidations.Add(1)
+	}
+	c.cfg.logger.Warn("unikyc: a token obtained after a refusal was refused too; no new login before the backoff ends",
+		"backoff", d)
+}
+
+// accept: see tokenseam.Loop.Accepted.
+func (c *Cache) accept() {
+	if c.refusedGen.Load() != 0 {
+		c.refusedGen.Store(0)
+	}
+	if c.distrusts.Load() != 0 {
+		c.distrusts.Store(0)
+	}
 }
 
 // OnRefresh calls f with every token obtained from the provider from now
@@ -672,8 +702,9 @@ var _ Source = (*Cache)(nil)
 // loopView is the cache as the attempt loop sees it (tokenseam.Loop).
 type loopView struct{ c *Cache }
 
-func (v loopView) Distrust(t *auth.Token)         { v.c.distrustAccount(t) }
-func (v loopView) Replaceable(t *auth.Token) bool { return v.c.replaceable(t) }
+func (v loopView) Refused(t *auth.Token, err error) bool { return v.c.refuse(t, err) }
+func (v loopView) Replaceable(t *auth.Token) bool        { return v.c.replaceable(t) }
+func (v loopView) Accepted(*auth.Token)                  { v.c.accept() }
 
 func init() {
 	tokenseam.Option = func(l *tokenseam.Link) any { return Option(func(c *config) { c.link = l }) }
@@ -776,7 +807,7 @@ func (e *entry) stop() {
 }
 
 func (c *Cache) newEntry(tok *auth.Token, now time.Time) *entry {
-	e := &entry{tok: tok, quietUntil: farFuture, hardAt: farFuture}
+	e := &entry{tok: tok, quietUntil: farFuture, hardAt: farFuture, gen: c.gens.Add(1)}
 	if tok.Expiry.IsZero() {
 		return e
 	}
@@ -833,7 +864,7 @@ func (c *Cache) failedEntry(prev *entry, err error, now time.Time) *entry {
 	n := &entry{}
 	if prev != nil {
 		n.tok, n.quietUntil, n.hardAt, n.expiresAt = prev.tok, prev.quietUntil, prev.hardAt, prev.expiresAt
-		n.failures, n.rejected = prev.failures, prev.rejected
+		n.failures, n.rejected, n.gen = prev.failures, prev.rejected, prev.gen
 	}
 	n.err = err
 	n.failures++
