@@ -65,15 +65,20 @@ func Start() (*Server, error) {
 // miniredis when there is no redis-server.
 func StartOwn() (*Server, error) {
 	if path, err := exec.LookPath("redis-server"); err == nil {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
+		for try := 1; ; try++ {
+			port, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			s := &Server{kind: RedisServer, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+			err = s.startProcess(path)
+			if err == nil {
+				return s, nil
+			}
+			if !portTaken(err) || try == portTries {
+				return nil, err
+			}
 		}
-		s := &Server{kind: RedisServer, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-		if err := s.startProcess(path); err != nil {
-			return nil, err
-		}
-		return s, nil
 	}
 	m := miniredis.NewMiniRedis()
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
@@ -207,6 +212,13 @@ func (s *Server) startProcess(path string) error {
 	_ = cmd.Wait()
 	return fmt.Errorf("redisfleettest: redis-server on %s did not become ready:\n%s", s.addr, log.String())
 }
+
+// portTries bounds how often a start picks another port after the one it
+// picked was taken meanwhile (by another test process, on a busy machine).
+const portTries = 5
+
+// portTaken reports a redis-server that could not bind its port.
+func portTaken(err error) bool { return strings.Contains(err.Error(), "Address already in use") }
 
 // freePort returns a loopback TCP port that was free a moment ago.
 func freePort() (int, error) {
