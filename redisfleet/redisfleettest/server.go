@@ -107,12 +107,11 @@ func (s *Server) Stop() error {
 	case External:
 		return errors.New("redisfleettest: cannot stop the Redis at REDIS_ADDR")
 	case Miniredis:
-		// Cut every connection first, as a killed process's would be: a
-		// miniredis closing under a command in flight answers it with an
-		// error (an EVAL: "Error compiling script", a nil dereference), a
-		// reply no killed Redis ever sends.
+		// Its clients lose their connections and cannot connect, as with a
+		// killed process; the miniredis behind keeps running. Closing it
+		// would answer a command in flight with an error (an EVAL: "Error
+		// compiling script", a nil dereference) that no killed Redis sends.
 		s.wire.close()
-		s.mini.Close()
 		return nil
 	}
 	if s.cmd == nil {
@@ -136,12 +135,8 @@ func (s *Server) Restart() error {
 		if s.wire.open() {
 			return nil
 		}
-		if err := s.mini.Restart(); err != nil {
-			return err
-		}
 		w, err := listenFront(s.addr, s.mini.Addr())
 		if err != nil {
-			s.mini.Close()
 			return err
 		}
 		s.wire = w
@@ -163,6 +158,9 @@ func (s *Server) Restart() error {
 func (s *Server) Close() {
 	if s.kind != External {
 		_ = s.Stop()
+	}
+	if s.mini != nil {
+		s.mini.Close()
 	}
 }
 
