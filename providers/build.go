@@ -84,11 +84,13 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		timeout = DefaultTimeout
 	}
 	c := &Core{base: base, stats: &counters{}}
+	var attempt time.Duration
 	rt := o.transport
 	if rt == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = timeout
 		rt, c.owned = t, t
+		attempt = timeout // typed calls: the body read too (pipeline.send)
 	} else if o.timeout > 0 {
 		// A transport of the user's keeps its own timeouts unless
 		// WithTimeout asks for one per attempt (a context per attempt costs
@@ -111,6 +113,7 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		log:          logger,
 		closed:       make(chan struct{}),
 		minLife:      MinTokenLifetime,
+		timeout:      attempt,
 	}
 	if o.minLife > 0 {
 		p.minLife = o.minLife
