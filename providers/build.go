@@ -114,6 +114,10 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		closed:       make(chan struct{}),
 		minLife:      MinTokenLifetime,
 		timeout:      attempt,
+		waitWarning:  DefaultWaitWarning,
+	}
+	if o.waitWarning != 0 {
+		p.waitWarning = max(o.waitWarning, 0)
 	}
 	if o.minLife > 0 {
 		p.minLife = o.minLife
@@ -279,6 +283,13 @@ func (c *Core) subscribe(o *options) error {
 	t := c.stats.trace()
 	if o.logger != nil {
 		t = join(t, logTrace(o.logger))
+		if w := c.p.waitWarning; w > 0 {
+			t = join(t, &Trace{CoolDownWait: func(ctx context.Context, ev Wait) {
+				if ev.Wait > w {
+					c.p.logWait(ctx, ev.Kind, "pause", ev.Budget, ev.Wait)
+				}
+			}})
+		}
 	}
 	t = join(t, o.trace)
 	if len(o.subscribers) > 0 {

@@ -58,6 +58,9 @@ type pipeline struct {
 	// the transport Build made (whose ResponseHeaderTimeout bounds only the
 	// headers); 0 with WithTransport, where attemptTimeout does it.
 	timeout time.Duration
+	// waitWarning: a wait for a budget or a pause longer than this is
+	// logged (budgets.go); 0: never.
+	waitWarning time.Duration
 }
 
 // call is what the loop knows of one logical request. A typed call sends
@@ -288,6 +291,7 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 				}
 			}
 		}
+		p.warnBudgetWait(ctx, c, s, prio)
 		start := p.clk.Now()
 		if err := s.limiter.Wait(ctx, prio); err != nil {
 			return waited, p.budgetError(s, err)
