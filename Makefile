@@ -29,6 +29,7 @@ FUZZ_TARGETS := \
 	./compliancely:FuzzWebhook \
 	./kyconnect:FuzzDecodeError \
 	./kyconnect:FuzzTokenAnswer \
+	./providers:FuzzErrorText \
 	./webhook:FuzzReceiver
 
 .PHONY: test lint bench cover fuzz soak vet fmt quickstart integration

@@ -112,16 +112,40 @@ const (
 // maxErrorLen bounds every Error() of the library, whatever a server sent.
 const maxErrorLen = 512
 
-// capText cuts s to maxErrorLen bytes, on a rune boundary, marking the cut.
+// capText makes s one printable line (anything else becomes '?') of at
+// most maxErrorLen bytes, cut on a rune boundary and marked "…".
 func capText(s string) string {
-	if len(s) <= maxErrorLen {
-		return s
+	if len(s) <= maxErrorLen && printableText(s) {
+		return s // the common case: no copy
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+		if b.Len() > 2*maxErrorLen {
+			break // enough to cut from
+		}
+	}
+	out := b.String()
+	if len(out) <= maxErrorLen {
+		return out
 	}
 	n := maxErrorLen - len("…")
-	for n > 0 && !utf8.RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(out[n]) {
 		n--
 	}
-	return s[:n] + "…"
+	return out[:n] + "…"
+}
+
+func printableText(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // text is s as writeText writes it: one printable line, bounded.
