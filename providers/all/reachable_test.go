@@ -27,15 +27,6 @@ import (
 	"github.com/unikyc/unikyc/tokencache/filestore"
 )
 
-// reachable is one client, built against its provider's fake with one kind
-// of credential, and the secrets it holds.
-type reachable struct {
-	name    string
-	client  userAPI
-	secrets []string
-	values  func() []any // everything a user can reach from the client
-}
-
 // Rule: nothing reachable from a Client prints a secret — the Client, its
 // http.Client, that client's transport, the token source, the limiters, the
 // stores, the hooks and the options — under any fmt verb, slog, JSON, XML,
