@@ -84,11 +84,13 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		timeout = DefaultTimeout
 	}
 	c := &Core{base: base, stats: &counters{}}
+	var attempt time.Duration
 	rt := o.transport
 	if rt == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = timeout
 		rt, c.owned = t, t
+		attempt = timeout // typed calls: the body read too (pipeline.send)
 	} else if o.timeout > 0 {
 		// A transport of the user's keeps its own timeouts unless
 		// WithTimeout asks for one per attempt (a context per attempt costs
@@ -111,10 +113,16 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		log:          logger,
 		closed:       make(chan struct{}),
 		minLife:      MinTokenLifetime,
+		timeout:      attempt,
+		waitWarning:  DefaultWaitWarning,
+	}
+	if o.waitWarning != 0 {
+		p.waitWarning = max(o.waitWarning, 0)
 	}
 	if o.minLife > 0 {
 		p.minLife = o.minLife
 	}
+	p.closing, p.cancel = context.WithCancel(context.Background())
 	p.server = serverOf(base)
 	c.p = p
 	c.buildScopes(spec, &o, policy)
@@ -144,9 +152,9 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		if b.Limit <= 0 || b.Window <= 0 {
 			continue
 		}
-		lim := c.limiterFor(b, o, clk)
+		lim, owned := c.limiterFor(b, o, clk)
 		if !b.Route() {
-			account.budget, account.limiter = b, lim
+			account.budget, account.limiter, account.owned = b, lim, owned
 			continue
 		}
 		penalty := o.retry.Penalty
@@ -156,7 +164,7 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		if penalty <= 0 {
 			penalty = b.Window
 		}
-		c.p.routes = append(c.p.routes, &scope{budget: b, limiter: lim, gate: newGate(&LocalCoolDown{}), penalty: penalty})
+		c.p.routes = append(c.p.routes, &scope{budget: b, limiter: lim, owned: owned, gate: newGate(&LocalCoolDown{}), penalty: penalty})
 	}
 	if o.limiterSet && account.limiter == nil && o.limiter != nil {
 		// The user paces a provider that declares no account budget.
@@ -171,9 +179,8 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 }
 
 // limiterFor returns the limiter of budget b: the user's, or a new
-// WindowLimiter. nil means none.
-func (c *Core) limiterFor(b Budget, o *options, clk clock.Clock) Limiter {
-	var l Limiter
+// WindowLimiter. nil means none. owned: the client closes it.
+func (c *Core) limiterFor(b Budget, o *options, clk clock.Clock) (l Limiter, owned bool) {
 	switch {
 	case !b.Route() && o.limiterSet:
 		l = o.limiter
@@ -183,16 +190,17 @@ func (c *Core) limiterFor(b Budget, o *options, clk clock.Clock) Limiter {
 		l = o.limiters(b)
 		if cl, ok := l.(interface{ Close() }); ok {
 			c.closers = append(c.closers, cl) // made for this client: its waiters end with it
+			owned = true
 		}
 	default:
 		w := NewWindowLimiter(b, clk)
 		c.limits = append(c.limits, w)
-		l = w
+		l, owned = w, true
 	}
 	if _, none := l.(unlimited); none {
-		return nil
+		return nil, false
 	}
-	return l
+	return l, owned
 }
 
 // buildCache makes the token cache that logs in and refreshes through the
@@ -276,6 +284,13 @@ func (c *Core) subscribe(o *options) error {
 	t := c.stats.trace()
 	if o.logger != nil {
 		t = join(t, logTrace(o.logger))
+		if w := c.p.waitWarning; w > 0 {
+			t = join(t, &Trace{CoolDownWait: func(ctx context.Context, ev Wait) {
+				if ev.Wait > w {
+					c.p.logWait(ctx, ev.Kind, "pause", ev.Budget, ev.Wait)
+				}
+			}})
+		}
 	}
 	t = join(t, o.trace)
 	if len(o.subscribers) > 0 {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/unikyc/unikyc/tokencache"
 )
@@ -37,7 +38,7 @@ type Core struct {
 
 // Conn is the old name of Core.
 //
-// Deprecated: use Core.
+// Kept for one release: use Core.
 type Conn = Core
 
 // Stats counts what a client has done.
@@ -90,23 +91,19 @@ func (c *Core) Stats() Stats {
 	return s
 }
 
-// Budgets returns the budgets the client enforces, after options.
-func (c *Core) Budgets() []Budget {
-	var out []Budget
-	for _, s := range append([]*scope{c.p.account}, c.p.routes...) {
-		if s.limiter != nil {
-			out = append(out, s.budget)
-		}
-	}
-	return out
-}
+// Budgets returns the budgets the client enforces, after options, each
+// with its live state: what remains in the window, when the next slot
+// frees, and the end of a pause a 429 started.
+func (c *Core) Budgets() []BudgetState { return c.p.budgetStates() }
 
 // Close stops background token refreshes, makes every request waiting for
 // a pause or a budget slot return ErrClosed, and releases idle
 // connections. Nothing is sent after Close.
 func (c *Core) Close() error {
 	c.closing.Do(func() {
+		c.p.shut.Store(true)
 		close(c.p.closed)
+		c.p.cancel()
 		for _, stop := range c.stops {
 			stop()
 		}
@@ -119,6 +116,11 @@ func (c *Core) Close() error {
 	})
 	if c.cache != nil {
 		_ = c.cache.Close()
+	}
+	// Attempts that looked before Close marked the client shut may be on
+	// their way out: let them leave before Close returns (a second at most).
+	for i := 0; c.p.sending.Load() > 0 && i < 1000; i++ {
+		time.Sleep(time.Millisecond)
 	}
 	if c.owned != nil {
 		c.owned.CloseIdleConnections()

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
@@ -49,12 +50,22 @@ type pipeline struct {
 	penaltyFloor bool
 	decode       ErrorDecoder
 	clk          clock.Clock
-	trace        *Trace       // never nil: the subscribers' hooks (trace.go)
-	server       string       // the origin's host:port, for events
-	log          *slog.Logger // for the token cache and Expiry; the rest is events
-	closed       chan struct{}
+	trace        *Trace          // never nil: the subscribers' hooks (trace.go)
+	server       string          // the origin's host:port, for events
+	log          *slog.Logger    // for the token cache and Expiry; the rest is events
+	closed       chan struct{}   // closed by Close
+	shut         atomic.Bool     // set by Close, before closed is closed
+	sending      atomic.Int64    // attempts between their last look at shut and their round trip's end
+	closing      context.Context // cancelled by Close
+	cancel       context.CancelFunc
 	minLife      time.Duration // the floor of a token's lifetime
-
+	// timeout bounds a typed call's whole attempt, body read included, on
+	// the transport Build made (whose ResponseHeaderTimeout bounds only the
+	// headers); 0 with WithTransport, where attemptTimeout does it.
+	timeout time.Duration
+	// waitWarning: a wait for a budget or a pause longer than this is
+	// logged (budgets.go); 0: never.
+	waitWarning time.Duration
 }
 
 // call is what the loop knows of one logical request. A typed call sends
@@ -68,10 +79,15 @@ type call struct {
 	read      int64       // > 0: read a 2xx body inside the attempt, capped
 	sent      time.Time   // when the last attempt left, on the client's clock
 	client    http.Client // a typed call's: follows redirects, each hop through RoundTrip
+	err       error       // the loop's error of the last hop, which Exchange returns as is
 }
 
 // RoundTrip sends one hop of a typed call through the loop.
-func (c *call) RoundTrip(req *http.Request) (*http.Response, error) { return c.p.roundTrip(req, c) }
+func (c *call) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.p.roundTrip(req, c)
+	c.err = err
+	return resp, err
+}
 
 // RoundTrip is the HTTPClient's transport: it returns every response it
 // obtained, the final 401 or 429 included, and an error only when it
@@ -124,13 +140,13 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 		t, err := p.admit(ctx, areq, c, r.scopes)
 		if err != nil {
 			closeBody(req)
-			return nil, nil, err // held back on this side: retrying cannot help
+			return nil, nil, p.closedOr(err) // held back on this side: retrying cannot help
 		}
 		a, err := p.send(ctx, areq, c, n)
 		if err != nil {
 			t.leave(nil)
 			closeBody(req)
-			return nil, nil, err // no credential: it never left
+			return nil, nil, p.closedOr(err) // no credential, or closed: it never left
 		}
 		v := p.judge(ctx, &r, &a, n)
 		t.leave(&a) // after judge, which sets the pause a probe met
@@ -280,8 +296,9 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 				}
 			}
 		}
+		p.warnBudgetWait(ctx, c, s, prio)
 		start := p.clk.Now()
-		if err := s.limiter.Wait(ctx, prio); err != nil {
+		if err := p.waitSlot(ctx, s, prio); err != nil {
 			return waited, p.budgetError(s, err)
 		}
 		if d := p.clk.Now().Sub(start); d > 0 {
@@ -290,6 +307,30 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 		}
 	}
 	return waited, nil
+}
+
+// waitSlot waits for a slot of s. A limiter the client did not make (one
+// given with WithLimiter, maybe shared) is not closed by Close: its wait
+// ends with the client all the same.
+func (p *pipeline) waitSlot(ctx context.Context, s *scope, prio ratelimit.Priority) error {
+	if s.owned {
+		return s.limiter.Wait(ctx, prio)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(p.closing, cancel)
+	err := s.limiter.Wait(ctx, prio)
+	stop()
+	cancel()
+	return err
+}
+
+// closedOr is ErrClosed once the client is closed (whatever a wait that
+// Close cut short returned), else err.
+func (p *pipeline) closedOr(err error) error {
+	if p.shut.Load() {
+		return ErrClosed
+	}
+	return err
 }
 
 // send is the second phase: the credential, taken only now so that it is
@@ -313,14 +354,37 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 		start = p.clk.Now()
 		c.sent = start
 	}
+	cancel := context.CancelFunc(func() {})
+	if c.read > 0 && p.timeout > 0 {
+		var tctx context.Context
+		tctx, cancel = context.WithTimeout(out.Context(), p.timeout)
+		out = out.WithContext(tctx)
+	}
 	a := answer{tok: tok}
+	// Nothing leaves after Close: an attempt counts itself as sending, then
+	// looks; Close marks the client shut, then waits for those counted.
+	p.sending.Add(1)
+	if p.shut.Load() {
+		p.sending.Add(-1)
+		cancel()
+		return answer{}, ErrClosed
+	}
 	a.resp, a.err = p.next.RoundTrip(out)
-	if a.err == nil && c.read > 0 && success(a.resp.StatusCode) {
+	p.sending.Add(-1)
+	switch {
+	case a.err != nil:
+		cancel()
+	case c.read > 0 && success(a.resp.StatusCode):
 		a.data, a.err = httpbody.Read(a.resp.Body, c.read)
 		httpbody.Drain(a.resp.Body, 4<<10)
+		cancel()
 		if a.err != nil {
 			a.resp, a.data = nil, nil
 		}
+	default:
+		// Read later (an error answer, by check): the attempt's time ends
+		// when its body is closed.
+		a.resp.Body = &cancelBody{ReadCloser: a.resp.Body, cancel: cancel}
 	}
 	if h := p.trace.AttemptDone; h != nil {
 		r := AttemptResult{Attempt: p.describe(c, req, n), Err: a.err, Duration: p.clk.Now().Sub(start)}

@@ -79,8 +79,8 @@ type Cache struct {
 
 	final atomic.Pointer[error] // set once login failed with invalid credentials
 
-	gens       atomic.Uint64 // tokens obtained so far: each entry's generation
-	refusedGen atomic.Uint64 // gens when the last refusal (401) was seen; 0: none since the last success
+	flights    atomic.Uint64 // flights started so far: a token's generation is its flight's number
+	refusedGen atomic.Uint64 // flights when the last refusal (401) was seen; 0: none since the last success
 	distrusts  atomic.Int64  // account refusals in a row, for the backoff
 	lastLife   atomic.Int64  // lifetime of the last token obtained, ns
 
@@ -112,10 +112,11 @@ type entry struct {
 	retryAt    time.Time // after a failed refresh: no new attempt before it
 	failures   int
 	rejected   bool   // the provider refused tok's access token (401)
-	gen        uint64 // when tok was obtained, in tokens obtained by this cache (Cache.gens)
+	gen        uint64 // the number of the flight that obtained tok (0: given with WithToken)
 }
 
 type flight struct {
+	seq  uint64          // flights started before it, plus one (its token's generation)
 	ctx  context.Context // the context the flight runs on
 	done chan struct{}
 	tok  *auth.Token
@@ -155,7 +156,7 @@ func New(login LoginFunc, opts ...Option) *Cache {
 	}
 	c.cfg.link.Loop = loopView{c}
 	if c.cfg.initial != nil {
-		c.replace(c.newEntry(c.cfg.initial, c.cfg.clock.Now()))
+		c.replace(c.newEntry(c.cfg.initial, c.cfg.clock.Now(), 0))
 	}
 	return c
 }
@@ -247,7 +248,8 @@ func (c *Cache) startFlight(e *entry, foreground bool) *flight {
 	if c.cur.Load() != e {
 		return nil
 	}
-	f := &flight{done: make(chan struct{}), foreground: foreground, paused: make(chan struct{}), clk: c.cfg.clock}
+	f := &flight{done: make(chan struct{}), foreground: foreground, paused: make(chan struct{}), clk: c.cfg.clock,
+		seq: c.flights.Add(1)}
 	select {
 	case <-c.closed:
 		f.err = ErrClosed
@@ -337,27 +339,21 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, c.cfg.refreshTimeout)
 	stop := context.AfterFunc(c.closeCtx, cancel)
-	logins, refreshes := c.logins.Load(), c.refreshes.Load()
-	start, before := c.cfg.clock.Now(), logins+refreshes+c.failures.Load()
-	tok, refused, err := c.obtain(ctx, prev)
-	if err == nil && c.logins.Load()+c.refreshes.Load()+c.failures.Load() == before {
-		c.observe("store", start, nil) // obtain took it from the store
+	start := c.cfg.clock.Now()
+	tok, source, refused, err := c.obtain(ctx, prev)
+	if err == nil && source == "store" {
+		c.observe("store", start, nil)
 	}
 	deferred := errors.Is(err, errDeferred)
 	if end := c.cfg.link.Flight.End; end != nil {
-		source, endErr := "", err
+		src, endErr := source, err
 		switch {
 		case deferred:
-			source, endErr = "deferred", nil
+			src, endErr = "deferred", nil
 		case err != nil:
-		case c.logins.Load() > logins:
-			source = "login"
-		case c.refreshes.Load() > refreshes:
-			source = "refresh"
-		default:
-			source = "store"
+			src = ""
 		}
-		end(ctx, source, endErr)
+		end(ctx, src, endErr)
 	}
 	stop()
 	cancel()
@@ -397,7 +393,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 		c.replace(c.schedule(n, now))
 		tok, err = prev.tok, nil
 	case err == nil:
-		n := c.newEntry(tok, now)
+		n := c.newEntry(tok, now, f.seq)
 		if used {
 			n.used.Store(true)
 		}
@@ -409,6 +405,18 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	if c.flight == f {
 		c.flight = nil
 	}
+	if err == nil && !deferred {
+		// Counted once the token is the cache's: whoever sees the count
+		// finds the token.
+		switch source {
+		case "login":
+			c.logins.Add(1)
+		case "refresh":
+			c.refreshes.Add(1)
+		case "store":
+			c.storeHits.Add(1)
+		}
+	}
 	c.mu.Unlock()
 	f.tok, f.err = tok, err
 	close(f.done)
@@ -419,16 +427,15 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 // the provider refused the refresh token on the way. With a shared store it
 // reads the store, takes the lock (or, with a HandoffLocker, the holder's
 // token as soon as it is saved), then reads the store again.
-func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refused bool, err error) {
+func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, source string, refused bool, err error) {
 	log := c.cfg.logger
 	if c.cfg.store != nil {
 		tok, stored := c.fromStore(ctx, prev, nil)
 		if tok != nil {
-			c.storeHits.Add(1)
-			return tok, false, nil // no lock to wait for
+			return tok, "store", false, nil // no lock to wait for
 		}
 		if d, ok := c.cfg.store.(Degrader); ok && d.Degraded() && c.deferUntil(prev).After(c.cfg.clock.Now()) {
-			return nil, false, errDeferred
+			return nil, "", false, errDeferred
 		}
 		if l, ok := c.cfg.store.(Locker); ok {
 			var handed *auth.Token
@@ -447,18 +454,16 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 				// Another cache may hold a token we cannot reach: keep ours and
 				// try again after the backoff rather than without the lock.
 				log.Warn("unikyc: token store lock unavailable; keeping the current token", "err", err)
-				return nil, false, err
+				return nil, "", false, err
 			case err != nil:
 				log.Warn("unikyc: token store lock unavailable; refreshing without it", "err", err)
 			case handed != nil:
-				c.storeHits.Add(1)
-				return handed, false, nil
+				return handed, "store", false, nil
 			default:
 				defer unlock()
 				tok, again := c.fromStore(ctx, prev, nil)
 				if tok != nil {
-					c.storeHits.Add(1) // saved by the holder before us
-					return tok, false, nil
+					return tok, "store", false, nil // saved by the holder before us
 				}
 				if again != nil {
 					stored = again
@@ -476,9 +481,9 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 	if prev != nil && prev.tok != nil {
 		prevTok = prev.tok
 	}
-	tok, refused, err = c.fromProvider(ctx, prevTok)
+	tok, source, refused, err = c.fromProvider(ctx, prevTok)
 	if err != nil {
-		return nil, refused, err
+		return nil, "", refused, err
 	}
 	if c.cfg.store != nil {
 		if err := c.cfg.store.Save(ctx, c.cfg.key, tok); err != nil {
@@ -494,7 +499,7 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 	for _, f := range later {
 		f(tok)
 	}
-	return tok, refused, nil
+	return tok, source, refused, nil
 }
 
 // fromStore returns the store's token when this cache should take it: not
@@ -525,7 +530,7 @@ func (c *Cache) fromStore(ctx context.Context, prev *entry, t *auth.Token) (tok,
 	return nil, tok
 }
 
-func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Token, refusedRT bool, _ error) {
+func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Token, source string, refusedRT bool, _ error) {
 	log := c.cfg.logger
 	now := c.cfg.clock.Now()
 	if c.refresh != nil && prev != nil && prev.RefreshUsable(now) && c.refreshOutlivesNext(prev, now) {
@@ -534,19 +539,18 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Tok
 		c.observe("refresh", start, err)
 		if err == nil {
 			if err := checkToken(tok); err != nil {
-				return nil, false, err
+				return nil, "", false, err
 			}
 			if tok.RefreshToken == "" {
 				cp := *tok
 				cp.RefreshToken, cp.RefreshExpiry = prev.RefreshToken, prev.RefreshExpiry
 				tok = &cp
 			}
-			c.refreshes.Add(1)
 			log.Debug("unikyc: token refreshed", "token", tok)
-			return tok, false, nil
+			return tok, "refresh", false, nil
 		}
 		if !refused(err) {
-			return nil, false, err // transient: keep the refresh token for the next try
+			return nil, "", false, err // transient: keep the refresh token for the next try
 		}
 		refusedRT = true
 		log.Info("unikyc: refresh token refused; logging in again", "status", errs.Status(err))
@@ -559,14 +563,13 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Tok
 			c.final.CompareAndSwap(nil, &err)
 			log.Error("unikyc: credentials refused; no further logins", "err", err)
 		}
-		return nil, refusedRT, err
+		return nil, "", refusedRT, err
 	}
 	if err := checkToken(tok); err != nil {
-		return nil, refusedRT, err
+		return nil, "", refusedRT, err
 	}
-	c.logins.Add(1)
 	log.Debug("unikyc: logged in", "token", tok)
-	return tok, refusedRT, nil
+	return tok, "login", refusedRT, nil
 }
 
 // refreshOutlivesNext reports whether prev's refresh token will still be
@@ -636,10 +639,10 @@ func (c *Cache) refuse(t *auth.Token, err error) (account bool) {
 		c.refuseAccount(e, err)
 		return true
 	}
-	// The first refusal seen since the last success, or a token obtained
-	// before it was seen (a refresh minted it before the revocation): drop
-	// the token; the next one obtained tells.
-	c.refusedGen.Store(max(c.gens.Load(), 1))
+	// The first refusal seen since the last success, or a token whose
+	// flight started before it was seen (a refresh may have minted it
+	// before the revocation): drop the token; the next flight's tells.
+	c.refusedGen.Store(max(c.flights.Load(), 1))
 	c.Invalidate(t)
 	return false
 }
@@ -806,8 +809,8 @@ func (e *entry) stop() {
 	}
 }
 
-func (c *Cache) newEntry(tok *auth.Token, now time.Time) *entry {
-	e := &entry{tok: tok, quietUntil: farFuture, hardAt: farFuture, gen: c.gens.Add(1)}
+func (c *Cache) newEntry(tok *auth.Token, now time.Time, gen uint64) *entry {
+	e := &entry{tok: tok, quietUntil: farFuture, hardAt: farFuture, gen: gen}
 	if tok.Expiry.IsZero() {
 		return e
 	}
