@@ -60,7 +60,13 @@ type pipeline struct {
 	cancel       context.CancelFunc
 	minLife      time.Duration // the floor of a token's lifetime
 	active       atomic.Int64  // API calls under way: the token is in use
-
+	// timeout bounds a typed call's whole attempt, body read included, on
+	// the transport Build made (whose ResponseHeaderTimeout bounds only the
+	// headers); 0 with WithTransport, where attemptTimeout does it.
+	timeout time.Duration
+	// waitWarning: a wait for a budget or a pause longer than this is
+	// logged (budgets.go); 0: never.
+	waitWarning time.Duration
 }
 
 // call is what the loop knows of one logical request. A typed call sends
@@ -71,16 +77,21 @@ type call struct {
 	p         *pipeline
 	kind      CallKind
 	operation string
-	read      int64     // > 0: read a 2xx body inside the attempt, capped
-	sent      time.Time // when the last attempt left, on the client's clock
+	read      int64       // > 0: read a 2xx body inside the attempt, capped
+	sent      time.Time   // when the last attempt left, on the client's clock
+	client    http.Client // a typed call's: follows redirects, each hop through RoundTrip
+	err       error       // the loop's error of the last hop, which Exchange returns as is
 	// pastDeadline: the last answer's pause was not waited out because it
 	// outlasts the caller's deadline.
 	pastDeadline bool
-	client       http.Client // a typed call's: follows redirects, each hop through RoundTrip
 }
 
 // RoundTrip sends one hop of a typed call through the loop.
-func (c *call) RoundTrip(req *http.Request) (*http.Response, error) { return c.p.roundTrip(req, c) }
+func (c *call) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.p.roundTrip(req, c)
+	c.err = err
+	return resp, err
+}
 
 // RoundTrip is the HTTPClient's transport: it returns every response it
 // obtained, the final 401 or 429 included, and an error only when it
@@ -339,6 +350,7 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call, t *t
 				}
 			}
 		}
+		p.warnBudgetWait(ctx, c, s, prio)
 		start := p.clk.Now()
 		queued := false
 		if a, ok := s.limiter.(ratelimit.Admitter); ok {
@@ -430,22 +442,37 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 		start = p.clk.Now()
 		c.sent = start
 	}
+	cancel := context.CancelFunc(func() {})
+	if c.read > 0 && p.timeout > 0 {
+		var tctx context.Context
+		tctx, cancel = context.WithTimeout(out.Context(), p.timeout)
+		out = out.WithContext(tctx)
+	}
 	a := answer{tok: tok}
 	// Nothing leaves after Close: an attempt counts itself as sending, then
 	// looks; Close marks the client shut, then waits for those counted.
 	p.sending.Add(1)
 	if p.shut.Load() {
 		p.sending.Add(-1)
+		cancel()
 		return answer{}, ErrClosed
 	}
 	a.resp, a.err = p.next.RoundTrip(out)
 	p.sending.Add(-1)
-	if a.err == nil && c.read > 0 && success(a.resp.StatusCode) {
+	switch {
+	case a.err != nil:
+		cancel()
+	case c.read > 0 && success(a.resp.StatusCode):
 		a.data, a.err = httpbody.Read(a.resp.Body, c.read)
 		httpbody.Drain(a.resp.Body, 4<<10)
+		cancel()
 		if a.err != nil {
 			a.resp, a.data = nil, nil
 		}
+	default:
+		// Read later (an error answer, by check): the attempt's time ends
+		// when its body is closed.
+		a.resp.Body = &cancelBody{ReadCloser: a.resp.Body, cancel: cancel}
 	}
 	if h := p.trace.AttemptDone; h != nil {
 		r := AttemptResult{Attempt: p.describe(c, req, n), Err: a.err, Duration: p.clk.Now().Sub(start)}
