@@ -110,6 +110,9 @@ func (p *pipeline) judge(ctx context.Context, r *run, a *answer, n int) verdict 
 		// POST may go again.
 		again := throttled || r.safe
 		if !again || !r.replayable || r.retries >= r.maxRetries || wait > p.policy.MaxRetryWait || deadline.Past(ctx, wait) {
+			// The caller's deadline is why it is not waited out: the
+			// *RateLimitError says so (it matches DeadlineExceeded).
+			c.pastDeadline = again && r.replayable && deadline.Past(ctx, wait)
 			return done
 		}
 		r.retries++
@@ -240,7 +243,7 @@ func (p *pipeline) check(resp *http.Response, c *call) error {
 		p.decode(e)
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || e.Err == ErrRateLimited {
-		return &RateLimitError{Provider: p.provider, RetryAfter: p.pauseLeft(resp), Response: e}
+		return &RateLimitError{Provider: p.provider, RetryAfter: p.pauseLeft(resp), Response: e, deadline: c.pastDeadline}
 	}
 	return e
 }

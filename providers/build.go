@@ -250,6 +250,7 @@ func (c *Core) buildCache(spec Spec, o *options, policy RetryPolicy, timeout tim
 		return spec.Login(ctx, login)
 	}, copts...)
 	p.seam = link.Loop
+	p.keepHeadroom(link)
 	return cache
 }
 

@@ -61,6 +61,13 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 			g.mu.Unlock()
 			return false, nil
 		}
+		// Read the pause again under the lock: a probe answered with a new
+		// 429 while this caller waited for the lock has started a new
+		// pause, which it must wait out, not probe into.
+		if g.cool.Until(ctx).After(p.clk.Now()) {
+			g.mu.Unlock()
+			continue
+		}
 		if !g.probing {
 			g.probing = true
 			g.mu.Unlock()
@@ -76,6 +83,19 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 			return false, ErrClosed
 		}
 	}
+}
+
+// holds reports whether enter would hold a request of c's kind back now:
+// a pause lasts, or (for API calls) a probe is out or due.
+func (g *gate) holds(p *pipeline, c *call) bool {
+	until := g.cool.Until(context.Background())
+	if until.IsZero() && !g.armed.Load() {
+		return false
+	}
+	if until.After(p.clk.Now()) {
+		return true
+	}
+	return c.kind == CallAPI && g.armed.Load()
 }
 
 // leave ends a probe. answered: the provider answered with something other

@@ -59,6 +59,7 @@ type pipeline struct {
 	closing      context.Context // cancelled by Close
 	cancel       context.CancelFunc
 	minLife      time.Duration // the floor of a token's lifetime
+	active       atomic.Int64  // API calls under way: the token is in use
 	// timeout bounds a typed call's whole attempt, body read included, on
 	// the transport Build made (whose ResponseHeaderTimeout bounds only the
 	// headers); 0 with WithTransport, where attemptTimeout does it.
@@ -80,6 +81,9 @@ type call struct {
 	sent      time.Time   // when the last attempt left, on the client's clock
 	client    http.Client // a typed call's: follows redirects, each hop through RoundTrip
 	err       error       // the loop's error of the last hop, which Exchange returns as is
+	// pastDeadline: the last answer's pause was not waited out because it
+	// outlasts the caller's deadline.
+	pastDeadline bool
 }
 
 // RoundTrip sends one hop of a typed call through the loop.
@@ -130,6 +134,10 @@ func (p *pipeline) exchange(req *http.Request, c *call) (*http.Response, []byte,
 
 // loop is the attempt loop: admit, send, judge, until the verdict is done.
 func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.Response, []byte, error) {
+	if c.kind == CallAPI {
+		p.active.Add(1)
+		defer p.active.Add(-1)
+	}
 	var buf [3]*scope
 	r := p.newRun(req, c, p.scopesFor(req, &buf))
 	for n := 0; ; n++ {
@@ -203,9 +211,18 @@ func attemptRequest(req *http.Request, n int, hasBody bool) (*http.Request, erro
 
 // ticket is admit's answer: the request may leave now. probes are the
 // cool-down gates whose probe it is (the first request after a pause);
-// leave opens them once the attempt was judged.
+// leave opens them once the attempt was judged. slots are the budget slots
+// it holds, given back when it is held back before it leaves.
 type ticket struct {
 	probes []*gate
+	slots  [3]heldSlot
+	held   int
+}
+
+// heldSlot is one budget slot a ticket holds, by the time it was recorded.
+type heldSlot struct {
+	lim ratelimit.Admitter
+	at  time.Time
 }
 
 // leave ends the ticket's probes. a is the judged attempt (nil when none
@@ -216,6 +233,15 @@ func (t ticket) leave(a *answer) {
 	for _, g := range t.probes {
 		g.leave(opened)
 	}
+}
+
+// giveBack returns the slots the ticket holds: its request will not leave
+// now, and a slot's time must be its send time.
+func (t *ticket) giveBack() {
+	for _, s := range t.slots[:t.held] {
+		s.lim.Return(s.at)
+	}
+	t.held = 0
 }
 
 func (t *ticket) probing(g *gate) bool {
@@ -229,7 +255,11 @@ func (t *ticket) probing(g *gate) bool {
 
 // admit is the first phase: the token ready, the cool-down gates, the
 // budgets (the most specific first), then the gates again, since a 429 may
-// have come while the request queued. Its errors are final.
+// have come while the request queued: then it gives its slots back and
+// waits at the gate, so that the slots it takes after are dated when it
+// really leaves (no burst of held requests when the pause's probe is
+// answered). A refresh whose refresh token expired meanwhile is not sent.
+// Its errors are final.
 func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes []*scope) (ticket, error) {
 	var t ticket
 	// A request that needs a login waits for it before it takes a budget
@@ -240,18 +270,40 @@ func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes
 			return t, p.tokenError(err)
 		}
 	}
-	if err := p.enterGates(ctx, scopes, c, &t); err != nil {
-		return t, err
+	for {
+		if err := p.enterGates(ctx, scopes, c, &t); err != nil {
+			return ticket{}, err
+		}
+		waited, err := p.takeSlots(ctx, scopes, c, &t)
+		if err != nil {
+			t.giveBack()
+			t.leave(nil)
+			return ticket{}, err
+		}
+		if !waited || !p.gatesHold(scopes, c, &t) {
+			break
+		}
+		t.giveBack()
 	}
-	waited, err := p.takeSlots(ctx, scopes, c)
-	if err == nil && waited {
-		err = p.enterGates(ctx, scopes, c, &t)
-	}
-	if err != nil {
+	// The choice between refresh and login was made before the waits: an
+	// expired refresh token is never sent (the cache logs in instead).
+	if c.kind == CallRefresh && tokenseam.RefreshExpired(ctx, p.clk.Now()) {
+		t.giveBack()
 		t.leave(nil)
-		return ticket{}, err
+		return ticket{}, tokenseam.ErrRefreshExpired
 	}
 	return t, nil
+}
+
+// gatesHold reports whether a gate the ticket does not probe would hold
+// the request back now.
+func (p *pipeline) gatesHold(scopes []*scope, c *call, t *ticket) bool {
+	for _, s := range scopes {
+		if !t.probing(s.gate) && s.gate.holds(p, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // enterGates waits at every scope's cool-down gate the ticket does not
@@ -275,8 +327,10 @@ func (p *pipeline) enterGates(ctx context.Context, scopes []*scope, c *call, t *
 }
 
 // takeSlots takes a slot of every budget that counts the request, the
-// most specific first, and reports whether any of them made it wait.
-func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (waited bool, err error) {
+// most specific first, and reports whether any of them made it queue. A
+// wait is counted (Stats.BudgetWaits, the BudgetWait hook) only then, not
+// for the moment an admission takes on the real clock.
+func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call, t *ticket) (waited bool, err error) {
 	prio := ratelimit.PriorityAPI
 	if c.kind != CallAPI {
 		prio = ratelimit.PriorityToken
@@ -298,16 +352,36 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 		}
 		p.warnBudgetWait(ctx, c, s, prio)
 		start := p.clk.Now()
-		if err := p.waitSlot(ctx, s, prio); err != nil {
-			return waited, p.budgetError(s, err)
+		queued := false
+		if a, ok := s.limiter.(ratelimit.Admitter); ok {
+			at, q, err := p.admitSlot(ctx, s, a, prio)
+			if err != nil {
+				return waited, p.budgetError(s, err)
+			}
+			if t.held < len(t.slots) {
+				t.slots[t.held] = heldSlot{lim: a, at: at}
+				t.held++
+			}
+			queued = q
+		} else {
+			if err := p.waitSlot(ctx, s, prio); err != nil {
+				return waited, p.budgetError(s, err)
+			}
+			// A limiter that cannot say: a wait the clock can see.
+			queued = p.clk.Now().Sub(start) >= minCountedWait
 		}
-		if d := p.clk.Now().Sub(start); d > 0 {
+		if queued {
 			waited = true
-			p.emitWait(ctx, p.trace.BudgetWait, c, s.budget.Name, d)
+			p.emitWait(ctx, p.trace.BudgetWait, c, s.budget.Name, p.clk.Now().Sub(start))
 		}
 	}
 	return waited, nil
 }
+
+// minCountedWait is the shortest wait on a Limiter that does not say
+// whether it queued (not an Admitter) counted as a budget wait (inferred:
+// an admission without a queue takes microseconds).
+const minCountedWait = time.Millisecond
 
 // waitSlot waits for a slot of s. A limiter the client did not make (one
 // given with WithLimiter, maybe shared) is not closed by Close: its wait
@@ -322,6 +396,20 @@ func (p *pipeline) waitSlot(ctx context.Context, s *scope, prio ratelimit.Priori
 	stop()
 	cancel()
 	return err
+}
+
+// admitSlot is waitSlot for a limiter that says whether the request
+// queued and can take a slot back.
+func (p *pipeline) admitSlot(ctx context.Context, s *scope, a ratelimit.Admitter, prio ratelimit.Priority) (time.Time, bool, error) {
+	if s.owned {
+		return a.Admit(ctx, prio)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(p.closing, cancel)
+	at, q, err := a.Admit(ctx, prio)
+	stop()
+	cancel()
+	return at, q, err
 }
 
 // closedOr is ErrClosed once the client is closed (whatever a wait that

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/unikyc/unikyc/internal/tokenseam"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // scope is one budget as the pipeline applies it: which requests it
@@ -33,4 +36,19 @@ func (p *pipeline) scopesFor(req *http.Request, buf *[3]*scope) []*scope {
 		}
 	}
 	return out
+}
+
+// keepHeadroom has the account budget keep a slot for the login or refresh
+// the token cache will need (every token call counts against it), and
+// tells it when the cache's token changed. Route budgets count no token
+// call but their own, and keep none.
+func (p *pipeline) keepHeadroom(link *tokenseam.Link) {
+	link.Busy = func() bool { return p.active.Load() > 0 }
+	h, ok := p.account.limiter.(ratelimit.Headroom)
+	if !ok || p.seam == nil {
+		return
+	}
+	h.KeepHeadroom(p.seam.NextCall)
+	h.TrackDemand(func() int { return int(p.active.Load()) })
+	link.Changed = h.Recheck
 }

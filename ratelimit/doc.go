@@ -17,6 +17,18 @@
 //     so a Budget counts over Window plus a Margin;
 //   - a login or refresh waits ahead of API calls (inferred: the calls
 //     queued behind it need the token it brings);
+//   - a burst may use a quarter of an idle budget; past it the rest is
+//     spread evenly (inferred: a burst of the whole budget leaves a queue
+//     nothing for a Span — 16 callers on 100 a minute with 20 s deadlines
+//     all failed — while spread evenly each waits about Span/Limit per
+//     request ahead of it);
+//   - a login or refresh keeps headroom in the budget (inferred: the calls
+//     queued behind it need its token, and a token expires if its refresh
+//     waits for a window API calls filled);
+//   - a slot's time is its send time: a request held back after it was
+//     admitted gives its slot back ([Admitter]), so a pause's followers
+//     keep the even pace instead of leaving together when the probe is
+//     answered (NestJS's throttler and DRF count arrivals);
 //   - a wait that cannot end before the caller's deadline is refused at
 //     once with a [*WaitError], which matches context.DeadlineExceeded and
 //     providers.ErrRateLimited, rather than parked until the deadline.

@@ -30,6 +30,37 @@ type Pacer interface {
 	PaceFrom(until time.Time)
 }
 
+// Admitter is implemented by limiters that can say whether a request
+// really queued (so that a wait is counted only then, not for the
+// nanoseconds an admission takes on the real clock) and take back a slot
+// whose request was held back before it was sent.
+type Admitter interface {
+	// Admit is Wait that also returns the time recorded for the request
+	// and whether it queued.
+	Admit(ctx context.Context, p Priority) (at time.Time, queued bool, err error)
+	// Return gives back the slot Admit recorded at at: the request will
+	// ask again, so that a slot's time is its send time.
+	Return(at time.Time)
+}
+
+// Headroom is implemented by limiters that keep a slot for the login or
+// refresh a token cache will need: the calls queued behind a token call
+// need the token it brings, so it must never wait for a window API calls
+// filled.
+type Headroom interface {
+	// KeepHeadroom tells the limiter when the next token call is due (the
+	// zero time: none known). due is called under the limiter's lock and
+	// must be quick and take no lock of its own.
+	KeepHeadroom(due func() time.Time)
+	// Recheck tells the limiter that the due time moved.
+	Recheck()
+	// TrackDemand tells the limiter how many calls of the client are under
+	// way, so that an idle budget's burst is shared between them rather
+	// than spent by the first ones, leaving the rest a whole window to
+	// wait. calls is called under the limiter's lock and must be quick.
+	TrackDemand(calls func() int)
+}
+
 // Estimator is implemented by limiters that can tell how long a request of
 // priority p arriving now would wait, if nothing changes. The pipeline asks
 // before a shared login waits for its slot, so that the callers waiting for

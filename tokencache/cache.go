@@ -368,7 +368,8 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 
 	now := c.cfg.clock.Now()
 	f.mu.Lock()
-	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0
+	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0 || c.busy()
+	abandoned := f.abandoned
 	failedAt := now
 	if f.abandoned {
 		// Its callers were told of the failure then: its backoff counts from
@@ -398,6 +399,12 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 			n.used.Store(true)
 		}
 		c.replace(n)
+	case abandoned:
+		// No caller could wait out the provider's pause, so the call was
+		// given up, not refused: a caller who comes next with a longer
+		// deadline must be able to wait for it, not get this failure for
+		// a backoff (the pause itself still holds every token call back).
+		c.failures.Add(1)
 	default:
 		c.failures.Add(1)
 		c.replace(c.failedEntry(prev, err, failedAt))
@@ -420,6 +427,9 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	c.mu.Unlock()
 	f.tok, f.err = tok, err
 	close(f.done)
+	if changed := c.cfg.link.Changed; changed != nil {
+		changed() // the next token call is due at another time
+	}
 }
 
 // obtain gets a new token: from the store when another cache already did
@@ -535,7 +545,10 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Tok
 	now := c.cfg.clock.Now()
 	if c.refresh != nil && prev != nil && prev.RefreshUsable(now) && c.refreshOutlivesNext(prev, now) {
 		start := c.cfg.clock.Now()
-		tok, err := c.refresh(ctx, prev.RefreshToken)
+		// The refresh may wait (a budget slot, a pause) before it leaves:
+		// the loop checks the refresh token's expiry again then, and
+		// answers ErrRefreshExpired rather than send an expired one.
+		tok, err := c.refresh(tokenseam.WithRefreshExpiry(ctx, prev.RefreshExpiry), prev.RefreshToken)
 		c.observe("refresh", start, err)
 		if err == nil {
 			if err := checkToken(tok); err != nil {
@@ -598,6 +611,9 @@ func checkToken(t *auth.Token) error {
 // refused reports whether a refresh error means the refresh token itself
 // was refused (any 4xx but 429), as opposed to a passing failure.
 func refused(err error) bool {
+	if errors.Is(err, tokenseam.ErrRefreshExpired) {
+		return true // not sent: it expired while the refresh waited
+	}
 	if errors.Is(err, errs.ErrInvalidCredentials) || errors.Is(err, errs.ErrUnauthorized) {
 		return true
 	}
@@ -708,6 +724,39 @@ type loopView struct{ c *Cache }
 func (v loopView) Refused(t *auth.Token, err error) bool { return v.c.refuse(t, err) }
 func (v loopView) Replaceable(t *auth.Token) bool        { return v.c.replaceable(t) }
 func (v loopView) Accepted(*auth.Token)                  { v.c.accept() }
+func (v loopView) NextCall() time.Time                   { return v.c.nextCall() }
+
+// busy reports whether the attempt loop has requests under way: the token
+// is in use though no caller took it since it came (they queue for a
+// budget slot with the one before).
+func (c *Cache) busy() bool {
+	b := c.cfg.link.Busy
+	return b != nil && b()
+}
+
+// nextCall: see tokenseam.Loop.NextCall. Atomic loads only: the limiters
+// call it under their lock.
+func (c *Cache) nextCall() time.Time {
+	if c.final.Load() != nil {
+		return time.Time{} // no login will be made again
+	}
+	select {
+	case <-c.closed:
+		return time.Time{}
+	default:
+	}
+	e := c.cur.Load()
+	now := c.cfg.clock.Now()
+	switch {
+	case e == nil || !e.usable(now):
+		return now // a login (or a refresh) is due now
+	case e.expiresAt.IsZero():
+		return time.Time{} // valid until refused: nothing to plan for
+	case e.stale.Load():
+		return now
+	}
+	return maxTime(e.quietUntil, e.retryAt)
+}
 
 func init() {
 	tokenseam.Option = func(l *tokenseam.Link) any { return Option(func(c *config) { c.link = l }) }
@@ -793,7 +842,7 @@ func (c *Cache) schedule(e *entry, now time.Time) *entry {
 	// caller has used since it came is left to lapse.
 	e.timer = c.cfg.clock.AfterFunc(d, func() {
 		e.stale.Store(true)
-		if e.used.Load() && e.usable(c.cfg.clock.Now()) {
+		if (e.used.Load() || c.busy()) && e.usable(c.cfg.clock.Now()) {
 			if e.err == nil {
 				c.distrusts.Store(0) // it lived to its refresh: no refusal streak
 			}

@@ -12,6 +12,7 @@ package tokenseam
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
@@ -22,6 +23,13 @@ type Link struct {
 	// Set by the loop before the cache is made:
 	Observe func(Event) // after every login, refresh or store read, and every failure of one
 	Flight  FlightHooks // follow each flight (for tracing)
+	// Changed, when set, is called after the cache's token changed (a
+	// login, a refresh, a failure): the time of the next token call moved.
+	Changed func()
+	// Busy, when set, reports whether requests of the loop are under way
+	// (queued or sent): the token is in use even if none of them took it
+	// since it came, and its refresh must not lapse.
+	Busy func() bool
 
 	// Set by the cache as it is made:
 	Loop Loop
@@ -44,6 +52,11 @@ type Loop interface {
 	// Accepted is told that the provider accepted t: the account is not
 	// refused, and the backoff starts again from its least.
 	Accepted(t *auth.Token)
+	// NextCall returns when the cache's next login or refresh is due: a
+	// time in the past when one is due now or in flight, the zero time
+	// when none is known (a token without expiry, a closed cache). It
+	// takes no lock.
+	NextCall() time.Time
 }
 
 // Option returns the tokencache.Option (as any: this package cannot name
@@ -87,6 +100,29 @@ type Flight interface {
 }
 
 type flightKey struct{}
+
+type refreshKey struct{}
+
+// ErrRefreshExpired is what the loop answers a refresh whose refresh token
+// expired while it waited (for a budget slot, a pause): it is not sent,
+// and the cache logs in instead, as after a refused refresh token.
+var ErrRefreshExpired = errors.New("unikyc: refresh token expired before the refresh could leave; logging in instead")
+
+// WithRefreshExpiry returns ctx carrying the expiry of the refresh token a
+// refresh call is about to send (zero: none known).
+func WithRefreshExpiry(ctx context.Context, exp time.Time) context.Context {
+	if exp.IsZero() {
+		return ctx
+	}
+	return context.WithValue(ctx, refreshKey{}, exp)
+}
+
+// RefreshExpired reports whether ctx carries a refresh token's expiry that
+// is not after now: the refresh must not be sent.
+func RefreshExpired(ctx context.Context, now time.Time) bool {
+	exp, ok := ctx.Value(refreshKey{}).(time.Time)
+	return ok && !now.Before(exp)
+}
 
 // WithFlight returns ctx carrying f: the context a cache runs a flight on.
 func WithFlight(ctx context.Context, f Flight) context.Context {
