@@ -25,6 +25,13 @@ type Spec struct {
 	Name    string // short provider name: "icomply"
 	BaseURL string // absolute http(s) URL; credentials go only to its origin
 	Account string // principal for the token-store key (user name, key id); never a secret
+	// Config is the provider's configuration (a comparable value, e.g. its
+	// Config struct): clients of one process share an account state (see
+	// WithPrivateAccount) only when Name, BaseURL, Account and Config are
+	// equal, so that logins always use the client's own settings. nil, or a
+	// value that cannot be compared: the client's account is private. It is
+	// compared, never printed.
+	Config any
 
 	// Credential is a static credential. Set it, or Login.
 	Credential auth.Credential
@@ -117,17 +124,46 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 	}
 	p.server = serverOf(base)
 	c.p = p
+	c.Sender = &Sender{p: p, kind: CallAPI, limit: maxAnswer, hc: &http.Client{Transport: p, CheckRedirect: sameOriginRedirects}}
+	key, shared := sharedKey(spec, base.String(), &o, clk)
+	if shared {
+		if a := joinAccount(key); a != nil {
+			// Another client of this process holds the account: share it.
+			a.use(p)
+			c.cache, c.acct = a.cache, a
+			if err := c.subscribe(&o); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("unikyc: %s: %w", spec.Name, err)
+			}
+			return c, nil
+		}
+	}
+	// joinAccount left the registry locked: build the account and open it.
 	c.buildScopes(spec, &o, policy)
 	if err := c.subscribe(&o); err != nil {
+		if shared {
+			abandonAccount()
+		}
 		c.Close()
 		return nil, fmt.Errorf("unikyc: %s: %w", spec.Name, err)
 	}
-
-	if spec.Login != nil {
-		c.cache = c.buildCache(spec, &o, policy, timeout)
-		p.cache = c.cache
+	home := p
+	if shared {
+		// Token calls outlive this client while others hold the account.
+		cp := *p
+		cp.closed = make(chan struct{})
+		home = &cp
 	}
-	c.Sender = &Sender{p: p, kind: CallAPI, limit: maxAnswer, hc: &http.Client{Transport: p, CheckRedirect: sameOriginRedirects}}
+	if spec.Login != nil {
+		c.cache = c.buildCache(spec, &o, policy, timeout, home)
+		p.cache, p.seam = c.cache, home.seam
+	}
+	if shared {
+		a := &accountState{key: key, home: home, account: p.account, routes: p.routes,
+			cache: c.cache, seam: p.seam, limits: c.limits}
+		c.limits, c.acct = nil, a
+		openAccount(a)
+	}
 	return c, nil
 }
 
@@ -197,8 +233,7 @@ func (c *Core) limiterFor(b Budget, o *options, clk clock.Clock) Limiter {
 
 // buildCache makes the token cache that logs in and refreshes through the
 // pipeline.
-func (c *Core) buildCache(spec Spec, o *options, policy RetryPolicy, timeout time.Duration) *tokencache.Cache {
-	p := c.p
+func (c *Core) buildCache(spec Spec, o *options, policy RetryPolicy, timeout time.Duration, p *pipeline) *tokencache.Cache {
 	login := &Sender{p: p, kind: CallLogin, limit: httpbody.AuthLimit,
 		hc: &http.Client{Transport: p, CheckRedirect: noRedirect}}
 	copts := []tokencache.Option{

@@ -32,6 +32,7 @@ type Core struct {
 	limits  []*WindowLimiter
 	closers []interface{ Close() } // limiters WithLimiters made for this client
 	stops   []func()               // subscribers' (WithSubscriber)
+	acct    *accountState          // the account shared in the process; nil: private
 	closing sync.Once
 }
 
@@ -110,6 +111,9 @@ func (c *Core) Close() error {
 		for _, stop := range c.stops {
 			stop()
 		}
+		if c.acct != nil {
+			c.acct.release() // the last client's release closes the account
+		}
 		for _, l := range c.limits {
 			l.Close()
 		}
@@ -117,7 +121,7 @@ func (c *Core) Close() error {
 			l.Close()
 		}
 	})
-	if c.cache != nil {
+	if c.cache != nil && c.acct == nil {
 		_ = c.cache.Close()
 	}
 	if c.owned != nil {
