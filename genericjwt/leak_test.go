@@ -54,6 +54,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	keepToken()
 	srv.FailNext(genericjwt.DefaultMePath, 2, http.StatusUnauthorized, nil)
 	note(c.CheckAuth(ctx))
+	clk.Advance(time.Second) // the refused account's backoff (issue #24 item 1): a new login
 	keepToken()
 	srv.FailNext(genericjwt.DefaultMePath, 4, http.StatusServiceUnavailable, nil)
 	note(c.CheckAuth(ctx))

@@ -136,8 +136,11 @@ func TestSecondUnauthorizedIsReturned(t *testing.T) {
 	assert.Equal(t, "me", pe.Operation)
 	assert.Equal(t, 2, srv.Logins(), "one login for the replay, none after")
 
-	// The next call works with the token of the replay.
-	require.NoError(t, c.CheckAuth(ctx))
+	// The refused token of the replay is never sent again (issue #24 item
+	// 1): within the backoff the next call fails at once, sending nothing.
+	calls := srv.Calls(genericjwt.DefaultMePath)
+	require.ErrorIs(t, c.CheckAuth(ctx), providers.ErrUnauthorized)
+	assert.Equal(t, calls, srv.Calls(genericjwt.DefaultMePath), "nothing sent while the account is refused")
 	assert.Equal(t, 2, srv.Logins())
 }
 

@@ -87,19 +87,18 @@ func (p *pipeline) judge(ctx context.Context, r *run, a *answer, n int) verdict 
 		if a.tok == nil || tokenInBody(r.req) {
 			return done // no token of ours was refused
 		}
-		if r.replayed {
-			// A token minted for this replay was refused too: the account,
-			// not the token, is refused. No new logins for it until the
-			// cache's backoff ends.
-			p.seam.Distrust(a.tok)
+		if p.seam.Refused(a.tok, p.refusedError()) {
+			// A token obtained after a refusal was seen was refused in
+			// turn: the account, not the token, is refused. Until the
+			// cache's backoff ends, callers get an error and nothing is
+			// sent.
 			return done
 		}
-		p.cache.Invalidate(a.tok)
 		p.emit(ctx, p.trace.Invalidated, c, r.req, n)
-		if !r.replayable || !p.seam.Replaceable(a.tok) {
+		if !r.replayable || r.replays >= maxReplays || !p.seam.Replaceable(a.tok) {
 			return done
 		}
-		r.replayed = true
+		r.replays++
 		p.emit(ctx, p.trace.Replay, c, r.req, n)
 		httpbody.Drain(a.resp.Body, 64<<10)
 		return replay
@@ -124,8 +123,23 @@ func (p *pipeline) judge(ctx context.Context, r *run, a *answer, n int) verdict 
 			httpbody.Drain(a.resp.Body, 64<<10)
 			return backOff
 		}
+	case answerFinal:
+		if a.tok != nil && success(a.resp.StatusCode) {
+			p.seam.Accepted(a.tok) // the account is not refused
+		}
 	}
 	return done
+}
+
+// maxReplays bounds the replays of one request after 401s: one with the
+// token a refresh may have minted before the refusal was seen, one with a
+// token obtained after it.
+const maxReplays = 2
+
+// refusedError is what callers get while the account is refused (see
+// tokenseam.Loop.Refused): the provider's 401, without its body.
+func (p *pipeline) refusedError() error {
+	return &Error{Provider: p.provider, StatusCode: http.StatusUnauthorized, Err: ErrUnauthorized}
 }
 
 // answer is what one attempt brought back.

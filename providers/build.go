@@ -122,6 +122,7 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 	if o.minLife > 0 {
 		p.minLife = o.minLife
 	}
+	p.closing, p.cancel = context.WithCancel(context.Background())
 	p.server = serverOf(base)
 	c.p = p
 	c.Sender = &Sender{p: p, kind: CallAPI, limit: maxAnswer, hc: &http.Client{Transport: p, CheckRedirect: sameOriginRedirects}}
@@ -180,9 +181,9 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		if b.Limit <= 0 || b.Window <= 0 {
 			continue
 		}
-		lim := c.limiterFor(b, o, clk)
+		lim, owned := c.limiterFor(b, o, clk)
 		if !b.Route() {
-			account.budget, account.limiter = b, lim
+			account.budget, account.limiter, account.owned = b, lim, owned
 			continue
 		}
 		penalty := o.retry.Penalty
@@ -192,7 +193,7 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		if penalty <= 0 {
 			penalty = b.Window
 		}
-		c.p.routes = append(c.p.routes, &scope{budget: b, limiter: lim, gate: newGate(&LocalCoolDown{}), penalty: penalty})
+		c.p.routes = append(c.p.routes, &scope{budget: b, limiter: lim, owned: owned, gate: newGate(&LocalCoolDown{}), penalty: penalty})
 	}
 	if o.limiterSet && account.limiter == nil && o.limiter != nil {
 		// The user paces a provider that declares no account budget.
@@ -207,9 +208,8 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 }
 
 // limiterFor returns the limiter of budget b: the user's, or a new
-// WindowLimiter. nil means none.
-func (c *Core) limiterFor(b Budget, o *options, clk clock.Clock) Limiter {
-	var l Limiter
+// WindowLimiter. nil means none. owned: the client closes it.
+func (c *Core) limiterFor(b Budget, o *options, clk clock.Clock) (l Limiter, owned bool) {
 	switch {
 	case !b.Route() && o.limiterSet:
 		l = o.limiter
@@ -219,16 +219,17 @@ func (c *Core) limiterFor(b Budget, o *options, clk clock.Clock) Limiter {
 		l = o.limiters(b)
 		if cl, ok := l.(interface{ Close() }); ok {
 			c.closers = append(c.closers, cl) // made for this client: its waiters end with it
+			owned = true
 		}
 	default:
 		w := NewWindowLimiter(b, clk)
 		c.limits = append(c.limits, w)
-		l = w
+		l, owned = w, true
 	}
 	if _, none := l.(unlimited); none {
-		return nil
+		return nil, false
 	}
-	return l
+	return l, owned
 }
 
 // buildCache makes the token cache that logs in and refreshes through the

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/unikyc/unikyc/tokencache"
 )
@@ -38,7 +39,7 @@ type Core struct {
 
 // Conn is the old name of Core.
 //
-// Deprecated: use Core.
+// Kept for one release: use Core.
 type Conn = Core
 
 // Stats counts what a client has done.
@@ -107,7 +108,9 @@ func (c *Core) Budgets() []Budget {
 // connections. Nothing is sent after Close.
 func (c *Core) Close() error {
 	c.closing.Do(func() {
+		c.p.shut.Store(true)
 		close(c.p.closed)
+		c.p.cancel()
 		for _, stop := range c.stops {
 			stop()
 		}
@@ -123,6 +126,11 @@ func (c *Core) Close() error {
 	})
 	if c.cache != nil && c.acct == nil {
 		_ = c.cache.Close()
+	}
+	// Attempts that looked before Close marked the client shut may be on
+	// their way out: let them leave before Close returns (a second at most).
+	for i := 0; c.p.sending.Load() > 0 && i < 1000; i++ {
+		time.Sleep(time.Millisecond)
 	}
 	if c.owned != nil {
 		c.owned.CloseIdleConnections()

@@ -21,37 +21,37 @@ type Limiter = ratelimit.Limiter
 // The names below moved to package ratelimit; these aliases keep code
 // written against v2 compiling for one release.
 type (
-	// Deprecated: use ratelimit.Priority.
+	// Kept for one release: use ratelimit.Priority.
 	Priority = ratelimit.Priority
-	// Deprecated: use ratelimit.Pacer.
+	// Kept for one release: use ratelimit.Pacer.
 	Pacer = ratelimit.Pacer
-	// Deprecated: use ratelimit.WindowLimiter.
+	// Kept for one release: use ratelimit.WindowLimiter.
 	WindowLimiter = ratelimit.WindowLimiter
-	// Deprecated: use ratelimit.RateLimiter.
+	// Kept for one release: use ratelimit.RateLimiter.
 	RateLimiter = ratelimit.RateLimiter
-	// Deprecated: use ratelimit.CoolDown.
+	// Kept for one release: use ratelimit.CoolDown.
 	CoolDown = ratelimit.CoolDown
-	// Deprecated: use ratelimit.LocalCoolDown.
+	// Kept for one release: use ratelimit.LocalCoolDown.
 	LocalCoolDown = ratelimit.LocalCoolDown
 )
 
 const (
-	// Deprecated: use ratelimit.PriorityAPI.
+	// Kept for one release: use ratelimit.PriorityAPI.
 	PriorityAPI = ratelimit.PriorityAPI
-	// Deprecated: use ratelimit.PriorityToken.
+	// Kept for one release: use ratelimit.PriorityToken.
 	PriorityToken = ratelimit.PriorityToken
 )
 
 // NewWindowLimiter returns a limiter for b.
 //
-// Deprecated: use ratelimit.NewWindowLimiter.
+// Kept for one release: use ratelimit.NewWindowLimiter.
 func NewWindowLimiter(b Budget, clk clock.Clock) *WindowLimiter {
 	return ratelimit.NewWindowLimiter(b, clk)
 }
 
 // NewLimiter returns a RateLimiter.
 //
-// Deprecated: use ratelimit.NewRateLimiter.
+// Kept for one release: use ratelimit.NewRateLimiter.
 func NewLimiter(r rate.Limit, burst int, clk clock.Clock) *RateLimiter {
 	return ratelimit.NewRateLimiter(r, burst, clk)
 }
@@ -59,7 +59,7 @@ func NewLimiter(r rate.Limit, burst int, clk clock.Clock) *RateLimiter {
 // DeadlineError is what a Limiter returns when the wait it asks for would
 // outlast the caller's deadline.
 //
-// Deprecated: return a *ratelimit.WaitError.
+// Kept for one release: return a *ratelimit.WaitError.
 func DeadlineError(budget string, wait time.Duration) *ratelimit.WaitError {
 	return &ratelimit.WaitError{Budget: budget, RetryAfter: wait}
 }

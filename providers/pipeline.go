@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
@@ -49,10 +50,14 @@ type pipeline struct {
 	penaltyFloor bool
 	decode       ErrorDecoder
 	clk          clock.Clock
-	trace        *Trace       // never nil: the subscribers' hooks (trace.go)
-	server       string       // the origin's host:port, for events
-	log          *slog.Logger // for the token cache and Expiry; the rest is events
-	closed       chan struct{}
+	trace        *Trace          // never nil: the subscribers' hooks (trace.go)
+	server       string          // the origin's host:port, for events
+	log          *slog.Logger    // for the token cache and Expiry; the rest is events
+	closed       chan struct{}   // closed by Close
+	shut         atomic.Bool     // set by Close, before closed is closed
+	sending      atomic.Int64    // attempts between their last look at shut and their round trip's end
+	closing      context.Context // cancelled by Close
+	cancel       context.CancelFunc
 	minLife      time.Duration // the floor of a token's lifetime
 
 }
@@ -124,13 +129,13 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 		t, err := p.admit(ctx, areq, c, r.scopes)
 		if err != nil {
 			closeBody(req)
-			return nil, nil, err // held back on this side: retrying cannot help
+			return nil, nil, p.closedOr(err) // held back on this side: retrying cannot help
 		}
 		a, err := p.send(ctx, areq, c, n)
 		if err != nil {
 			t.leave(nil)
 			closeBody(req)
-			return nil, nil, err // no credential: it never left
+			return nil, nil, p.closedOr(err) // no credential, or closed: it never left
 		}
 		v := p.judge(ctx, &r, &a, n)
 		t.leave(&a) // after judge, which sets the pause a probe met
@@ -160,7 +165,7 @@ type run struct {
 	replayable bool // its body can be sent again
 	maxRetries int
 	retries    int
-	replayed   bool // a 401 made it send again with a new token
+	replays    int // sent again with a new token after a 401
 }
 
 func (p *pipeline) newRun(req *http.Request, c *call, scopes []*scope) run {
@@ -281,7 +286,7 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 			}
 		}
 		start := p.clk.Now()
-		if err := s.limiter.Wait(ctx, prio); err != nil {
+		if err := p.waitSlot(ctx, s, prio); err != nil {
 			return waited, p.budgetError(s, err)
 		}
 		if d := p.clk.Now().Sub(start); d > 0 {
@@ -290,6 +295,30 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 		}
 	}
 	return waited, nil
+}
+
+// waitSlot waits for a slot of s. A limiter the client did not make (one
+// given with WithLimiter, maybe shared) is not closed by Close: its wait
+// ends with the client all the same.
+func (p *pipeline) waitSlot(ctx context.Context, s *scope, prio ratelimit.Priority) error {
+	if s.owned {
+		return s.limiter.Wait(ctx, prio)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(p.closing, cancel)
+	err := s.limiter.Wait(ctx, prio)
+	stop()
+	cancel()
+	return err
+}
+
+// closedOr is ErrClosed once the client is closed (whatever a wait that
+// Close cut short returned), else err.
+func (p *pipeline) closedOr(err error) error {
+	if p.shut.Load() {
+		return ErrClosed
+	}
+	return err
 }
 
 // send is the second phase: the credential, taken only now so that it is
@@ -314,7 +343,15 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 		c.sent = start
 	}
 	a := answer{tok: tok}
+	// Nothing leaves after Close: an attempt counts itself as sending, then
+	// looks; Close marks the client shut, then waits for those counted.
+	p.sending.Add(1)
+	if p.shut.Load() {
+		p.sending.Add(-1)
+		return answer{}, ErrClosed
+	}
 	a.resp, a.err = p.next.RoundTrip(out)
+	p.sending.Add(-1)
 	if a.err == nil && c.read > 0 && success(a.resp.StatusCode) {
 		a.data, a.err = httpbody.Read(a.resp.Body, c.read)
 		httpbody.Drain(a.resp.Body, 4<<10)

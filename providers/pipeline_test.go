@@ -38,24 +38,138 @@ func TestA401ReplaysOnceWithTheBodyIntact(t *testing.T) {
 
 // Rule: a token minted for the replay and refused again means the account
 // is refused: the 401 is returned, and 50 more calls within the backoff
-// start no new login.
+// start no new login and send nothing (the refused token is never sent
+// again): each gets the 401 as an error at once.
 func TestAlways401CostsAtMostTwoLogins(t *testing.T) {
 	e := setup(t)
 	e.fake.always = status(401)
+	resp, err := e.get(context.Background(), t)
+	require.NoError(t, err, "a final 401 is a response")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	require.ErrorIs(t, e.conn.CheckResponse(resp), providers.ErrUnauthorized)
 	for range 50 {
-		resp, err := e.get(context.Background(), t)
-		require.NoError(t, err, "a final 401 is a response")
-		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-		require.ErrorIs(t, e.conn.CheckResponse(resp), providers.ErrUnauthorized)
+		_, err := e.get(context.Background(), t)
+		require.ErrorIs(t, err, providers.ErrUnauthorized, "refused at once while the account is refused")
 	}
 	assert.LessOrEqual(t, e.fake.logins.Load(), int64(2))
-	assert.EqualValues(t, 51, e.fake.calls.Load(), "one replay, then one request per call")
+	assert.EqualValues(t, 2, e.fake.calls.Load(), "one replay, then nothing sent within the backoff")
 
 	// After the backoff, one more login tells whether the account is back.
 	e.clk.Advance(time.Second)
-	resp, err := e.get(context.Background(), t)
+	resp, err = e.get(context.Background(), t)
 	require.NoError(t, err)
 	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.EqualValues(t, 3, e.fake.logins.Load())
+	assert.EqualValues(t, 3, e.fake.calls.Load(), "still refused: the new token is not replayed")
+}
+
+// Rule: the backoff of a refused account resets on success: a second
+// refusal after the account came back waits the least backoff again, not
+// a doubled one.
+func TestRefusedAccountBackoffResetsOnSuccess(t *testing.T) {
+	e := setup(t)
+	e.fake.always = status(401)
+	resp, err := e.get(context.Background(), t) // tok-1, replayed with tok-2: refused
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.EqualValues(t, 2, e.fake.logins.Load())
+
+	e.clk.Advance(time.Second) // the least backoff
+	e.fake.always = nil
+	resp, err = e.get(context.Background(), t) // tok-3: accepted
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	e.fake.always = status(401)
+	resp, err = e.get(context.Background(), t) // tok-3, replayed with tok-4: refused again
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.EqualValues(t, 4, e.fake.logins.Load())
+
+	e.clk.Advance(time.Second) // the least backoff again: the success reset it
+	e.fake.always = nil
+	resp, err = e.get(context.Background(), t)
+	require.NoError(t, err, "the backoff after a success starts from its least")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.EqualValues(t, 5, e.fake.logins.Load())
+	sent := 0
+	for _, a := range e.fake.authsSeen() {
+		if a == "Bearer tok-4" {
+			sent++
+		}
+	}
+	assert.Equal(t, 1, sent, "the refused tok-4 is never sent again")
+}
+
+// Rule: one revocation does not refuse the account. A session revoked
+// while a refresh minted the next token: the replay carries a token
+// obtained before the refusal was seen, which is refused too; that is no
+// proof the account is refused, so the client drops it and logs in, and
+// the call succeeds. No token is sent after it was refused.
+func TestOneRevocationDoesNotRefuseTheAccount(t *testing.T) {
+	e := setup(t)
+	resp, err := e.get(context.Background(), t) // tok-1
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	// A call leaves with tok-1; while the server holds it, a refresh mints
+	// tok-2 (the user drops tok-1, as a soft-window refresh would replace
+	// it), and then the session is revoked: tok-1 and tok-2 are refused.
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var revoked atomic.Bool
+	e.fake.then(func(w http.ResponseWriter) {
+		close(arrived)
+		<-release
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+	e.fake.always = func(w http.ResponseWriter) {
+		if revoked.Load() {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := e.get(context.Background(), t)
+		if err == nil {
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = e.conn.CheckResponse(resp)
+			}
+		}
+		done <- err
+	}()
+	<-arrived
+	src := e.conn.TokenSource()
+	old, err := src.Token(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "tok-1", old.AccessToken)
+	src.Invalidate(old)
+	fresh, err := src.Token(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "tok-2", fresh.AccessToken, "minted before the revocation")
+	revoked.Store(true)
+	e.fake.always = func(w http.ResponseWriter) {
+		if r := e.fake.lastAuth(); r == "Bearer tok-1" || r == "Bearer tok-2" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}
+	close(release)
+	require.NoError(t, <-done, "one revocation is not a refused account")
+
+	for range 5 {
+		resp, err := e.get(context.Background(), t)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	auths := e.fake.authsSeen()
+	assert.Equal(t, []string{"Bearer tok-1", "Bearer tok-1", "Bearer tok-2", "Bearer tok-3"}, auths[:4])
+	for _, a := range auths[4:] {
+		assert.Equal(t, "Bearer tok-3", a, "a refused token is never sent again")
+	}
 	assert.EqualValues(t, 3, e.fake.logins.Load())
 }
 

@@ -12,6 +12,7 @@ import (
 type scope struct {
 	budget  Budget
 	limiter Limiter // nil: no limit, only the cool-down
+	owned   bool    // the client made limiter and closes it: its waiters get ErrClosed from it
 	gate    *gate
 	penalty time.Duration
 }

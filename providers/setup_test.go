@@ -263,3 +263,21 @@ func pump(clk *clock.Fake, done <-chan struct{}) {
 		}
 	}
 }
+
+// lastAuth is the Authorization of the /api call being answered (the
+// last one seen).
+func (f *fake) lastAuth() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.auths) == 0 {
+		return ""
+	}
+	return f.auths[len(f.auths)-1]
+}
+
+// authsSeen returns the Authorization of every /api call so far.
+func (f *fake) authsSeen() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.auths...)
+}

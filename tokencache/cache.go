@@ -79,9 +79,10 @@ type Cache struct {
 
 	final atomic.Pointer[error] // set once login failed with invalid credentials
 
-	distrust  atomic.Pointer[distrustMark] // a token refused even when fresh
-	distrusts atomic.Int64                 // refusals in a row, for the backoff
-	lastLife  atomic.Int64                 // lifetime of the last token obtained, ns
+	flights    atomic.Uint64 // flights started so far: a token's generation is its flight's number
+	refusedGen atomic.Uint64 // flights when the last refusal (401) was seen; 0: none since the last success
+	distrusts  atomic.Int64  // account refusals in a row, for the backoff
+	lastLife   atomic.Int64  // lifetime of the last token obtained, ns
 
 	hooksMu   sync.Mutex
 	onRefresh []func(*auth.Token) // added by the OnRefresh method
@@ -110,10 +111,12 @@ type entry struct {
 	expiresAt  time.Time // zero: no known expiry
 	retryAt    time.Time // after a failed refresh: no new attempt before it
 	failures   int
-	rejected   bool // the provider refused tok's access token (401)
+	rejected   bool   // the provider refused tok's access token (401)
+	gen        uint64 // the number of the flight that obtained tok (0: given with WithToken)
 }
 
 type flight struct {
+	seq  uint64          // flights started before it, plus one (its token's generation)
 	ctx  context.Context // the context the flight runs on
 	done chan struct{}
 	tok  *auth.Token
@@ -131,11 +134,6 @@ type flight struct {
 	pauseEnd   time.Time   // on the cache's clock: when the pause ends
 	clk        clock.Clock // the cache's
 	abandoned  bool        // Pause found no caller that could wait: it is ending
-}
-
-type distrustMark struct {
-	access string
-	until  time.Time
 }
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -157,7 +155,7 @@ func New(login LoginFunc, opts ...Option) *Cache {
 	}
 	c.cfg.link.Loop = loopView{c}
 	if c.cfg.initial != nil {
-		c.replace(c.newEntry(c.cfg.initial, c.cfg.clock.Now()))
+		c.replace(c.newEntry(c.cfg.initial, c.cfg.clock.Now(), 0))
 	}
 	return c
 }
@@ -249,7 +247,8 @@ func (c *Cache) startFlight(e *entry, foreground bool) *flight {
 	if c.cur.Load() != e {
 		return nil
 	}
-	f := &flight{done: make(chan struct{}), foreground: foreground, paused: make(chan struct{}), clk: c.cfg.clock}
+	f := &flight{done: make(chan struct{}), foreground: foreground, paused: make(chan struct{}), clk: c.cfg.clock,
+		seq: c.flights.Add(1)}
 	select {
 	case <-c.closed:
 		f.err = ErrClosed
@@ -339,27 +338,21 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(parent, c.cfg.refreshTimeout)
 	stop := context.AfterFunc(c.closeCtx, cancel)
-	logins, refreshes := c.logins.Load(), c.refreshes.Load()
-	start, before := c.cfg.clock.Now(), logins+refreshes+c.failures.Load()
-	tok, refused, err := c.obtain(ctx, prev)
-	if err == nil && c.logins.Load()+c.refreshes.Load()+c.failures.Load() == before {
-		c.observe("store", start, nil) // obtain took it from the store
+	start := c.cfg.clock.Now()
+	tok, source, refused, err := c.obtain(ctx, prev)
+	if err == nil && source == "store" {
+		c.observe("store", start, nil)
 	}
 	deferred := errors.Is(err, errDeferred)
 	if end := c.cfg.link.Flight.End; end != nil {
-		source, endErr := "", err
+		src, endErr := source, err
 		switch {
 		case deferred:
-			source, endErr = "deferred", nil
+			src, endErr = "deferred", nil
 		case err != nil:
-		case c.logins.Load() > logins:
-			source = "login"
-		case c.refreshes.Load() > refreshes:
-			source = "refresh"
-		default:
-			source = "store"
+			src = ""
 		}
-		end(ctx, source, endErr)
+		end(ctx, src, endErr)
 	}
 	stop()
 	cancel()
@@ -369,7 +362,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 		cp := *prev.tok
 		cp.RefreshToken, cp.RefreshExpiry = "", time.Time{}
 		prev = &entry{tok: &cp, quietUntil: prev.quietUntil, hardAt: prev.hardAt,
-			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected}
+			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected, gen: prev.gen}
 	}
 
 	now := c.cfg.clock.Now()
@@ -387,12 +380,12 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	case deferred:
 		// Not a failure: the current token serves until the refresh is due.
 		n := &entry{tok: prev.tok, quietUntil: c.deferUntil(prev), hardAt: prev.hardAt,
-			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected}
+			expiresAt: prev.expiresAt, failures: prev.failures, rejected: prev.rejected, gen: prev.gen}
 		n.used.Store(true)
 		c.replace(c.schedule(n, now))
 		tok, err = prev.tok, nil
 	case err == nil:
-		n := c.newEntry(tok, now)
+		n := c.newEntry(tok, now, f.seq)
 		if used {
 			n.used.Store(true)
 		}
@@ -404,6 +397,18 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	if c.flight == f {
 		c.flight = nil
 	}
+	if err == nil && !deferred {
+		// Counted once the token is the cache's: whoever sees the count
+		// finds the token.
+		switch source {
+		case "login":
+			c.logins.Add(1)
+		case "refresh":
+			c.refreshes.Add(1)
+		case "store":
+			c.storeHits.Add(1)
+		}
+	}
 	c.mu.Unlock()
 	f.tok, f.err = tok, err
 	close(f.done)
@@ -414,16 +419,15 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 // the provider refused the refresh token on the way. With a shared store it
 // reads the store, takes the lock (or, with a HandoffLocker, the holder's
 // token as soon as it is saved), then reads the store again.
-func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refused bool, err error) {
+func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, source string, refused bool, err error) {
 	log := c.cfg.logger
 	if c.cfg.store != nil {
 		tok, stored := c.fromStore(ctx, prev, nil)
 		if tok != nil {
-			c.storeHits.Add(1)
-			return tok, false, nil // no lock to wait for
+			return tok, "store", false, nil // no lock to wait for
 		}
 		if d, ok := c.cfg.store.(Degrader); ok && d.Degraded() && c.deferUntil(prev).After(c.cfg.clock.Now()) {
-			return nil, false, errDeferred
+			return nil, "", false, errDeferred
 		}
 		if l, ok := c.cfg.store.(Locker); ok {
 			var handed *auth.Token
@@ -442,18 +446,16 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 				// Another cache may hold a token we cannot reach: keep ours and
 				// try again after the backoff rather than without the lock.
 				log.Warn("unikyc: token store lock unavailable; keeping the current token", "err", err)
-				return nil, false, err
+				return nil, "", false, err
 			case err != nil:
 				log.Warn("unikyc: token store lock unavailable; refreshing without it", "err", err)
 			case handed != nil:
-				c.storeHits.Add(1)
-				return handed, false, nil
+				return handed, "store", false, nil
 			default:
 				defer unlock()
 				tok, again := c.fromStore(ctx, prev, nil)
 				if tok != nil {
-					c.storeHits.Add(1) // saved by the holder before us
-					return tok, false, nil
+					return tok, "store", false, nil // saved by the holder before us
 				}
 				if again != nil {
 					stored = again
@@ -471,9 +473,9 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 	if prev != nil && prev.tok != nil {
 		prevTok = prev.tok
 	}
-	tok, refused, err = c.fromProvider(ctx, prevTok)
+	tok, source, refused, err = c.fromProvider(ctx, prevTok)
 	if err != nil {
-		return nil, refused, err
+		return nil, "", refused, err
 	}
 	if c.cfg.store != nil {
 		if err := c.cfg.store.Save(ctx, c.cfg.key, tok); err != nil {
@@ -489,7 +491,7 @@ func (c *Cache) obtain(ctx context.Context, prev *entry) (tok *auth.Token, refus
 	for _, f := range later {
 		f(tok)
 	}
-	return tok, refused, nil
+	return tok, source, refused, nil
 }
 
 // fromStore returns the store's token when this cache should take it: not
@@ -520,7 +522,7 @@ func (c *Cache) fromStore(ctx context.Context, prev *entry, t *auth.Token) (tok,
 	return nil, tok
 }
 
-func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Token, refusedRT bool, _ error) {
+func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Token, source string, refusedRT bool, _ error) {
 	log := c.cfg.logger
 	now := c.cfg.clock.Now()
 	if c.refresh != nil && prev != nil && prev.RefreshUsable(now) && c.refreshOutlivesNext(prev, now) {
@@ -529,19 +531,18 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Tok
 		c.observe("refresh", start, err)
 		if err == nil {
 			if err := checkToken(tok); err != nil {
-				return nil, false, err
+				return nil, "", false, err
 			}
 			if tok.RefreshToken == "" {
 				cp := *tok
 				cp.RefreshToken, cp.RefreshExpiry = prev.RefreshToken, prev.RefreshExpiry
 				tok = &cp
 			}
-			c.refreshes.Add(1)
 			log.Debug("unikyc: token refreshed", "token", tok)
-			return tok, false, nil
+			return tok, "refresh", false, nil
 		}
 		if !refused(err) {
-			return nil, false, err // transient: keep the refresh token for the next try
+			return nil, "", false, err // transient: keep the refresh token for the next try
 		}
 		refusedRT = true
 		log.Info("unikyc: refresh token refused; logging in again", "status", errs.Status(err))
@@ -554,14 +555,13 @@ func (c *Cache) fromProvider(ctx context.Context, prev *auth.Token) (_ *auth.Tok
 			c.final.CompareAndSwap(nil, &err)
 			log.Error("unikyc: credentials refused; no further logins", "err", err)
 		}
-		return nil, refusedRT, err
+		return nil, "", refusedRT, err
 	}
 	if err := checkToken(tok); err != nil {
-		return nil, refusedRT, err
+		return nil, "", refusedRT, err
 	}
-	c.logins.Add(1)
 	log.Debug("unikyc: logged in", "token", tok)
-	return tok, refusedRT, nil
+	return tok, "login", refusedRT, nil
 }
 
 // refreshOutlivesNext reports whether prev's refresh token will still be
@@ -600,12 +600,9 @@ func refused(err error) bool {
 // Invalidate drops t if it is still the cached token, keeping its refresh
 // token for the next refresh. A t that was already replaced is ignored, so
 // a 401 that arrives late never discards a newer token; so is a t that
-// the pipeline marked as refused even when fresh, until its backoff ends.
+// was already dropped.
 func (c *Cache) Invalidate(t *auth.Token) {
 	if t == nil {
-		return
-	}
-	if d := c.distrust.Load(); d != nil && d.access == t.AccessToken && c.cfg.clock.Now().Before(d.until) {
 		return
 	}
 	for {
@@ -613,7 +610,7 @@ func (c *Cache) Invalidate(t *auth.Token) {
 		if e == nil || e.rejected || e.tok == nil || e.tok.AccessToken != t.AccessToken {
 			return
 		}
-		n := &entry{tok: e.tok, rejected: true}
+		n := &entry{tok: e.tok, rejected: true, gen: e.gen}
 		n.stale.Store(true)
 		if c.cur.CompareAndSwap(e, n) {
 			e.stop()
@@ -623,16 +620,52 @@ func (c *Cache) Invalidate(t *auth.Token) {
 	}
 }
 
-// distrustAccount: see tokenseam.Loop.Distrust.
-func (c *Cache) distrustAccount(t *auth.Token) {
+// refuse: see tokenseam.Loop.Refused.
+func (c *Cache) refuse(t *auth.Token, err error) (account bool) {
 	if t == nil {
-		return
+		return false
 	}
+	e := c.cur.Load()
+	current := e != nil && e.tok != nil && e.tok.AccessToken == t.AccessToken
+	if seen := c.refusedGen.Load(); seen != 0 && current && e.gen > seen {
+		c.refuseAccount(e, err)
+		return true
+	}
+	// The first refusal seen since the last success, or a token whose
+	// flight started before it was seen (a refresh may have minted it
+	// before the revocation): drop the token; the next flight's tells.
+	c.refusedGen.Store(max(c.flights.Load(), 1))
+	c.Invalidate(t)
+	return false
+}
+
+// refuseAccount drops e's token, refused although it was obtained after a
+// refusal was seen: the account, not the token, is refused. Until the
+// backoff ends (growing with every refusal in a row), callers get err at
+// once and nothing is sent: no refused token, and no login faster than
+// the backoff.
+func (c *Cache) refuseAccount(e *entry, err error) {
 	n := c.distrusts.Add(1)
-	until := c.cfg.clock.Now().Add(c.cfg.backoff(int(n)))
-	c.distrust.Store(&distrustMark{access: t.AccessToken, until: until})
-	c.cfg.logger.Warn("unikyc: a fresh token was refused too; no new login before the backoff ends",
-		"backoff", c.cfg.backoff(int(n)))
+	d := c.cfg.backoff(int(n))
+	ne := &entry{tok: e.tok, rejected: true, err: err, retryAt: c.cfg.clock.Now().Add(d),
+		expiresAt: e.expiresAt, failures: e.failures, gen: e.gen}
+	ne.stale.Store(true)
+	if c.cur.CompareAndSwap(e, ne) {
+		e.stop()
+		c.invalidations.Add(1)
+	}
+	c.cfg.logger.Warn("unikyc: a token obtained after a refusal was refused too; no new login before the backoff ends",
+		"backoff", d)
+}
+
+// accept: see tokenseam.Loop.Accepted.
+func (c *Cache) accept() {
+	if c.refusedGen.Load() != 0 {
+		c.refusedGen.Store(0)
+	}
+	if c.distrusts.Load() != 0 {
+		c.distrusts.Store(0)
+	}
 }
 
 // OnRefresh calls f with every token obtained from the provider from now
@@ -664,8 +697,9 @@ var _ Source = (*Cache)(nil)
 // loopView is the cache as the attempt loop sees it (tokenseam.Loop).
 type loopView struct{ c *Cache }
 
-func (v loopView) Distrust(t *auth.Token)         { v.c.distrustAccount(t) }
-func (v loopView) Replaceable(t *auth.Token) bool { return v.c.replaceable(t) }
+func (v loopView) Refused(t *auth.Token, err error) bool { return v.c.refuse(t, err) }
+func (v loopView) Replaceable(t *auth.Token) bool        { return v.c.replaceable(t) }
+func (v loopView) Accepted(*auth.Token)                  { v.c.accept() }
 
 func init() {
 	tokenseam.Option = func(l *tokenseam.Link) any { return Option(func(c *config) { c.link = l }) }
@@ -767,8 +801,8 @@ func (e *entry) stop() {
 	}
 }
 
-func (c *Cache) newEntry(tok *auth.Token, now time.Time) *entry {
-	e := &entry{tok: tok, quietUntil: farFuture, hardAt: farFuture}
+func (c *Cache) newEntry(tok *auth.Token, now time.Time, gen uint64) *entry {
+	e := &entry{tok: tok, quietUntil: farFuture, hardAt: farFuture, gen: gen}
 	if tok.Expiry.IsZero() {
 		return e
 	}
@@ -825,7 +859,7 @@ func (c *Cache) failedEntry(prev *entry, err error, now time.Time) *entry {
 	n := &entry{}
 	if prev != nil {
 		n.tok, n.quietUntil, n.hardAt, n.expiresAt = prev.tok, prev.quietUntil, prev.hardAt, prev.expiresAt
-		n.failures, n.rejected = prev.failures, prev.rejected
+		n.failures, n.rejected, n.gen = prev.failures, prev.rejected, prev.gen
 	}
 	n.err = err
 	n.failures++

@@ -29,15 +29,21 @@ type Link struct {
 
 // Loop is what only the attempt loop calls on a cache.
 type Loop interface {
-	// Distrust records that t, a token obtained to replay a request the
-	// provider refused with 401, was refused as well: the account, not the
-	// token, is refused. Until the backoff ends (growing with every refusal
-	// in a row), Invalidate keeps t, so that 401s do not start new logins
-	// faster than the backoff.
-	Distrust(t *auth.Token)
+	// Refused is told that the provider refused t with a 401. A token
+	// obtained after an earlier refusal was seen (and no success since)
+	// that is refused in turn means the account, not the token, is
+	// refused: the cache drops t and, until its backoff ends (growing
+	// with every such refusal in a row), gives callers err at once,
+	// sending nothing; Refused then reports true. Otherwise it drops t
+	// (compare-and-swap) so that the next token is a new one, and reports
+	// false.
+	Refused(t *auth.Token, err error) (account bool)
 	// Replaceable reports whether the next Token call can return a token
 	// other than t: t was dropped, or already replaced.
 	Replaceable(t *auth.Token) bool
+	// Accepted is told that the provider accepted t: the account is not
+	// refused, and the backoff starts again from its least.
+	Accepted(t *auth.Token)
 }
 
 // Option returns the tokencache.Option (as any: this package cannot name
