@@ -136,7 +136,9 @@ func (a *accountState) release() {
 	if !last {
 		return
 	}
+	a.home.shut.Store(true)
 	close(a.home.closed)
+	a.home.cancel()
 	for _, l := range a.limits {
 		l.Close()
 	}

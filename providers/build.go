@@ -103,27 +103,33 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		rt = &attemptTimeout{next: rt, d: timeout}
 	}
 	policy := o.retry.withDefaults(spec.Penalty)
-	p := &pipeline{
-		provider:     spec.Name,
-		origin:       auth.NewOrigin(base, o.allowInsecure),
-		baseURL:      base,
-		basePath:     base.EscapedPath(),
-		next:         rt,
-		cred:         spec.Credential,
-		policy:       policy,
-		rules:        spec.TokenRules,
-		penaltyFloor: spec.PenaltyFloor && o.retry.Penalty <= 0,
-		decode:       spec.DecodeError,
-		clk:          clk,
-		log:          logger,
-		closed:       make(chan struct{}),
-		minLife:      MinTokenLifetime,
+	// newPipeline makes the loop; an account shared in the process gets a
+	// second one for its token calls, which outlives the client.
+	newPipeline := func() *pipeline {
+		p := &pipeline{
+			provider:     spec.Name,
+			origin:       auth.NewOrigin(base, o.allowInsecure),
+			baseURL:      base,
+			basePath:     base.EscapedPath(),
+			next:         rt,
+			cred:         spec.Credential,
+			policy:       policy,
+			rules:        spec.TokenRules,
+			penaltyFloor: spec.PenaltyFloor && o.retry.Penalty <= 0,
+			decode:       spec.DecodeError,
+			clk:          clk,
+			log:          logger,
+			closed:       make(chan struct{}),
+			minLife:      MinTokenLifetime,
+		}
+		if o.minLife > 0 {
+			p.minLife = o.minLife
+		}
+		p.closing, p.cancel = context.WithCancel(context.Background())
+		p.server = serverOf(base)
+		return p
 	}
-	if o.minLife > 0 {
-		p.minLife = o.minLife
-	}
-	p.closing, p.cancel = context.WithCancel(context.Background())
-	p.server = serverOf(base)
+	p := newPipeline()
 	c.p = p
 	c.Sender = &Sender{p: p, kind: CallAPI, limit: maxAnswer, hc: &http.Client{Transport: p, CheckRedirect: sameOriginRedirects}}
 	key, shared := sharedKey(spec, base.String(), &o, clk)
@@ -150,10 +156,13 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 	}
 	home := p
 	if shared {
-		// Token calls outlive this client while others hold the account.
-		cp := *p
-		cp.closed = make(chan struct{})
-		home = &cp
+		// Token calls outlive this client while others hold the account;
+		// they are counted by its hooks, and no longer end with its Close.
+		home = newPipeline()
+		home.account, home.routes, home.trace = p.account, p.routes, p.trace
+		for _, s := range append([]*scope{p.account}, p.routes...) {
+			s.owned = false // the account's: a client's Close ends only its own waits
+		}
 	}
 	if spec.Login != nil {
 		c.cache = c.buildCache(spec, &o, policy, timeout, home)
