@@ -68,6 +68,7 @@ type accountState struct {
 	cache   *tokencache.Cache
 	seam    tokenseam.Loop
 	limits  []*WindowLimiter
+	closers []interface{ Close() } // keyed budgets' limiters
 }
 
 // WithPrivateAccount gives the client its own account state — token
@@ -140,6 +141,9 @@ func (a *accountState) release() {
 	close(a.home.closed)
 	a.home.cancel()
 	for _, l := range a.limits {
+		l.Close()
+	}
+	for _, l := range a.closers {
 		l.Close()
 	}
 	if a.cache != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/httpbody"
 	"github.com/unikyc/unikyc/internal/tokenseam"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -170,8 +171,8 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 	}
 	if shared {
 		a := &accountState{key: key, home: home, account: p.account, routes: p.routes,
-			cache: c.cache, seam: p.seam, limits: c.limits}
-		c.limits, c.acct = nil, a
+			cache: c.cache, seam: p.seam, limits: c.limits, closers: c.closers}
+		c.limits, c.closers, c.acct = nil, nil, a
 		openAccount(a)
 	}
 	return c, nil
@@ -190,19 +191,21 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		if b.Limit <= 0 || b.Window <= 0 {
 			continue
 		}
+		if b.PerField != "" {
+			// Counted per value of a body field: a limiter of its own, which
+			// waits at most MaxRetryWait (a longer wait fails at once).
+			keyed := ratelimit.NewKeyedLimiter(b, clk, policy.MaxRetryWait)
+			c.closers = append(c.closers, keyed)
+			c.p.routes = append(c.p.routes, &scope{budget: b, keyed: keyed, owned: true,
+				gate: newGate(&LocalCoolDown{}), penalty: routePenalty(b, o)})
+			continue
+		}
 		lim, owned := c.limiterFor(b, o, clk)
 		if !b.Route() {
 			account.budget, account.limiter, account.owned = b, lim, owned
 			continue
 		}
-		penalty := o.retry.Penalty
-		if penalty <= 0 {
-			penalty = b.Penalty
-		}
-		if penalty <= 0 {
-			penalty = b.Window
-		}
-		c.p.routes = append(c.p.routes, &scope{budget: b, limiter: lim, owned: owned, gate: newGate(&LocalCoolDown{}), penalty: penalty})
+		c.p.routes = append(c.p.routes, &scope{budget: b, limiter: lim, owned: owned, gate: newGate(&LocalCoolDown{}), penalty: routePenalty(b, o)})
 	}
 	if o.limiterSet && account.limiter == nil && o.limiter != nil {
 		// The user paces a provider that declares no account budget.
@@ -214,6 +217,19 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		account.penalty = 30 * time.Second
 	}
 	c.p.account = account
+}
+
+// routePenalty is the pause after a 429 without Retry-After on route
+// budget b's requests.
+func routePenalty(b Budget, o *options) time.Duration {
+	penalty := o.retry.Penalty
+	if penalty <= 0 {
+		penalty = b.Penalty
+	}
+	if penalty <= 0 {
+		penalty = b.Window
+	}
+	return penalty
 }
 
 // limiterFor returns the limiter of budget b: the user's, or a new

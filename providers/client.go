@@ -96,7 +96,7 @@ func (c *Core) Stats() Stats {
 func (c *Core) Budgets() []Budget {
 	var out []Budget
 	for _, s := range append([]*scope{c.p.account}, c.p.routes...) {
-		if s.limiter != nil {
+		if s.limiter != nil || s.keyed != nil {
 			out = append(out, s.budget)
 		}
 	}
