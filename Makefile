@@ -20,6 +20,7 @@ FUZZ_TARGETS := \
 	./genericjwt:FuzzTokenAnswer \
 	./icomply:FuzzDecodeError \
 	./icomply:FuzzTokenAnswer \
+	./icomply:FuzzVerifyWebhook \
 	./idenfy:FuzzDecodeError \
 	./idenfy:FuzzKYBValidate \
 	./idenfy:FuzzVerifyWebhook \
@@ -29,13 +30,21 @@ FUZZ_TARGETS := \
 	./compliancely:FuzzWebhook \
 	./kyconnect:FuzzDecodeError \
 	./kyconnect:FuzzTokenAnswer \
-	./webhook:FuzzReceiver
+	./webhook:FuzzReceiver \
+	./tokencache/filestore:FuzzDecodeFile
 
-.PHONY: test lint bench cover fuzz soak vet fmt quickstart integration
+.PHONY: test test-floor lint doclinks bench cover fuzz soak vet fmt quickstart integration
 
 ## test: every test, examples included, under the race detector
 test:
 	$(GO) test -race -count=1 $(PKGS)
+
+## test-floor: every test again on the oldest Go the module supports (the
+## go line of go.mod), a toolchain the module proxy serves
+GO_FLOOR := go$(shell awk '$$1 == "go" { print $$2; exit }' go.mod)
+test-floor:
+	GOTOOLCHAIN=$(GO_FLOOR) $(GO) version
+	GOTOOLCHAIN=$(GO_FLOOR) $(MAKE) test
 
 ## integration: the library against servers built on the providers' real
 ## frameworks (DRF + SimpleJWT, FastAPI, NestJS); see integration/doc.go.
@@ -48,9 +57,13 @@ integration: $(INTEGRATION_NPM)
 $(INTEGRATION_NPM): integration/kyconnect/package.json integration/kyconnect/package-lock.json
 	cd integration/kyconnect && npm ci --no-audit --no-fund
 
-## lint: gofmt, go vet and staticcheck (pinned)
-lint: fmt vet
+## lint: gofmt, go vet, staticcheck (pinned) and doc links that do not
+## resolve (internal/cmd/doclinks)
+lint: fmt vet doclinks
 	$(GO) run $(STATICCHECK) $(PKGS)
+
+doclinks:
+	$(GO) run ./internal/cmd/doclinks
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

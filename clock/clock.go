@@ -5,6 +5,11 @@
 // the test calls [Fake.Advance] or [Fake.Set]. Every unikyc package and every
 // fake provider server accepts a Clock, so a user's test can drive a whole
 // day of token rotation in milliseconds.
+//
+// A call that waits on a Fake (a throttle, a cool-down, a backoff) returns
+// only when the clock moves: run it inside [Fake.Drive]. Forgetting to hangs
+// the test; [Fake.WatchStuck] (or providertest.NewClock in a test) turns
+// that hang into a failure, within seconds, that says what to do.
 package clock
 
 import (

@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
@@ -12,6 +13,13 @@ type Fake struct {
 	now     time.Time
 	timers  []*fakeTimer
 	changed chan struct{} // closed and replaced whenever the timer set changes
+
+	// For WatchStuck: the watch in force, how many Drive, DriveIdle and
+	// WaitForTimers calls are running, and when (real time) the clock last
+	// moved or one of them ended.
+	watch  *watch
+	movers int
+	moved  time.Time
 }
 
 // NewFake returns a Fake clock set to start.
@@ -31,6 +39,11 @@ func (f *Fake) NewTimer(d time.Duration) Timer {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := &fakeTimer{f: f, at: f.now.Add(d), c: make(chan time.Time, 1)}
+	if f.watch != nil && d > 0 {
+		t.since = time.Now()
+		t.pcs = make([]uintptr, 16)
+		t.pcs = t.pcs[:runtime.Callers(2, t.pcs)]
+	}
 	if d <= 0 {
 		t.c <- f.now
 		return t
@@ -83,6 +96,9 @@ func run(fns []func()) {
 // callbacks, which run once the lock is released.
 func (f *Fake) setLocked(t time.Time) []func() {
 	f.now = t
+	if f.watch != nil {
+		f.moved = time.Now()
+	}
 	var fns []func()
 	kept := f.timers[:0]
 	for _, tm := range f.timers {
@@ -139,6 +155,7 @@ func (f *Fake) NextTimer() (time.Time, bool) {
 // WaitForTimers blocks until at least n timers are waiting, or until done
 // is closed; it reports whether n were reached.
 func (f *Fake) WaitForTimers(n int, done <-chan struct{}) bool {
+	defer f.moving()()
 	for {
 		f.mu.Lock()
 		enough, changed := f.waitingLocked() >= n, f.changed
@@ -164,6 +181,11 @@ type fakeTimer struct {
 	at time.Time
 	c  chan time.Time // nil for AfterFunc timers
 	fn func()
+
+	// For WatchStuck, set only while one is in force.
+	since    time.Time // real time the timer was made
+	pcs      []uintptr // who made it
+	reported bool
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
@@ -191,6 +213,9 @@ func (t *fakeTimer) Stop() bool {
 // Use it in tests of code that waits on the clock:
 //
 //	clk.Drive(func() { resp, err = c.HTTPClient().Get(url) })
+//
+// A call that waits on the clock outside Drive, with nothing else moving
+// it, never returns; [Fake.WatchStuck] reports one.
 func (f *Fake) Drive(fn func()) int { return f.DriveIdle(nil, fn) }
 
 // DriveIdle is Drive that moves the clock only while idle reports true,
@@ -201,6 +226,7 @@ func (f *Fake) DriveIdle(idle func() bool, fn func()) int {
 	if idle == nil {
 		idle = func() bool { return true }
 	}
+	defer f.moving()()
 	done := make(chan struct{})
 	go func() { defer close(done); fn() }()
 	moves := 0
@@ -246,5 +272,19 @@ func settleFor(d time.Duration, done <-chan struct{}, cond func() bool) {
 		default:
 		}
 		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// moving marks a call that moves the clock (Drive, DriveIdle) or waits to
+// (WaitForTimers) as running, for WatchStuck; call the result when it ends.
+func (f *Fake) moving() func() {
+	f.mu.Lock()
+	f.movers++
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		f.movers--
+		f.moved = time.Now()
+		f.mu.Unlock()
 	}
 }

@@ -69,8 +69,11 @@
 // Compliancely allows 10 requests a minute, logins and refreshes included,
 // and answers 429 for 10 minutes past that. The limit is documented on the
 // authentication pages only (C); the business references state none, so
-// applying it to every call is a safe default (I). The client paces every request
-// at one per 6 seconds ([DefaultRate], burst 1). After a 429 every
+// applying it to every call is a safe default (I). The client keeps to
+// [DefaultBudget]: at most 10 requests in any minute (plus a margin),
+// counted as the server counts them; a burst may use the unused part, and
+// once requests queue the rest of the window is shared out evenly between
+// them. After a 429 every
 // goroutine of the client waits for Retry-After, or for [Penalty] (10
 // minutes) when the answer has none; a caller whose context deadline is
 // shorter than the pause gets a *providers.RateLimitError at once. In

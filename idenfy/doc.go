@@ -23,8 +23,9 @@
 //
 //   - Base URL [DefaultBaseURL] (https://ivs.idenfy.com); sandbox and live
 //     share it, the key pair decides which one you talk to.
-//   - Rate: iDenfy documents 10,000 requests an hour per account, so the
-//     client paces requests at one per 360 ms with a burst of [DefaultBurst].
+//   - Rate: iDenfy documents 10,000 requests an hour per account; the
+//     client keeps to [DocumentedBudget], at most that many in any hour
+//     (plus a margin), and a burst may use the unused part.
 //     Pass providers.WithLimiter to share or replace the limit.
 //   - Retries, 429 pauses and throttling are the shared pipeline's (see
 //     package providers). POSTs are retried only after a 429, because

@@ -249,7 +249,7 @@ func TestBasicAuthOnTheWire(t *testing.T) {
 // A slow answer ends with the caller's deadline; the error names no secret.
 func TestSlowAnswerHonoursContext(t *testing.T) {
 	srv, c, _ := setup(t, nil)
-	// Short: fakekit delays before reading the body, so the server does not
+	// Short: providertest delays before reading the body, so the server does not
 	// see the hang-up and Close waits the delay out.
 	srv.DelayNext("", 1, 300*time.Millisecond)
 	cx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

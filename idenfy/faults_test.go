@@ -33,7 +33,7 @@ type (
 // to act on, and clock skew is a row that shows nothing depends on the
 // clock. A POST that mints a session is not retried after a 5xx.
 func TestFaults(t *testing.T) {
-	const status, kyb = "/api/v2/status", "/kyb/tokens/"
+	const status, kyb = idenfytest.PathStatus, idenfytest.PathKYBTokens
 	var scanRef string // set by Start: the verification the caller reads
 	persistent := func(code int) idRow {
 		return idRow{

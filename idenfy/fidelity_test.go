@@ -29,7 +29,7 @@ func TestKYBAllowedValuesReachTheWire(t *testing.T) {
 	tok, err := c.CreateKYBToken(ctx(t), p)
 	require.NoError(t, err)
 	var sent map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(srv.LastBody("/kyb/tokens/"), &sent))
+	require.NoError(t, json.Unmarshal(srv.LastBody(idenfytest.PathKYBTokens), &sent))
 	for key, want := range map[string]string{"lifetime": "0", "tags": "[]", "externalRef": "null", "flow": "null", "theme": "null", "scanRefs": "null"} {
 		assert.Equal(t, want, string(sent[key]), key)
 	}
@@ -130,7 +130,7 @@ func TestKYCTokenRules(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 60, tok.SessionLength)
 	var sent map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(srv.LastBody("/api/v2/token"), &sent))
+	require.NoError(t, json.Unmarshal(srv.LastBody(idenfytest.PathKYCToken), &sent))
 	assert.Equal(t, "null", string(sent["questionnaire"]), "null disables the questionnaire")
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/idenfy"
+	"github.com/unikyc/unikyc/idenfy/idenfytest"
 	"github.com/unikyc/unikyc/providers"
 )
 
@@ -100,10 +101,10 @@ func TestCreateKYBTokenDefaultsAndExpiration(t *testing.T) {
 	tok, err := c.CreateKYBToken(ctx(t), validKYB())
 	require.NoError(t, err)
 	assert.Equal(t, epoch.Add(time.Hour), tok.Expiration, "default lifetime is 3600 s")
-	assert.Equal(t, 1, srv.Calls("/kyb/tokens/"))
+	assert.Equal(t, 1, srv.Calls(idenfytest.PathKYBTokens))
 
 	var sent map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(srv.LastBody("/kyb/tokens/"), &sent))
+	require.NoError(t, json.Unmarshal(srv.LastBody(idenfytest.PathKYBTokens), &sent))
 	assert.Equal(t, map[string]json.RawMessage{"tokenType": json.RawMessage(`"FORM"`), "clientId": json.RawMessage(`"company-42"`)}, sent,
 		"empty optional fields are not sent")
 
@@ -135,7 +136,7 @@ func TestQuestionnaireAbsentNullValueOnTheWire(t *testing.T) {
 			require.NoError(t, err)
 
 			var sent map[string]json.RawMessage
-			require.NoError(t, json.Unmarshal(srv.LastBody("/kyb/tokens/"), &sent))
+			require.NoError(t, json.Unmarshal(srv.LastBody(idenfytest.PathKYBTokens), &sent))
 			raw, ok := sent["questionnaire"]
 			require.Equal(t, tt.key, ok)
 			assert.Equal(t, tt.raw, string(raw))
@@ -155,7 +156,7 @@ func TestUpdateKYBToken(t *testing.T) {
 	p.ScanRefs = idenfy.Value([]string{"scan-1"})
 	tok, err := c.CreateKYBToken(ctx(t), p)
 	require.NoError(t, err)
-	path := "/kyb/tokens/" + tok.TokenString + "/"
+	path := idenfytest.PathKYBTokens + tok.TokenString + "/"
 
 	// Only tags: scanRefs is not sent and is kept.
 	got, err := c.UpdateKYBToken(ctx(t), tok.TokenString, idenfy.UpdateKYBTokenParams{Tags: []string{"new", "vip"}})

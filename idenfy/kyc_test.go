@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/idenfy"
+	"github.com/unikyc/unikyc/idenfy/idenfytest"
 	"github.com/unikyc/unikyc/providers"
 )
 
@@ -28,7 +29,7 @@ func TestVerificationLifecycle(t *testing.T) {
 	assert.Len(t, tok.DigitString, 8)
 	assert.Equal(t, 3600, tok.ExpiryTime)
 	assert.Equal(t, c.RedirectURL(tok.AuthToken), tok.RedirectURL, "RedirectURL builds what iDenfy returns")
-	assert.Equal(t, 1, srv.Calls("/api/v2/token"))
+	assert.Equal(t, 1, srv.Calls(idenfytest.PathKYCToken))
 
 	v, err := c.Status(ctx(t), tok.ScanRef)
 	require.NoError(t, err)
@@ -172,7 +173,7 @@ func TestVerificationTokenAnswerShapes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, c, _ := setup(t, nil)
-			srv.AnswerNext("/api/v2/token", 1, http.StatusCreated, http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
+			srv.AnswerNext(idenfytest.PathKYCToken, 1, http.StatusCreated, http.Header{"Content-Type": {"application/json"}}, []byte(tc.body))
 			tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "user-123"})
 			require.NoError(t, err)
 			assert.Equal(t, tc.token, tok.AuthToken)
@@ -182,7 +183,7 @@ func TestVerificationTokenAnswerShapes(t *testing.T) {
 	}
 	for _, body := range []string{`{"scanRef": "s1", "redirectUrl": "https://x"}`, `{}`, `{"authToken": "", "tokenString": ""}`} {
 		srv, c, _ := setup(t, nil)
-		srv.AnswerNext("/api/v2/token", 1, http.StatusCreated, http.Header{"Content-Type": {"application/json"}}, []byte(body))
+		srv.AnswerNext(idenfytest.PathKYCToken, 1, http.StatusCreated, http.Header{"Content-Type": {"application/json"}}, []byte(body))
 		tok, err := c.CreateVerificationToken(ctx(t), idenfy.CreateVerificationTokenParams{ClientID: "user-123"})
 		assert.Nil(t, tok, body)
 		var de *providers.DecodeError
@@ -207,7 +208,7 @@ func TestVerificationTokenNestedRequest(t *testing.T) {
 	})
 	require.NoError(t, err)
 	var sent map[string]json.RawMessage
-	require.NoError(t, json.Unmarshal(srv.LastBody("/api/v2/token"), &sent))
+	require.NoError(t, json.Unmarshal(srv.LastBody(idenfytest.PathKYCToken), &sent))
 	assert.JSONEq(t, `{"firstName":"John","lastName":"Doe","dateOfBirth":"1990-05-15"}`, string(sent["client"]))
 	assert.JSONEq(t, `{"successUrl":"https://yourapp.com/verified","failUrl":"https://yourapp.com/failed","webhookUrl":"https://yourapp.com/webhook"}`, string(sent["urls"]))
 	assert.JSONEq(t, `{"checkAml":true}`, string(sent["settings"]))

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/idenfy"
+	"github.com/unikyc/unikyc/idenfy/idenfytest"
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
 )
@@ -20,7 +21,7 @@ func TestKYBTokenStringNeverLogged(t *testing.T) {
 	srv, c, clk := setup(t, nil, providers.WithLogger(log.Logger()))
 	tok, err := c.CreateKYBToken(ctx(t), validKYB())
 	require.NoError(t, err)
-	path := "/kyb/tokens/" + tok.TokenString + "/"
+	path := idenfytest.PathKYBTokens + tok.TokenString + "/"
 	srv.RateLimitNext(path, 1, "1")
 	done := make(chan error, 1)
 	go func() {

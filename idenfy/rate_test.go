@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/unikyc/unikyc/idenfy"
+	"github.com/unikyc/unikyc/idenfy/idenfytest"
 )
 
 // Rule: at most 10,000 requests an hour. The default budget lets a burst
@@ -25,6 +26,6 @@ func TestDefaultBudgetIsDocumentedLimit(t *testing.T) {
 	for range n {
 		_, _ = c.Status(cx, "unknown") // the fake answers 404; only pacing matters
 	}
-	assert.Equal(t, n, srv.Calls("/api/v2/status"))
+	assert.Equal(t, n, srv.Calls(idenfytest.PathStatus))
 	assert.Equal(t, start, clk.Now(), "a burst well inside the budget waits for nothing")
 }

@@ -20,10 +20,10 @@ func TestCheckAuthIsOneHarmlessRead(t *testing.T) {
 	srv, c, _ := setup(t, nil)
 	require.NoError(t, c.CheckAuth(ctx(t)))
 	assert.Equal(t, 1, srv.Requests())
-	assert.Zero(t, srv.Calls("/api/v2/status"), "the status endpoint is not polled")
-	assert.Equal(t, 1, srv.Calls("/api/v2/token"))
+	assert.Zero(t, srv.Calls(idenfytest.PathStatus), "the status endpoint is not polled")
+	assert.Equal(t, 1, srv.Calls(idenfytest.PathKYCToken))
 	assert.Equal(t, 1, srv.Rejected(), "refused as invalid: no session created")
-	assert.Empty(t, srv.LastBody("/kyb/tokens/"))
+	assert.Empty(t, srv.LastBody(idenfytest.PathKYBTokens))
 }
 
 func TestCheckAuthAnswers(t *testing.T) {

@@ -41,12 +41,12 @@
 // KYConnect documents, per IP: 100 requests a minute for the general API,
 // 10 login attempts an hour, 10 forgot-password calls an hour and 5
 // individual onboarding submissions per 2 hours per email, answering 429
-// with Retry-After when over. The client therefore paces all requests at
-// one every 606 ms (burst 1) and logins at one every 6 min 3.6 s (burst 1)
-// — the documented limits with a 1 % margin, because pacing exactly at a
-// sliding window's limit lets timer jitter (and x/time/rate's rounding)
-// put a 101st request in some minute — with a login cool-down of its own after a login 429 so that a refused
-// login does not pause the other calls. One Client shares one token
+// with Retry-After when over. The client keeps to them as [Budgets]: at
+// most 100 requests in any minute and 10 logins in any hour, each window
+// with a margin, counted as @nestjs/throttler counts them; a burst may use
+// the unused part of a window. A login 429 starts a login cool-down of
+// its own, so that a refused login does not pause the other calls. One
+// Client shares one token
 // between all its goroutines (200 concurrent first calls cost one login),
 // refreshes instead of logging in, and never retries refused credentials:
 // a login budget of 10 an hour is never burnt. Pass

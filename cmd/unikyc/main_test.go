@@ -309,7 +309,7 @@ func TestKYBToken(t *testing.T) {
 	q, _ := srv.KYBQuestionnaire(tokenString)
 	assert.True(t, q.IsNull(), "--no-questionnaire sends null")
 	var sent map[string]any
-	require.NoError(t, json.Unmarshal(srv.LastBody("/kyb/tokens/"), &sent))
+	require.NoError(t, json.Unmarshal(srv.LastBody(idenfytest.PathKYBTokens), &sent))
 	assert.Equal(t, float64(7200), sent["lifetime"])
 	assert.Equal(t, false, sent["questionnaireRequired"])
 	assert.Equal(t, "FORM", sent["tokenType"])

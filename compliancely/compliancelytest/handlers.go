@@ -15,6 +15,7 @@ import (
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/internal/jwtexp"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 var throttledBody, _ = json.Marshal(map[string]string{"detail": ThrottledDetail})
@@ -98,7 +99,7 @@ func (s *Server) routes() http.Handler {
 }
 
 func (s *Server) notFound(w http.ResponseWriter) {
-	s.kit.Counts.Inc(fakekit.CountRejected)
+	s.kit.Counts.Inc(providertest.CountRejected)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusNotFound)
 	_, _ = io.WriteString(w, djangoNotFound)
@@ -106,7 +107,7 @@ func (s *Server) notFound(w http.ResponseWriter) {
 
 // reject answers a refusal by the fake's own rules.
 func (s *Server) reject(w http.ResponseWriter, _ *http.Request, status int, body any) {
-	s.kit.Counts.Inc(fakekit.CountRejected)
+	s.kit.Counts.Inc(providertest.CountRejected)
 	fakekit.WriteJSON(w, status, body)
 }
 
@@ -114,7 +115,7 @@ func (s *Server) reject(w http.ResponseWriter, _ *http.Request, status int, body
 // true when the account is over it. Requests naming no account count
 // against the caller's address.
 func (s *Server) throttled(w http.ResponseWriter, r *http.Request, account string) bool {
-	fakekit.SetAccount(r, account)
+	providertest.SetAccount(r, account)
 	if s.window == nil {
 		return false
 	}
@@ -127,8 +128,8 @@ func (s *Server) throttled(w http.ResponseWriter, r *http.Request, account strin
 	if ok {
 		return false
 	}
-	s.kit.Counts.Inc(fakekit.CountRateLimited)
-	s.kit.Counts.Inc(fakekit.CountRejected)
+	s.kit.Counts.Inc(providertest.CountRateLimited)
+	s.kit.Counts.Inc(providertest.CountRejected)
 	// (I) Retry-After says when the fake accepts the key again: DRF sends
 	// the wait until a slot frees; past the limit Compliancely refuses for
 	// its 10-minute penalty, so that is the wait.
@@ -150,6 +151,7 @@ func (s *Server) post(h func(w http.ResponseWriter, r *http.Request, body map[st
 		}
 		body, ok := s.jsonBody(w, r)
 		if !ok {
+			s.countLoginAttempt(r)
 			return
 		}
 		h(w, r, body)
@@ -196,9 +198,23 @@ func (s *Server) required(w http.ResponseWriter, r *http.Request, body map[strin
 	return false
 }
 
+// countLoginAttempt counts r as a login attempt when it went to a login
+// path with POST. Every login request the fake judges counts, refused or
+// not; one its rate limit refuses is counted by RateLimited instead, and
+// an injected fault never reaches it.
+func (s *Server) countLoginAttempt(r *http.Request) {
+	if p := r.URL.Path; p == compliancely.DefaultLoginPath || p == compliancely.AltLoginPath {
+		s.kit.Counts.Inc(providertest.CountLoginAttempts)
+	}
+}
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request, body map[string]string) {
 	user := body["username"]
-	if s.throttled(w, r, user) || !s.required(w, r, body, "username", "password") {
+	if s.throttled(w, r, user) {
+		return
+	}
+	s.countLoginAttempt(r)
+	if !s.required(w, r, body, "username", "password") {
 		return
 	}
 	s.mu.Lock()
@@ -208,7 +224,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, body map[string]s
 		s.reject(w, r, http.StatusUnauthorized, errNoAccount)
 		return
 	}
-	s.kit.Counts.Inc(fakekit.CountLogins)
+	s.kit.Counts.Inc(providertest.CountLogins)
 	access, refresh := s.issue(user)
 	fakekit.WriteJSON(w, http.StatusOK, map[string]any{
 		"access": access, "access_expiry_seconds": int64(s.accessLife / time.Second),
@@ -217,7 +233,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, body map[string]s
 }
 
 func (s *Server) issue(user string) (access, refresh string) {
-	return s.kit.Tokens.Issue(user, fakekit.KindAccess, s.accessLife), s.kit.Tokens.Issue(user, fakekit.KindRefresh, s.refreshLife)
+	return s.kit.Tokens.Issue(user, providertest.KindAccess, s.accessLife), s.kit.Tokens.Issue(user, providertest.KindRefresh, s.refreshLife)
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string]string) {
@@ -232,7 +248,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string
 	}
 	// Rotation: the old refresh token is refused from now on.
 	s.kit.Tokens.Revoke(old)
-	s.kit.Counts.Inc(fakekit.CountRefreshes)
+	s.kit.Counts.Inc(providertest.CountRefreshes)
 	access, refresh := s.issue(user)
 	names := [2]string{"new_access_token", "new_refresh_token"}
 	if s.refreshAnswer == AccessRefresh || s.refreshAnswer == AccessRefreshWithExpiry {
@@ -251,10 +267,10 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, body map[string
 // 200 {} for a valid token, 401 token_not_valid otherwise.
 func (s *Server) validate(w http.ResponseWriter, r *http.Request, body map[string]string) {
 	tok := body["token"]
-	kind := fakekit.KindAccess
+	kind := providertest.KindAccess
 	user, err := s.kit.Tokens.Check(tok, kind)
-	if errors.Is(err, fakekit.ErrWrongKind) {
-		kind = fakekit.KindRefresh
+	if errors.Is(err, providertest.ErrWrongKind) {
+		kind = providertest.KindRefresh
 		user, err = s.kit.Tokens.Check(tok, kind)
 	}
 	if s.throttled(w, r, user) || !s.required(w, r, body, "token") {
@@ -277,9 +293,9 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request, body map[strin
 			answer["expires_at"] = exp.UTC().Format(time.RFC3339)
 			answer["remaining_seconds"] = int64(max(exp.Sub(s.kit.Clock.Now()), 0) / time.Second)
 		}
-	case errors.Is(err, fakekit.ErrExpiredToken):
+	case errors.Is(err, providertest.ErrExpiredToken):
 		answer["status"] = "expired"
-	case errors.Is(err, fakekit.ErrRevokedToken):
+	case errors.Is(err, providertest.ErrRevokedToken):
 		answer["status"] = "revoked"
 	default:
 		answer["status"] = "invalid"
@@ -297,7 +313,7 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, account stri
 			return
 		}
 		switch {
-		case errors.Is(err, fakekit.ErrNoToken):
+		case errors.Is(err, providertest.ErrNoToken):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
 			s.reject(w, r, http.StatusUnauthorized, errNoAuth)
 		case err != nil:

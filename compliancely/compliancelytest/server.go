@@ -53,8 +53,8 @@
 // "success":false} with the documented messages; past SetCredits, the
 // credit error.
 //
-// The knobs and counters every unikyc fake shares come with the embedded
-// Knobs: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
+// The knobs and counters every unikyc fake shares ([providertest.Knobs])
+// are methods of Server: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
 // UnavailableNext, DelayNext, Delay, ClearFaults; Requests, Calls, Faults,
 // Rejected, RateLimited, Logins, LoginAttempts, Refreshes, Count, Hits,
 // MaxRequestsIn, ResetCounts; ExpireTokens, ExpireAccessTokens,
@@ -63,6 +63,8 @@
 // adds SetPassword, Validations, the Complete… knobs, Deliveries,
 // WaitDeliveries and BulkFile.
 package compliancelytest
+
+//go:generate go run ../../internal/cmd/knobgen
 
 import (
 	"net/http"
@@ -73,6 +75,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // The account NewServer accepts unless WithAccount replaces it.
@@ -102,14 +105,14 @@ const (
 
 // Server is a running fake. Its methods are safe for concurrent use. The
 // knobs and counters every fake shares (FailNext, RateLimitNext,
-// ExpireTokens, Logins, Hits, Transport, …) come with the embedded Knobs;
-// its own are below.
+// ExpireTokens, Logins, Hits, Transport, …) are declared on it and call
+// the embedded Knobs, which code written for any fake can take.
 type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:41234.
 	URL string
 
-	*fakekit.Knobs
-	kit    *fakekit.Kit
+	*providertest.Knobs
+	kit    *providertest.Kit
 	window *fakekit.Window
 
 	accessLife, refreshLife time.Duration
@@ -139,7 +142,7 @@ type Server struct {
 }
 
 // Hit is one request the fake answered (Account: the account it named).
-type Hit = fakekit.Hit
+type Hit = providertest.Hit
 
 // ValidateAnswer is how the fake answers POST /api/v2/token/validate/.
 type ValidateAnswer int
@@ -159,7 +162,7 @@ type Option func(*Server)
 
 // WithClock runs token lifetimes and the rate limit on clk. Give the
 // client the same clock (providers.WithClock).
-func WithClock(clk clock.Clock) Option { return func(s *Server) { s.kit = fakekit.New(clk) } }
+func WithClock(clk clock.Clock) Option { return func(s *Server) { s.kit = providertest.NewKit(clk) } }
 
 // WithAccount replaces the default account; call it again to add more.
 func WithAccount(username, password string) Option {
@@ -210,13 +213,13 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	if s.kit == nil {
-		s.kit = fakekit.New(nil)
+		s.kit = providertest.NewKit(nil)
 	}
 	if s.limit > 0 {
 		s.window = fakekit.NewLimit(s.kit.Clock, fakekit.Limit{Limit: s.limit, Window: s.limitWindow,
 			Block: s.penalty, Mode: fakekit.SlidingBothEnds})
 	}
-	s.Knobs = fakekit.NewKnobs(s.kit, errorBody, nil)
+	s.Knobs = providertest.NewKnobs(s.kit, errorBody, nil)
 	s.URL = s.kit.Start(s.routes(), s.inMemory)
 	return s
 }
@@ -237,9 +240,6 @@ func (s *Server) Config() compliancely.Config {
 	defer s.mu.Unlock()
 	return compliancely.Config{BaseURL: s.URL, Username: s.primary, Password: auth.Secret(s.accounts[s.primary])}
 }
-
-// Clock returns the fake's clock.
-func (s *Server) Clock() clock.Clock { return s.kit.Clock }
 
 // SetPassword changes (or adds) an account's password, e.g. to make the
 // next login fail with invalid credentials.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // The fake's rules, checked with plain HTTP.
@@ -25,7 +26,8 @@ type fake struct {
 }
 
 func newFake(t *testing.T, opts ...compliancelytest.Option) *fake {
-	clk := clock.NewFake(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	// A call left waiting on the clock outside Drive fails within seconds.
+	clk := providertest.NewClock(t, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), 0)
 	srv := compliancelytest.NewServer(append([]compliancelytest.Option{compliancelytest.WithClock(clk)}, opts...)...)
 	tr := &http.Transport{}
 	t.Cleanup(func() { srv.Close(); tr.CloseIdleConnections() })
@@ -93,6 +95,37 @@ func TestLoginRules(t *testing.T) {
 	assert.Equal(t, 4, f.srv.Calls("/api/v2/token/"))
 	assert.Equal(t, 1, f.srv.Calls("/api/v2/token/create/"))
 	assert.Equal(t, 5, f.srv.Rejected())
+}
+
+// Rule: LoginAttempts counts every login the fake judged, refused or not:
+// a good one, a wrong password, a missing field, a body that is not JSON.
+// A GET is no attempt, a login the rate limit refused is counted by
+// RateLimited, and an injected fault never reaches the fake's rules.
+func TestLoginAttemptsCountsRefusedLogins(t *testing.T) {
+	f := newFake(t, compliancelytest.WithRateLimit(4, time.Minute, time.Minute))
+	f.login()
+	st, _ := f.post("/api/v2/token/create/", map[string]string{"username": compliancelytest.Username, "password": "nope"})
+	require.Equal(t, http.StatusUnauthorized, st)
+	st, _ = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username})
+	require.Equal(t, http.StatusBadRequest, st)
+	st, _, _ = f.do(http.MethodPost, "/api/v2/token/", "text/plain", "username=a", "")
+	require.Equal(t, http.StatusUnsupportedMediaType, st)
+	st, _, _ = f.do(http.MethodGet, "/api/v2/token/", "", nil, "")
+	require.Equal(t, http.StatusMethodNotAllowed, st)
+	assert.Equal(t, 4, f.srv.LoginAttempts())
+	assert.Equal(t, 1, f.srv.Logins())
+
+	f.srv.FailNext("/api/v2/token/", 1, http.StatusBadGateway, nil)
+	st, _ = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password})
+	require.Equal(t, http.StatusBadGateway, st)
+	assert.Equal(t, 4, f.srv.LoginAttempts(), "an injected fault is not a login the fake judged")
+
+	f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password})
+	st, _ = f.post("/api/v2/token/", map[string]string{"username": compliancelytest.Username, "password": compliancelytest.Password})
+	require.Equal(t, http.StatusTooManyRequests, st)
+	assert.Equal(t, 5, f.srv.LoginAttempts(), "the 429 is counted by RateLimited")
+	assert.Equal(t, 1, f.srv.RateLimited())
+	assert.Equal(t, 2, f.srv.Logins())
 }
 
 // Rule: Django routes the trailing-slash form only; a POST without it is a

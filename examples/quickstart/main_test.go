@@ -93,7 +93,7 @@ func TestQuickstartChecksConfiguredProvidersLive(t *testing.T) {
 	assert.Contains(t, out.String(), "ok   CheckAuth against "+strings.TrimPrefix(cfg.BaseURL, "http://")+": credentials accepted")
 	assert.NotContains(t, out.String(), "FAIL")
 	fitsWidth(t, out.String())
-	assert.Equal(t, 1, id.Calls("/api/v2/token"), "CheckAuth: one refused token request, /api/v2/status is not polled")
+	assert.Equal(t, 1, id.Calls(idenfytest.PathKYCToken), "CheckAuth: one refused token request, /api/v2/status is not polled")
 	assert.Equal(t, 1, ky.Logins())
 
 	env["UNIKYC_IDENFY_API_SECRET"] = "wrong-secret"

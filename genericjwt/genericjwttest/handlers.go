@@ -9,13 +9,14 @@ import (
 
 	"github.com/unikyc/unikyc/genericjwt"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // Counter names in the kit.
 const (
-	cLoginAttempts = fakekit.CountLoginAttempts
-	cLogins        = fakekit.CountLogins
-	cRejected      = fakekit.CountRejected
+	cLoginAttempts = providertest.CountLoginAttempts
+	cLogins        = providertest.CountLogins
+	cRejected      = providertest.CountRejected
 	cUnauthorized  = "unauthorized"
 	cExpired       = "expired"
 )
@@ -132,7 +133,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, genericjwt.CodeUserNotVerified)
 		return
 	}
-	tok := s.kit.Tokens.Issue(a.id, fakekit.KindAccess, s.lifetime)
+	tok := s.kit.Tokens.Issue(a.id, providertest.KindAccess, s.lifetime)
 	s.kit.Counts.Inc(cLogins)
 	fakekit.WriteJSON(w, http.StatusOK, map[string]string{"access_token": tok, "token_type": "bearer"})
 }
@@ -177,14 +178,14 @@ func Username(r *http.Request) string {
 // protect lets only requests with a valid, live token through to h.
 func (s *Server) protect(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sub, err := s.kit.Tokens.Bearer(r, fakekit.KindAccess)
+		sub, err := s.kit.Tokens.Bearer(r, providertest.KindAccess)
 		a := s.byID[sub]
 		if err == nil && (a == nil || !a.active) {
-			err = fakekit.ErrUnknownToken
+			err = providertest.ErrUnknownToken
 		}
 		if err != nil {
 			s.kit.Counts.Inc(cUnauthorized)
-			if errors.Is(err, fakekit.ErrExpiredToken) {
+			if errors.Is(err, providertest.ErrExpiredToken) {
 				s.kit.Counts.Inc(cExpired)
 			}
 			s.reject(w, http.StatusUnauthorized, "Unauthorized")

@@ -1,5 +1,7 @@
 package genericjwttest
 
+//go:generate go run ../../internal/cmd/knobgen
+
 import (
 	"crypto/sha1"
 	"fmt"
@@ -9,7 +11,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/genericjwt"
-	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // The account every Server knows; Config returns it.
@@ -31,8 +33,8 @@ type Server struct {
 	// URL is the server's base URL, e.g. "http://127.0.0.1:4711".
 	URL string
 
-	*fakekit.Knobs
-	kit       *fakekit.Kit
+	*providertest.Knobs
+	kit       *providertest.Kit
 	inMemory  bool
 	pydantic1 bool
 	// verifiedOnly: the users router requires a verified user and the
@@ -62,7 +64,7 @@ type Option func(*Server)
 
 // WithClock sets the clock tokens are issued and checked on (default: the
 // system clock). Give the client the same one.
-func WithClock(c clock.Clock) Option { return func(s *Server) { s.kit = fakekit.New(c) } }
+func WithClock(c clock.Clock) Option { return func(s *Server) { s.kit = providertest.NewKit(c) } }
 
 // WithTokenLifetime sets the lifetime of issued JWTs (default one hour).
 // Zero issues JWTs without "exp", valid until revoked.
@@ -131,7 +133,7 @@ func userID(username string) string {
 // NewServer starts a fake back office with the default user.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		kit:       fakekit.New(nil),
+		kit:       providertest.NewKit(nil),
 		lifetime:  DefaultTokenLifetime,
 		loginPath: genericjwt.DefaultLoginPath,
 		mePath:    genericjwt.DefaultMePath,
@@ -142,7 +144,7 @@ func NewServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	s.Knobs = fakekit.NewKnobs(s.kit, errorBody, nil)
+	s.Knobs = providertest.NewKnobs(s.kit, errorBody, nil)
 	s.URL = s.kit.Start(s.handler(), s.inMemory)
 	return s
 }

@@ -11,10 +11,11 @@ import (
 
 	"github.com/unikyc/unikyc/icomply"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 const (
-	kindAccess = fakekit.KindAccess
+	kindAccess = providertest.KindAccess
 	maxForm    = 1 << 20
 )
 
@@ -38,7 +39,7 @@ func (s *Server) routes() http.Handler {
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 	// Every login request the fake judges counts, refused or not.
-	s.kit.Counts.Inc(fakekit.CountLoginAttempts)
+	s.kit.Counts.Inc(providertest.CountLoginAttempts)
 	if !hasMediaType(r, "multipart/form-data") {
 		s.reject(w, http.StatusUnsupportedMediaType, problem(http.StatusUnsupportedMediaType, "Unsupported Media Type", nil))
 		return
@@ -57,7 +58,7 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusUnauthorized, nil)
 		return
 	}
-	s.kit.Counts.Inc(fakekit.CountLogins)
+	s.kit.Counts.Inc(providertest.CountLogins)
 	fakekit.WriteJSON(w, http.StatusOK, map[string]string{"token": s.kit.Tokens.Issue(user, kindAccess, s.opts.lifetime)})
 }
 
@@ -88,7 +89,7 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) tokenRefused(w http.ResponseWriter, err error) {
-	if errors.Is(err, fakekit.ErrExpiredToken) {
+	if errors.Is(err, providertest.ErrExpiredToken) {
 		s.kit.Counts.Inc("expired")
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -97,7 +98,7 @@ func (s *Server) tokenRefused(w http.ResponseWriter, err error) {
 
 // reject answers a request refused by the fake's rules; nil body: none.
 func (s *Server) reject(w http.ResponseWriter, status int, body any) {
-	s.kit.Counts.Inc(fakekit.CountRejected)
+	s.kit.Counts.Inc(providertest.CountRejected)
 	if body == nil {
 		w.WriteHeader(status)
 		return

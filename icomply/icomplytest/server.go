@@ -44,8 +44,8 @@
 // (icomply.NaturalPersonPath); WithNaturalPersonPath moves them, e.g. to
 // the documentation sample's icomply.AltNaturalPersonPath.
 //
-// The knobs and counters every unikyc fake shares come with the embedded
-// Knobs: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
+// The knobs and counters every unikyc fake shares ([providertest.Knobs])
+// are methods of Server: FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
 // UnavailableNext, DelayNext, Delay, ClearFaults; Requests, Calls, Faults,
 // Rejected, RateLimited, Logins, LoginAttempts, Count, Hits, MaxRequestsIn,
 // ResetCounts; ExpireTokens, RevokeTokens, LiveTokens; Clock, Transport,
@@ -53,12 +53,14 @@
 // UpdateRequests and RequestedServices. LoginAttempts counts every login
 // request the fake judged, refused or not.
 //
-//	clk := clock.NewFake(time.Now())
+//	clk := providertest.NewClock(t, time.Now(), 0) // a call left waiting outside clk.Drive fails
 //	srv := icomplytest.NewServer(icomplytest.WithClock(clk))
 //	defer srv.Close()
 //	c, _ := icomply.New(srv.Config(), providers.WithClock(clk))
 //	defer c.Close()
 package icomplytest
+
+//go:generate go run ../../internal/cmd/knobgen
 
 import (
 	"net/http"
@@ -68,7 +70,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/icomply"
-	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // The fake's credentials unless options say otherwise.
@@ -146,8 +148,8 @@ type Server struct {
 	// URL is the fake's base URL, e.g. http://127.0.0.1:41234.
 	URL string
 
-	*fakekit.Knobs
-	kit  *fakekit.Kit
+	*providertest.Knobs
+	kit  *providertest.Kit
 	opts options
 
 	mu             sync.Mutex
@@ -171,10 +173,10 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{kit: fakekit.New(o.clock), opts: o, data: seed(), nextAML: firstAMLID,
+	s := &Server{kit: providertest.NewKit(o.clock), opts: o, data: seed(), nextAML: firstAMLID,
 		hookURL: o.hookURL, hookSecret: o.hookSecret, requested: map[string]map[string]bool{},
 		externalIDs: map[string]string{}, updateRequests: map[string]int{}}
-	s.Knobs = fakekit.NewKnobs(s.kit, nil, nil)
+	s.Knobs = providertest.NewKnobs(s.kit, nil, nil)
 	s.URL = s.kit.Start(s.routes(), o.inMemory)
 	return s
 }

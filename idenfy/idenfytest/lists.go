@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // Page sizes of the fake's lists (I: iDenfy documents page and perPage,
@@ -73,7 +74,7 @@ func (s *Server) paginate(w http.ResponseWriter, r *http.Request, n int, item fu
 }
 
 func (s *Server) notFoundPage(w http.ResponseWriter) {
-	s.kit.Counts.Inc(fakekit.CountRejected)
+	s.kit.Counts.Inc(providertest.CountRejected)
 	fakekit.WriteJSON(w, http.StatusNotFound, map[string]string{"detail": "Invalid page."})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/unikyc/unikyc/internal/httpbody"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // maxBody caps a request body the fake reads.
@@ -30,7 +31,7 @@ func (s *Server) routes() http.Handler {
 		}
 		if s.window != nil {
 			if ok, wait := s.window.Allow(s.opts.key); !ok {
-				s.kit.Counts.Inc(fakekit.CountRateLimited)
+				s.kit.Counts.Inc(providertest.CountRateLimited)
 				w.Header().Set("Retry-After", fakekit.RetryAfterSeconds(wait))
 				s.reject(w, s.opts.throttleStatus, codeTooManyRequests, "Too many requests.")
 				return
@@ -131,7 +132,7 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // reject answers an iDenfy error and counts it as refused by the fake.
 func (s *Server) reject(w http.ResponseWriter, status int, identifier, message string) {
-	s.kit.Counts.Inc(fakekit.CountRejected)
+	s.kit.Counts.Inc(providertest.CountRejected)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(errorJSON(identifier, message))

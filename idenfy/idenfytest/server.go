@@ -65,12 +65,13 @@
 // package idenfy's.
 //
 // With a fake clock (WithClock), give the client the same clock
-// (providers.WithClock) and either advance it or pass
-// providers.WithLimiter(nil): the client's default pacing (burst 5, then
-// one request per 360 ms) waits on that clock.
+// (providers.WithClock) and run each call inside the clock's Drive: a call
+// that waits for a budget slot or a 429 pause returns only when that clock
+// moves. Do not remove the budget with providers.WithLimiter(nil) instead;
+// the client would no longer behave as it does against iDenfy.
 //
 // State lives in memory. The knobs and counters every unikyc fake shares
-// come with the embedded Knobs: FailNext, AnswerNext, RateLimitNext,
+// ([providertest.Knobs]) are methods of Server: FailNext, AnswerNext, RateLimitNext,
 // RateLimitNextNamed, UnavailableNext, DelayNext, Delay, ClearFaults;
 // Requests, Calls, Faults, Rejected, RateLimited, Count, Hits,
 // MaxRequestsIn, ResetCounts; ExpireTokens, RevokeTokens; Clock,
@@ -82,6 +83,8 @@
 // attempt to your handler).
 package idenfytest
 
+//go:generate go run ../../internal/cmd/knobgen
+
 import (
 	"net/http"
 	"sync"
@@ -91,6 +94,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/idenfy"
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // The fake's default credentials.
@@ -104,8 +108,8 @@ const (
 type Server struct {
 	URL string
 
-	*fakekit.Knobs
-	kit     *fakekit.Kit
+	*providertest.Knobs
+	kit     *providertest.Kit
 	opts    options
 	window  *fakekit.Window
 	webhook *http.Client
@@ -194,7 +198,7 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{kit: fakekit.New(o.clk), opts: o, kyb: map[string]*kybRecord{},
+	s := &Server{kit: providertest.NewKit(o.clk), opts: o, kyb: map[string]*kybRecord{},
 		kyc: map[string]*verification{}, last: map[string][]byte{}, webhook: o.webhookHTTPClient,
 		companies: map[string]*company{}, amlChecks: map[string]*amlCheck{}, amlFlagged: map[string]bool{},
 		timers: map[clock.Timer]struct{}{}}
@@ -204,7 +208,7 @@ func NewServer(opts ...Option) *Server {
 	if o.limit > 0 {
 		s.window = fakekit.NewWindow(s.kit.Clock, o.limit, o.per, o.block)
 	}
-	s.Knobs = fakekit.NewKnobs(s.kit, faultBody, nil)
+	s.Knobs = providertest.NewKnobs(s.kit, faultBody, nil)
 	s.URL = s.kit.Start(s.routes(), o.inMemory)
 	return s
 }

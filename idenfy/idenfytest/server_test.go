@@ -63,6 +63,10 @@ func TestAuthentication(t *testing.T) {
 	status, _, _ := raw(t, srv, http.MethodPost, "/kyb/tokens/", "application/json", okKYB)
 	assert.Equal(t, http.StatusCreated, status)
 	assert.Equal(t, 4, srv.Rejected())
+	// iDenfy has no login: the key pair goes with every request, so a
+	// refused key pair is a rejected request, not a login attempt.
+	assert.Zero(t, srv.LoginAttempts())
+	assert.Zero(t, srv.Logins())
 
 	custom, _ := newServer(t, idenfytest.WithCredentials("k2", "s2"))
 	status, _, _ = raw(t, custom, http.MethodPost, "/kyb/tokens/", "application/json", okKYB, "k2", "s2")
@@ -128,7 +132,7 @@ func TestKYBRulesEnforcedServerSide(t *testing.T) {
 		assert.True(t, strings.HasPrefix(e.Message, tt.field+":"), "%s: %q", tt.body, e.Message)
 	}
 	assert.Equal(t, 16, srv.Rejected())
-	assert.Equal(t, 16, srv.Calls("/kyb/tokens/"))
+	assert.Equal(t, 16, srv.Calls(idenfytest.PathKYBTokens))
 
 	// null where the schema allows it is accepted.
 	status, _, b := raw(t, srv, "POST", "/kyb/tokens/", "application/json",
@@ -190,7 +194,7 @@ func TestFaultKnobsAndCounters(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, "INJECTED_FAULT", e.Identifier)
 
-	srv.FailNext("/api/v2/status", 1, http.StatusBadGateway, nil)
+	srv.FailNext(idenfytest.PathStatus, 1, http.StatusBadGateway, nil)
 	status, _, _ = raw(t, srv, "POST", "/kyb/tokens/", "application/json", okKYB)
 	assert.Equal(t, http.StatusCreated, status, "a fault for another path does not apply")
 	status, _, _ = raw(t, srv, "POST", "/api/v2/status", "application/json", `{"scanRef":"x"}`)
@@ -208,7 +212,7 @@ func TestFaultKnobsAndCounters(t *testing.T) {
 
 	assert.Equal(t, 5, srv.Requests())
 	assert.Equal(t, 3, srv.Faults())
-	assert.Equal(t, 4, srv.Calls("/kyb/tokens/"))
+	assert.Equal(t, 4, srv.Calls(idenfytest.PathKYBTokens))
 	assert.Zero(t, srv.Rejected())
 	srv.ResetCounts()
 	assert.Zero(t, srv.Requests())

@@ -1,7 +1,7 @@
 // Package kyconnecttest is a fake KYConnect API on net/http/httptest, for
 // testing code that uses package kyconnect without the network.
 //
-//	clk := clock.NewFake(start)
+//	clk := providertest.NewClock(t, start, 0) // a call left waiting outside clk.Drive fails
 //	srv := kyconnecttest.NewServer(kyconnecttest.WithClock(clk))
 //	defer srv.Close()
 //	c, _ := kyconnect.New(srv.Config(), providers.WithClock(clk))

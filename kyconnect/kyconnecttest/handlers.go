@@ -13,11 +13,12 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 const (
-	kindAccess  = fakekit.KindAccess
-	kindRefresh = fakekit.KindRefresh
+	kindAccess  = providertest.KindAccess
+	kindRefresh = providertest.KindRefresh
 	throttled   = "ThrottlerException: Too Many Requests"
 )
 
@@ -49,7 +50,7 @@ func (s *Server) routes() http.Handler {
 		// The throttler guard runs before validation: a bad body spends
 		// quota too.
 		if ok, wait := window.Allow(route + " " + key); !ok {
-			s.kit.Counts.Inc(fakekit.CountRateLimited)
+			s.kit.Counts.Inc(providertest.CountRateLimited)
 			if l := window.Limit(); !l.NoHeader {
 				fakekit.SetRetryAfter(w.Header(), l.Name, wait)
 			}
@@ -79,7 +80,7 @@ func (s *Server) routes() http.Handler {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	s.kit.Counts.Inc(fakekit.CountLoginAttempts)
+	s.kit.Counts.Inc(providertest.CountLoginAttempts)
 	s.mu.Lock()
 	s.attempts = append(s.attempts, s.kit.Clock.Now())
 	s.mu.Unlock()
@@ -106,7 +107,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.kit.Counts.Inc(fakekit.CountLogins)
+	s.kit.Counts.Inc(providertest.CountLogins)
 	s.issue(w, s.kit.Clock.Now().Add(s.set.refreshLifetime))
 }
 
@@ -132,7 +133,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	if s.set.sliding {
 		end = s.kit.Clock.Now().Add(s.set.refreshLifetime)
 	}
-	s.kit.Counts.Inc(fakekit.CountRefreshes)
+	s.kit.Counts.Inc(providertest.CountRefreshes)
 	s.issue(w, end)
 }
 
@@ -165,7 +166,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else if _, err := s.kit.Tokens.Bearer(r, kindAccess); err != nil {
-		s.kit.Counts.Inc(fakekit.CountRejected)
+		s.kit.Counts.Inc(providertest.CountRejected)
 		fakekit.WriteJSON(w, http.StatusUnauthorized, map[string]any{"message": msgUnauthorized, "statusCode": 401})
 		return
 	}
@@ -182,7 +183,7 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 
 // fail answers a NestJS error the server chose to send.
 func (s *Server) fail(w http.ResponseWriter, status int, message any) {
-	s.kit.Counts.Inc(fakekit.CountRejected)
+	s.kit.Counts.Inc(providertest.CountRejected)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(nestBody(status, message))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // onboardingKey is what the onboarding throttler counts by: the body's
@@ -53,7 +54,7 @@ func (s *Server) authenticated(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if _, err := s.kit.Tokens.Bearer(r, kindAccess); err != nil {
-		s.kit.Counts.Inc(fakekit.CountRejected)
+		s.kit.Counts.Inc(providertest.CountRejected)
 		fakekit.WriteJSON(w, http.StatusUnauthorized, map[string]any{"message": msgUnauthorized, "statusCode": 401})
 		return false
 	}

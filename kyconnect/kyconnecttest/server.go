@@ -1,5 +1,7 @@
 package kyconnecttest
 
+//go:generate go run ../../internal/cmd/knobgen
+
 import (
 	"crypto/rand"
 	"encoding/base32"
@@ -17,6 +19,7 @@ import (
 	"github.com/unikyc/unikyc/internal/testkit/fakekit"
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/providertest"
 )
 
 // Prefix is the path of the API root on the fake, like the real one's.
@@ -118,17 +121,17 @@ func WithRole(role string) Option { return func(s *settings) { s.role = role } }
 
 // Server is a fake KYConnect API. Create it with NewServer and Close it.
 //
-// The knobs and counters every unikyc fake shares come with the embedded
-// Knobs; their paths are relative to the API root ("/auth/me"), and ""
+// The knobs and counters every unikyc fake shares ([providertest.Knobs])
+// are methods of Server; their paths are relative to the API root ("/auth/me"), and ""
 // means every path.
 type Server struct {
 	// URL is the server's root, like httptest.Server.URL; the API is under
 	// URL + Prefix.
 	URL string
 
-	*fakekit.Knobs
+	*providertest.Knobs
 	set  settings
-	kit  *fakekit.Kit
+	kit  *providertest.Kit
 	user wireUser
 	key  string // the account's API key
 
@@ -153,7 +156,7 @@ func NewServer(opts ...Option) *Server {
 		_, _ = rand.Read(b)
 		set.mfaSecret = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 	}
-	kit := fakekit.New(set.clk)
+	kit := providertest.NewKit(set.clk)
 	s := &Server{
 		set: set,
 		kit: kit,
@@ -182,7 +185,7 @@ func NewServer(opts ...Option) *Server {
 	s.onboarding = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("onboarding"), Limit: 5, Window: 2 * time.Hour,
 		Block: 2 * time.Hour, NoHeader: set.noHeaders})
 	s.forgot = fakekit.NewLimit(kit.Clock, fakekit.Limit{Name: name("forgot-password"), Limit: 10, Window: time.Hour, Block: time.Hour, NoHeader: set.noHeaders})
-	s.Knobs = fakekit.NewKnobs(kit, func(status int) []byte { return nestBody(status, http.StatusText(status)) }, api)
+	s.Knobs = providertest.NewKnobs(kit, func(status int) []byte { return nestBody(status, http.StatusText(status)) }, api)
 	s.URL = kit.Start(s.routes(), set.inMemory)
 	return s
 }

@@ -11,30 +11,59 @@
 //	c, err := kyconnect.New(cfg, providers.WithStore(store))
 //
 // Tokens are sealed with AES-256-GCM under a 32-byte key (the format of
-// fleet mode, internal/tokenseal: random nonce, the token's store key as
-// additional data, so an entry cannot be moved to another account). The
-// file is replaced atomically (temporary file in the same directory,
-// fsync, rename, fsync of the directory) with mode 0600, under a short
-// write lock. Logins and refreshes are serialised per account across
-// processes by a lock file next to it ([github.com/gofrs/flock]); the
-// token cache takes that lock and then reads the file again, so the
-// processes that lost the race use the winner's token.
+// fleet mode, internal/tokenseal: random nonce, the entry's name as
+// additional data, so an entry cannot be moved to another account). Each
+// entry is named by an HMAC-SHA256 of its tokencache.Key under a key
+// derived from the store's (HKDF-SHA256): a tokencache.Key is an unkeyed
+// hash of the base URL and the account, so a reader of a file holding it
+// could confirm a guessed account; a reader of this file cannot. Lock
+// files are named the same way. The file is replaced atomically
+// (temporary file in the same directory, fsync, rename, fsync of the
+// directory) with mode 0600, under a short write lock. Logins and
+// refreshes are serialised per account across processes by a lock file
+// next to it ([github.com/gofrs/flock]); the token cache takes that lock
+// and then reads the file again, so the processes that lost the race use
+// the winner's token.
 //
-// A file that is corrupt, or an entry that does not decrypt (another key,
-// tampering), is ignored with one Warn — the client logs in and overwrites
-// it — never an error the caller sees. Lock files are left in place, on
-// purpose: removing one while another process waits on it breaks the lock.
+// The store trusts nothing about the path. The token file and the lock
+// files are opened without following a symbolic link and without blocking
+// (a FIFO there would otherwise hang Load, and a token cache's Close
+// behind it), and anything but a regular file is refused with
+// [ErrNotRegularFile]; a link at a lock file's path does not make the
+// store create the link's target. A file larger than [MaxFileSize] (1 MiB)
+// is refused unread with a [*FileTooLargeError], and not overwritten. Load
+// and Save honour their context.
+//
+// Programs with different keys may share one file: each reads only its
+// own entries and keeps the others', dropping another key's entry only
+// once the expiry written beside it (in clear) says that neither its access
+// nor its refresh token can be used any more.
+//
+// A file that is corrupt, or an entry of this key that does not decrypt
+// (tampering), is ignored with one Warn — the client logs in and
+// overwrites it — never an error the caller sees. A file of the first
+// format (version 1, entries named by their tokencache.Key) is read: this
+// key's entries load and are carried over under their new names when the
+// file is next written; the entries of other keys cannot be renamed
+// without those keys and are dropped then, with one Warn (those programs
+// log in once more). A program of an older unikyc ignores a version-2
+// file and overwrites it: upgrade the programs that share a file together.
+// Lock files are left in place, on purpose: removing one while another
+// process waits on it breaks the lock.
 package filestore
 
 import (
 	"context"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -71,6 +100,7 @@ var (
 type Store struct {
 	path   string
 	aead   cipher.AEAD
+	names  []byte // HMAC key for entry and lock names, derived from the store's key
 	logger *slog.Logger
 	clk    clock.Clock
 	poll   time.Duration
@@ -146,6 +176,10 @@ func New(opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, ErrBadKey
 	}
+	names, err := hkdf.Key(sha256.New, s.key, nil, "unikyc filestore: entry and lock names", sha256.Size)
+	if err != nil {
+		return nil, ErrBadKey
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -153,7 +187,7 @@ func New(opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unikyc: filestore: token file path: %w", err)
 	}
-	return &Store{path: abs, aead: aead, logger: s.logger, clk: clock.Or(s.clk), poll: max(s.poll, time.Millisecond)}, nil
+	return &Store{path: abs, aead: aead, names: names, logger: s.logger, clk: clock.Or(s.clk), poll: max(s.poll, time.Millisecond)}, nil
 }
 
 // ParseKey reads a 32-byte key written as 64 hex digits or as base64
@@ -174,66 +208,108 @@ func ParseKey(v string) ([]byte, error) {
 // Path returns the token file's absolute path.
 func (s *Store) Path() string { return s.path }
 
-// file is the token file's content: sealed entries by store key (keys are
-// tokencache.Key values: a provider name and a hash, no secret).
-type file struct {
-	Version int               `json:"version"`
-	Tokens  map[string][]byte `json:"tokens"`
-}
-
-// Load returns the token saved under key, or nil. A missing, corrupt or
-// undecryptable file or entry is nil, nil (the last two with one Warn).
-func (s *Store) Load(_ context.Context, key string) (*auth.Token, error) {
-	f, err := s.read()
+// Load returns the token saved under key, or nil. A missing file is nil,
+// nil; a corrupt file or an entry that does not decrypt is nil, nil with
+// one Warn. A token file that is not a regular file, or is larger than
+// MaxFileSize, is an error (ErrNotRegularFile, *FileTooLargeError), as is
+// the end of ctx.
+func (s *Store) Load(ctx context.Context, key string) (*auth.Token, error) {
+	c, err := s.read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	b, ok := f.Tokens[key]
-	if !ok {
-		return nil, nil
+	name := s.entryName(key)
+	if e, ok := c.entries[name]; ok {
+		t, err := tokenseal.Open(s.aead, name, e.Sealed)
+		if err != nil {
+			s.warn("unikyc: token file entry ignored: it does not decrypt under this key (tampered with); logging in again", err)
+			return nil, nil
+		}
+		return t, nil
 	}
-	t, err := tokenseal.Open(s.aead, key, b)
-	if err != nil {
-		s.warn("unikyc: token file entry ignored: it does not decrypt under this key (another key, or tampered with); logging in again", err)
-		return nil, nil
+	if b, ok := c.v1[key]; ok { // a file written by unikyc before the v2 format
+		if t, err := tokenseal.Open(s.aead, key, b); err == nil {
+			return t, nil
+		}
 	}
-	return t, nil
+	return nil, nil
 }
 
-// Save saves t under key, replacing the file atomically; entries whose
-// tokens (access and refresh) have both expired are dropped on the way.
+// Save saves t under key, replacing the file atomically. On the way it
+// drops the entries whose tokens (access and refresh) have both expired:
+// its own, which it can read, and those sealed under other keys by the
+// expiry written beside them. Other keys' entries are otherwise kept.
 func (s *Store) Save(ctx context.Context, key string, t *auth.Token) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return fmt.Errorf("unikyc: filestore: %w", err)
 	}
-	wl := flock.New(s.path + ".lock")
-	if _, err := wl.TryLockContext(ctx, s.poll); err != nil {
+	unlock, err := s.lockFile(ctx, s.path+".lock")
+	switch {
+	case errors.Is(err, ErrNotRegularFile):
+		return err
+	case err != nil:
 		return fmt.Errorf("unikyc: filestore: write lock: %w", err)
 	}
-	defer func() { _ = wl.Unlock() }()
+	defer unlock()
 
-	f, err := s.read()
+	c, err := s.read(ctx)
 	if err != nil {
 		return err
 	}
-	sealed, err := tokenseal.Seal(s.aead, key, t)
+	now := s.clk.Now()
+	out := make(map[string]entry, len(c.entries)+1)
+	for name, e := range c.entries {
+		if old, err := tokenseal.Open(s.aead, name, e.Sealed); err == nil {
+			if !over(old, now) {
+				out[name] = e // this key's, still usable
+			}
+			continue
+		}
+		if e.Until.IsZero() || now.Before(e.Until) {
+			out[name] = e // another key's, not spent (or ours, tampered: replaced when saved again)
+		}
+	}
+	foreignV1 := false
+	for k, b := range c.v1 { // a v1 file: carry this key's entries over, under their new names
+		old, err := tokenseal.Open(s.aead, k, b)
+		if err != nil {
+			foreignV1 = true
+			continue
+		}
+		if !over(old, now) {
+			if e, err := s.seal(k, old); err == nil {
+				out[s.entryName(k)] = e
+			}
+		}
+	}
+	if foreignV1 {
+		s.warn("unikyc: token file from an older unikyc: its entries sealed under other keys are dropped as it is rewritten in the new format; those programs log in again once", nil)
+	}
+	e, err := s.seal(key, t)
 	if err != nil {
 		return fmt.Errorf("unikyc: filestore: %w", err)
 	}
-	now := s.clk.Now()
-	for k, b := range f.Tokens {
-		if old, err := tokenseal.Open(s.aead, k, b); err != nil || over(old, now) {
-			delete(f.Tokens, k) // unreadable or spent: nobody can use it
-		}
-	}
-	f.Tokens[key] = sealed
-	data, err := json.Marshal(f)
+	out[s.entryName(key)] = e
+	data, err := encode(out)
 	if err != nil {
 		return fmt.Errorf("unikyc: filestore: %w", err)
 	}
 	return s.write(data)
+}
+
+// seal seals t for key under its entry name, with its spent time beside.
+func (s *Store) seal(key string, t *auth.Token) (entry, error) {
+	name := s.entryName(key)
+	b, err := tokenseal.Seal(s.aead, name, t)
+	if err != nil {
+		return entry{}, err
+	}
+	return entry{Sealed: b, Until: until(t)}, nil
 }
 
 // over reports whether neither t's access token nor its refresh token can
@@ -242,26 +318,79 @@ func over(t *auth.Token, now time.Time) bool {
 	return t.Expired(now) && !t.RefreshUsable(now)
 }
 
+// until returns when over(t) becomes true, or zero when never (a token of
+// unknown expiry, or a refresh token of unknown expiry).
+func until(t *auth.Token) time.Time {
+	if t.Expiry.IsZero() {
+		return time.Time{}
+	}
+	u := t.Expiry.UTC()
+	if t.RefreshToken != "" {
+		if t.RefreshExpiry.IsZero() {
+			return time.Time{}
+		}
+		if t.RefreshExpiry.After(u) {
+			u = t.RefreshExpiry.UTC()
+		}
+	}
+	return u
+}
+
+// entryName is key's name in the file: an HMAC under a key derived from
+// the store's own, so that a reader without it cannot confirm a guessed
+// account (a tokencache.Key is an unkeyed hash of public facts).
+func (s *Store) entryName(key string) string { return s.mac("entry\x00"+key, 16) }
+
+// lockName is the path of key's login lock file, named as entries are.
+func (s *Store) lockName(key string) string {
+	return s.path + "." + s.mac("lock\x00"+key, 6) + ".lock"
+}
+
+func (s *Store) mac(msg string, n int) string {
+	m := hmac.New(sha256.New, s.names)
+	m.Write([]byte(msg))
+	return hex.EncodeToString(m.Sum(nil)[:n])
+}
+
 // read returns the file's entries: none when the file is missing, and none
-// (with one Warn) when it is corrupt.
-func (s *Store) read() (*file, error) {
-	empty := &file{Version: 1, Tokens: map[string][]byte{}}
-	data, err := os.ReadFile(s.path)
+// (with one Warn) when it is corrupt. It refuses, with an error, a path
+// that is not a regular file (opened without following a link and without
+// blocking on a FIFO) and a file over MaxFileSize, unread.
+func (s *Store) read(ctx context.Context) (*contents, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := openRegular(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return empty, nil
+		return &contents{}, nil
 	case err != nil:
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
 		return nil, fmt.Errorf("unikyc: filestore: %w", err)
 	}
-	var f file
-	if err := json.Unmarshal(data, &f); err != nil || f.Version != 1 {
+	if fi.Size() > MaxFileSize {
+		return nil, &FileTooLargeError{Size: fi.Size()}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("unikyc: filestore: %w", err)
+	}
+	if len(data) > MaxFileSize { // it grew since Stat
+		return nil, &FileTooLargeError{Size: int64(len(data))}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := decode(data)
+	if err != nil {
 		s.warn("unikyc: token file ignored: it is not a unikyc token file or is corrupt; it will be overwritten", nil)
-		return empty, nil
+		return &contents{}, nil
 	}
-	if f.Tokens == nil {
-		f.Tokens = map[string][]byte{}
-	}
-	return &f, nil
+	return c, nil
 }
 
 // write replaces the file with data: a temporary file in the same
@@ -311,20 +440,44 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error)
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return nil, fmt.Errorf("unikyc: filestore: %w", err)
 	}
-	sum := sha256.Sum256([]byte(key))
-	l := flock.New(fmt.Sprintf("%s.%s.lock", s.path, hex.EncodeToString(sum[:6])))
-	locked, err := l.TryLockContext(ctx, s.poll)
+	release, err := s.lockFile(ctx, s.lockName(key))
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
+		if errors.Is(err, ErrNotRegularFile) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("unikyc: filestore: lock: %w", err)
 	}
-	if !locked {
-		return nil, errors.New("unikyc: filestore: lock not obtained")
-	}
 	var once sync.Once
-	return func() { once.Do(func() { _ = l.Unlock() }) }, nil
+	return func() { once.Do(release) }, nil
+}
+
+// lockFile takes the lock file at path, created when missing (mode 0600),
+// opened without following a link (a link there could make the store
+// create any file the process may write) and without blocking; anything
+// but a regular file is refused.
+func (s *Store) lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	if isLink(path) { // O_NOFOLLOW decides where the system has it
+		return nil, ErrNotRegularFile
+	}
+	l := flock.New(path, flock.SetFlag(lockFlags), flock.SetPermissions(0o600))
+	locked, err := l.TryLockContext(ctx, s.poll)
+	if err != nil {
+		if isLink(path) {
+			return nil, ErrNotRegularFile
+		}
+		return nil, err
+	}
+	if !locked {
+		return nil, errors.New("lock not obtained")
+	}
+	if fi, err := l.Stat(); err != nil || !fi.Mode().IsRegular() {
+		_ = l.Unlock()
+		return nil, ErrNotRegularFile
+	}
+	return func() { _ = l.Unlock() }, nil
 }
 
 // warn logs one Warn per Store for an ignored file or entry.
@@ -337,3 +490,24 @@ func (s *Store) warn(msg string, err error) {
 		}
 	}
 }
+
+// String describes s by its path: the keys it holds never print.
+func (s *Store) String() string { return "filestore.Store{path: " + s.path + "}" }
+
+// GoString is String for %#v.
+func (s *Store) GoString() string { return s.String() }
+
+// Format makes every verb print String.
+func (s *Store) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, s.String()) }
+
+// LogValue implements slog.LogValuer without the keys.
+func (s *Store) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON writes String.
+func (s *Store) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalText writes String (encoding/xml, YAML).
+func (s *Store) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// GobEncode writes String.
+func (s *Store) GobEncode() ([]byte, error) { return []byte(s.String()), nil }

@@ -3,6 +3,8 @@ package filestore_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -69,22 +71,43 @@ func TestStoreRoundTripSealedAtRest(t *testing.T) {
 	}
 }
 
-// Rule: a corrupt file, or entries sealed under another key, are ignored
-// with one Warn and overwritten; never an error.
-func TestCorruptOrForeignFileIgnoredWithOneWarn(t *testing.T) {
+// editEntries rewrites the token file's entries with edit, as someone with
+// write access to the file could.
+func editEntries(t *testing.T, path string, edit func(entries map[string]map[string]any)) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var f map[string]any
+	require.NoError(t, json.Unmarshal(raw, &f))
+	entries := map[string]map[string]any{}
+	for name, e := range f["entries"].(map[string]any) {
+		entries[name] = e.(map[string]any)
+	}
+	edit(entries)
+	f["entries"] = entries
+	raw, err = json.Marshal(f)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, raw, 0o600))
+}
+
+// Rule: a corrupt file, or an entry of this key that does not decrypt, is
+// ignored with one Warn and overwritten; never an error.
+func TestCorruptFileOrTamperedEntryIgnoredWithOneWarn(t *testing.T) {
 	k := tokencache.Key("genericjwt", "https://x", "u")
 	for name, prepare := range map[string]func(path string){
-		"garbage":   func(p string) { require.NoError(t, os.WriteFile(p, []byte("\x00not json{"), 0o600)) },
-		"truncated": func(p string) { require.NoError(t, os.WriteFile(p, []byte(`{"version":1,"tokens":{"`), 0o600)) },
-		"other key": func(p string) {
-			require.NoError(t, newStore(t, p, key2).Save(context.Background(), k, tok("old", t0.Add(time.Hour))))
-		},
+		"garbage":         func(p string) { require.NoError(t, os.WriteFile(p, []byte("\x00not json{"), 0o600)) },
+		"truncated":       func(p string) { require.NoError(t, os.WriteFile(p, []byte(`{"version":2,"entries":{"`), 0o600)) },
+		"unknown version": func(p string) { require.NoError(t, os.WriteFile(p, []byte(`{"version":3,"entries":{}}`), 0o600)) },
 		"tampered": func(p string) {
 			require.NoError(t, newStore(t, p, key1).Save(context.Background(), k, tok("old", t0.Add(time.Hour))))
-			b, _ := os.ReadFile(p)
-			i := bytes.LastIndexByte(b, '"') - 8 // inside the base64 of the GCM tag
-			b[i] ^= 1
-			require.NoError(t, os.WriteFile(p, b, 0o600))
+			editEntries(t, p, func(entries map[string]map[string]any) {
+				for _, e := range entries {
+					b, err := base64.StdEncoding.DecodeString(e["sealed"].(string))
+					require.NoError(t, err)
+					b[len(b)-1] ^= 1 // inside the GCM tag
+					e["sealed"] = b
+				}
+			})
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -108,17 +131,27 @@ func TestCorruptOrForeignFileIgnoredWithOneWarn(t *testing.T) {
 	}
 }
 
-// Rule: an entry cannot be moved to another account's key.
+// Rule: an entry cannot be moved to another account's name: swapping two
+// entries gives each account nothing, not the other's token.
 func TestEntryBoundToItsKey(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens")
-	s := newStore(t, path, key1)
+	s := newStore(t, path, key1, filestore.WithClock(clock.NewFake(t0)))
 	a, b := tokencache.Key("p", "u", "alice"), tokencache.Key("p", "u", "bob")
 	require.NoError(t, s.Save(context.Background(), a, tok("alice-token", t0.Add(time.Hour))))
-	raw, _ := os.ReadFile(path)
-	require.NoError(t, os.WriteFile(path, bytes.ReplaceAll(raw, []byte(a), []byte(b)), 0o600))
-	got, err := newStore(t, path, key1).Load(context.Background(), b)
-	require.NoError(t, err)
-	assert.Nil(t, got)
+	require.NoError(t, s.Save(context.Background(), b, tok("bob-token", t0.Add(time.Hour))))
+	editEntries(t, path, func(entries map[string]map[string]any) {
+		var names []string
+		for n := range entries {
+			names = append(names, n)
+		}
+		require.Len(t, names, 2)
+		entries[names[0]], entries[names[1]] = entries[names[1]], entries[names[0]]
+	})
+	for _, k := range []string{a, b} {
+		got, err := newStore(t, path, key1).Load(context.Background(), k)
+		require.NoError(t, err)
+		assert.Nil(t, got)
+	}
 }
 
 // Rule: spent entries (access and refresh token expired) are dropped when

@@ -1,12 +1,8 @@
 package fakekit
 
 import (
-	"context"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -86,81 +82,4 @@ func TestRetryAfterHeaders(t *testing.T) {
 	SetRetryAfter(h, "login", time.Hour)
 	assert.Equal(t, "3600", h.Get("Retry-After-login"))
 	assert.Empty(t, h.Get("Retry-After"), "a named throttler sends no plain Retry-After")
-}
-
-func newFake(t *testing.T, inMemory bool) (*Kit, *Knobs, string) {
-	kit := New(clock.NewFake(t0))
-	k := NewKnobs(kit, func(int) []byte { return []byte(`{"detail":"fault"}`) }, nil)
-	url := kit.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/login" {
-			kit.Counts.Inc(CountLogins)
-		}
-		SetAccount(r, "acct")
-		b, _ := io.ReadAll(r.Body)
-		WriteJSON(w, http.StatusOK, map[string]string{"echo": string(b)})
-	}), inMemory)
-	t.Cleanup(kit.Close)
-	return kit, k, url
-}
-
-func get(t *testing.T, c *http.Client, url string) *http.Response {
-	t.Helper()
-	resp, err := c.Post(url, "text/plain", strings.NewReader("hi"))
-	require.NoError(t, err)
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp
-}
-
-func TestKnobsAndCounters(t *testing.T) {
-	_, k, url := newFake(t, false)
-	c := k.Client()
-	k.RateLimitNext("/a", 1, "7")
-	k.RateLimitNextNamed("", 1, "login", "60")
-	k.UnavailableNext("", 1, "3")
-	r := get(t, c, url+"/a")
-	assert.Equal(t, 429, r.StatusCode)
-	assert.Equal(t, "7", r.Header.Get("Retry-After"))
-	r = get(t, c, url+"/b")
-	assert.Equal(t, 429, r.StatusCode)
-	assert.Equal(t, "60", r.Header.Get("Retry-After-login"))
-	assert.Empty(t, r.Header.Get("Retry-After"))
-	r = get(t, c, url+"/b")
-	assert.Equal(t, 503, r.StatusCode)
-	assert.Equal(t, "3", r.Header.Get("Retry-After"))
-	assert.Equal(t, 200, get(t, c, url+"/login").StatusCode)
-
-	assert.Equal(t, 4, k.Requests())
-	assert.Equal(t, 3, k.Faults())
-	assert.Equal(t, 2, k.Calls("/b"))
-	assert.Equal(t, 1, k.Logins())
-	assert.Equal(t, 4, k.MaxRequestsIn("", 0), "all on one instant of the fake clock")
-	hits := k.Hits()
-	require.Len(t, hits, 4)
-	assert.True(t, hits[0].Fault)
-	assert.Equal(t, 503, hits[2].Status)
-	assert.Equal(t, "acct", hits[3].Account)
-	k.ResetCounts()
-	assert.Zero(t, k.Requests())
-	assert.Empty(t, k.Hits())
-}
-
-func TestTransportInSynctestBubble(t *testing.T) {
-	_, k, url := newFake(t, true)
-	synctest.Test(t, func(t *testing.T) {
-		c := k.Client()
-		k.DelayNext("", 1, time.Hour)
-		start := time.Now()
-		r := get(t, c, url+"/x")
-		assert.Equal(t, 200, r.StatusCode)
-		assert.Equal(t, time.Hour, time.Since(start), "the delay ran on the bubble's clock")
-
-		k.DelayNext("", 1, time.Hour)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/y", nil)
-		_, err := c.Do(req)
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
-	})
-	assert.Equal(t, 2, k.Requests())
 }

@@ -1,4 +1,4 @@
-package fakekit
+package providertest
 
 import (
 	"crypto/rand"
@@ -24,7 +24,8 @@ var (
 )
 
 // Tokens issues HS256 JWTs with "exp" on the Kit's clock and remembers
-// them, so the fake can revoke or expire them on demand.
+// them, so the fake can revoke or expire them on demand. A Kit's Tokens
+// come made ([NewKit]); the zero value is not usable.
 type Tokens struct {
 	clk    clock.Clock
 	key    []byte

@@ -1,4 +1,4 @@
-package fakekit
+package providertest
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 // address (so clients accept plain http) on a port nothing serves.
 const memoryURL = "http://127.0.0.1:9"
 
-var errNotStarted = errors.New("fakekit: the fake is not started")
+var errNotStarted = errors.New("providertest: the fake is not started")
 
 // Transport returns an http.RoundTripper that serves requests from the
 // fake's handler in memory, in the caller's goroutine: no socket, no

@@ -1,4 +1,4 @@
-package fakekit
+package providertest
 
 import (
 	"io"

@@ -1,4 +1,4 @@
-package fakekit
+package providertest
 
 import (
 	"net/http"
@@ -16,7 +16,9 @@ const (
 )
 
 // Knobs is the one set of knob and counter names every fake server
-// embeds, so a test reads the same for every provider:
+// embeds, so a test reads the same for every provider. Each fake also
+// declares them on its Server (written by internal/cmd/knobgen), so that
+// go doc lists them there:
 //
 //	faults:   FailNext, AnswerNext, RateLimitNext, RateLimitNextNamed,
 //	          UnavailableNext, DelayNext, Delay, ClearFaults
@@ -132,8 +134,11 @@ func (k *Knobs) RateLimited() int { return k.kit.Counts.Get(CountRateLimited) }
 // Logins counts successful logins (0 for a provider without logins).
 func (k *Knobs) Logins() int { return k.kit.Counts.Get(CountLogins) }
 
-// LoginAttempts counts the login requests the fake judged, refused or not
-// (injected faults and rate-limited attempts excluded).
+// LoginAttempts counts the login requests the fake judged, refused or not:
+// wrong credentials, a malformed form or body and a wrong MFA code count
+// as well as a success (0 for a provider without logins). A login refused
+// by the fake's own rate limit is counted by RateLimited instead, and an
+// injected fault never reaches the fake's rules; Calls counts both.
 func (k *Knobs) LoginAttempts() int { return k.kit.Counts.Get(CountLoginAttempts) }
 
 // Refreshes counts successful refreshes.
