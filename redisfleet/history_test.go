@@ -154,37 +154,55 @@ func TestWayBackFromLocalModeIsPaced(t *testing.T) {
 		wg   sync.WaitGroup
 		left atomic.Int64
 	)
-	const callers = 8
-	left.Store(callers)
-	for range callers { // local mode: they queue on the replica's share
-		wg.Go(func() {
-			defer left.Add(-1)
-			if assert.NoError(t, l.Wait(context.Background(), ratelimit.PriorityAPI)) {
-				mu.Lock()
-				sent = append(sent, clk.Now())
-				mu.Unlock()
-			}
-		})
+	call := func(n int) {
+		left.Add(int64(n))
+		for range n {
+			wg.Go(func() {
+				defer left.Add(-1)
+				if assert.NoError(t, l.Wait(context.Background(), ratelimit.PriorityAPI)) {
+					mu.Lock()
+					sent = append(sent, clk.Now())
+					mu.Unlock()
+				}
+			})
+		}
 	}
+	recorded := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(sent)
+	}
+	// step moves the clock to the next timer once the goroutines have
+	// settled (what they recorded and the timers they wait on unchanged for
+	// 15 ms), so that each admission is recorded at the time it was made.
+	step := func() {
+		for lastN, lastT, stable := -1, -1, 0; stable < 3; time.Sleep(5 * time.Millisecond) {
+			n, tm := recorded(), clk.Timers()
+			if n == lastN && tm == lastT {
+				stable++
+			} else {
+				lastN, lastT, stable = n, tm, 0
+			}
+		}
+		clk.Step()
+	}
+	call(8) // local mode: they queue on the replica's share
 	require.True(t, clk.WaitForTimers(1, nil))
 	require.False(t, f.Stats().Shared)
 	// Two of them are sent on the local share, then Redis is back; new
 	// callers keep coming.
-	for callers-left.Load() < 2 {
-		if !clk.Step() {
-			time.Sleep(time.Millisecond)
-		}
+	for recorded() < 2 {
+		step()
 	}
 	px.mend()
-	at = append(at, admitEach(t, clk, l, 6)...) // the probe finds Redis back
+	call(6) // the first is the probe that finds Redis back
 	for left.Load() > 0 {
-		if !clk.Step() {
-			time.Sleep(time.Millisecond)
-		}
+		step()
 	}
 	wg.Wait()
 	at = append(at, sent...)
 	assert.True(t, f.Stats().Shared)
+	assert.Len(t, at, 6+8+6)
 	assert.LessOrEqual(t, mostInSpan(at, sixPerTwo.Span()), 6, "admitted at %v", offsets(at))
 }
 
