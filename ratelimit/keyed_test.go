@@ -67,10 +67,16 @@ func TestKeyedLimiterNeverExceedsTheBudgetPerKey(t *testing.T) {
 	defer k.Close()
 	var mu sync.Mutex
 	at := map[string][]time.Time{}
-	clk.Drive(func() {
+	const goroutines = 32
+	var finished atomic.Int64
+	// The clock moves only when every goroutine still at work waits on a
+	// timer: each admission is recorded at the time it was made.
+	idle := func() bool { return int64(clk.Timers()) == goroutines-finished.Load() }
+	clk.DriveIdle(idle, func() {
 		var wg sync.WaitGroup
-		for i := range 32 {
+		for i := range goroutines {
 			wg.Go(func() {
+				defer finished.Add(1)
 				key := fmt.Sprintf("u%d", i%4)
 				for range 4 {
 					if assert.NoError(t, k.Wait(context.Background(), key, ratelimit.PriorityAPI)) {
