@@ -30,6 +30,7 @@ FUZZ_TARGETS := \
 	./compliancely:FuzzWebhook \
 	./kyconnect:FuzzDecodeError \
 	./kyconnect:FuzzTokenAnswer \
+	./providers:FuzzErrorText \
 	./webhook:FuzzReceiver \
 	./tokencache/filestore:FuzzDecodeFile
 

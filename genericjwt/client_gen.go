@@ -59,10 +59,11 @@ func (c *Client) CheckResponse(resp *http.Response) error { return c.conn.CheckR
 // logins, refreshes and tokens taken from a shared store.
 func (c *Client) Stats() providers.Stats { return c.conn.Stats() }
 
-// Budgets returns the request budgets the client enforces: the provider's
+// Budgets returns the request budgets the client enforces (the provider's
 // documented limits, or what [providers.WithLimiter] and
-// [providers.WithLimiters] made of them.
-func (c *Client) Budgets() []providers.Budget { return c.conn.Budgets() }
+// [providers.WithLimiters] made of them), each with its live state: what
+// remains in the window, when the next slot frees, the end of a pause.
+func (c *Client) Budgets() []providers.BudgetState { return c.conn.Budgets() }
 
 // TokenSource returns the cache of the JWT the client logs in for; it is never nil. Its Token method
 // returns the token the next request will carry (logging in when there is

@@ -26,7 +26,7 @@ func FuzzDecodeError(f *testing.F) {
 		e := faulttest.FuzzedError(Name, status, op, body)
 		decodeError(e)
 		faulttest.CheckDecoded(t, e, body, ErrMFARequired, ErrInvalidMFACode, providers.ErrInvalidCredentials,
-			providers.ErrValidation, ErrForbidden, ErrConflict, ErrServer)
+			providers.ErrValidation, ErrForbidden, ErrConflict, ErrServer, ErrBusinessRule)
 		if errors.Is(e, providers.ErrInvalidCredentials) && e.Operation != opLogin {
 			t.Fatalf("a %s answer made final", e.Operation)
 		}

@@ -92,11 +92,13 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		timeout = DefaultTimeout
 	}
 	c := &Core{base: base, stats: &counters{}}
+	var attempt time.Duration
 	rt := o.transport
 	if rt == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = timeout
 		rt, c.owned = t, t
+		attempt = timeout // typed calls: the body read too (pipeline.send)
 	} else if o.timeout > 0 {
 		// A transport of the user's keeps its own timeouts unless
 		// WithTimeout asks for one per attempt (a context per attempt costs
@@ -122,6 +124,11 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 			log:          logger,
 			closed:       make(chan struct{}),
 			minLife:      MinTokenLifetime,
+			timeout:      attempt,
+			waitWarning:  DefaultWaitWarning,
+		}
+		if o.waitWarning != 0 {
+			p.waitWarning = max(o.waitWarning, 0)
 		}
 		if o.minLife > 0 {
 			p.minLife = o.minLife
@@ -337,6 +344,13 @@ func (c *Core) subscribe(o *options) error {
 	t := c.stats.trace()
 	if o.logger != nil {
 		t = join(t, logTrace(o.logger))
+		if w := c.p.waitWarning; w > 0 {
+			t = join(t, &Trace{CoolDownWait: func(ctx context.Context, ev Wait) {
+				if ev.Wait > w {
+					c.p.logWait(ctx, ev.Kind, "pause", ev.Budget, ev.Wait)
+				}
+			}})
+		}
 	}
 	t = join(t, o.trace)
 	if len(o.subscribers) > 0 {

@@ -92,16 +92,10 @@ func (c *Core) Stats() Stats {
 	return s
 }
 
-// Budgets returns the budgets the client enforces, after options.
-func (c *Core) Budgets() []Budget {
-	var out []Budget
-	for _, s := range append([]*scope{c.p.account}, c.p.routes...) {
-		if s.limiter != nil || s.keyed != nil {
-			out = append(out, s.budget)
-		}
-	}
-	return out
-}
+// Budgets returns the budgets the client enforces, after options, each
+// with its live state: what remains in the window, when the next slot
+// frees, and the end of a pause a 429 started.
+func (c *Core) Budgets() []BudgetState { return c.p.budgetStates() }
 
 // Close stops background token refreshes, makes every request waiting for
 // a pause or a budget slot return ErrClosed, and releases idle

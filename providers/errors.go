@@ -98,7 +98,7 @@ func (e Error) Error() string {
 		}
 		writeText(&b, f)
 	}
-	return b.String()
+	return capText(b.String())
 }
 
 // Code and Fields come from the provider's answer. Error() keeps them to
@@ -108,6 +108,67 @@ const (
 	maxErrorText   = 64 // bytes of a code or field name
 	maxErrorFields = 8
 )
+
+// maxErrorLen bounds every Error() of the library, whatever a server sent.
+const maxErrorLen = 512
+
+// capText makes s one printable line (anything else becomes '?') of at
+// most maxErrorLen bytes, cut on a rune boundary and marked "…".
+func capText(s string) string {
+	if len(s) <= maxErrorLen && printableText(s) {
+		return s // the common case: no copy
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+		if b.Len() > 2*maxErrorLen {
+			break // enough to cut from
+		}
+	}
+	out := b.String()
+	if len(out) <= maxErrorLen {
+		return out
+	}
+	n := maxErrorLen - len("…")
+	for n > 0 && !utf8.RuneStart(out[n]) {
+		n--
+	}
+	return out[:n] + "…"
+}
+
+func printableText(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// text is s as writeText writes it: one printable line, bounded.
+func text(s string) string {
+	var b strings.Builder
+	writeText(&b, s)
+	return b.String()
+}
+
+// texts is fields as Error() shows them: at most maxErrorFields, each text.
+func texts(fields []string) []string {
+	if len(fields) == 0 {
+		return nil
+	}
+	out := make([]string, 0, min(len(fields), maxErrorFields))
+	for i, f := range fields {
+		if i == maxErrorFields {
+			break
+		}
+		out = append(out, text(f))
+	}
+	return out
+}
 
 func writeText(b *strings.Builder, s string) {
 	n := 0
@@ -133,8 +194,8 @@ func (e Error) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error())
 func (e Error) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("provider", e.Provider), slog.String("operation", e.Operation),
-		slog.Int("status", e.StatusCode), slog.String("code", e.Code),
-		slog.String("request_id", e.RequestID))
+		slog.Int("status", e.StatusCode), slog.String("code", text(e.Code)),
+		slog.String("request_id", text(e.RequestID)))
 }
 
 // MarshalJSON writes the fields that hold no body, message or headers.
@@ -147,7 +208,7 @@ func (e Error) MarshalJSON() ([]byte, error) {
 		Fields     []string `json:"fields,omitempty"`
 		RequestID  string   `json:"request_id,omitempty"`
 		Error      string   `json:"error"`
-	}{e.Provider, e.Operation, e.StatusCode, e.Code, e.Fields, e.RequestID, e.Error()})
+	}{e.Provider, e.Operation, e.StatusCode, text(e.Code), texts(e.Fields), text(e.RequestID), e.Error()})
 }
 
 // Unwrap returns the sentinel the provider's decoder set, if any.
@@ -201,13 +262,31 @@ func NewError(provider, operation string, resp *http.Response, decode ErrorDecod
 	return e
 }
 
+// maxRequestID bounds the request id kept from an answer: an identifier to
+// quote to the provider's support, not a payload.
+const maxRequestID = 128
+
+// requestID is the answer's request id, printable ASCII only (anything else
+// becomes '?') and at most maxRequestID bytes.
 func requestID(h http.Header) string {
 	for _, k := range []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid"} {
 		if v := h.Get(k); v != "" {
-			return v
+			return printableID(v)
 		}
 	}
 	return ""
+}
+
+func printableID(v string) string {
+	b := make([]byte, 0, min(len(v), maxRequestID))
+	for i := 0; i < len(v) && len(b) < maxRequestID; i++ {
+		c := v[i]
+		if c < 0x20 || c > 0x7e {
+			c = '?'
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // RateLimitError reports that a request was not sent, or not retried,
@@ -251,7 +330,7 @@ func (e RateLimitError) Error() string {
 	if e.deadline {
 		b.WriteString(", past the deadline")
 	}
-	return b.String()
+	return capText(b.String())
 }
 
 // roundWait keeps a wait readable: whole seconds past ten, else milliseconds.
@@ -274,7 +353,7 @@ func (e RateLimitError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e
 
 // LogValue implements slog.LogValuer without the 429 answer's body.
 func (e RateLimitError) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("provider", e.Provider), slog.String("budget", e.Budget),
+	return slog.GroupValue(slog.String("provider", e.Provider), slog.String("budget", text(e.Budget)),
 		slog.Duration("retry_after", e.RetryAfter))
 }
 
@@ -286,7 +365,7 @@ func (e RateLimitError) MarshalJSON() ([]byte, error) {
 		Budget     string `json:"budget,omitempty"`
 		RetryAfter string `json:"retry_after"`
 		Error      string `json:"error"`
-	}{e.Provider, e.Budget, e.RetryAfter.Round(time.Millisecond).String(), e.Error()})
+	}{e.Provider, text(e.Budget), e.RetryAfter.Round(time.Millisecond).String(), e.Error()})
 }
 
 // Unwrap returns the 429 answer, when there was one.
@@ -305,11 +384,11 @@ type ValidationError struct {
 	Reason   string // e.g. "must not contain a comma"
 }
 
-func (e *ValidationError) Error() string {
+func (e ValidationError) Error() string {
 	if e.Provider == "" {
-		return "unikyc: invalid " + e.Field + ": " + e.Reason
+		return capText("unikyc: invalid " + e.Field + ": " + e.Reason)
 	}
-	return "unikyc: " + e.Provider + ": invalid " + e.Field + ": " + e.Reason
+	return capText("unikyc: " + e.Provider + ": invalid " + e.Field + ": " + e.Reason)
 }
 
 // Named sets provider on err when it is a *ValidationError that names
@@ -338,7 +417,7 @@ type DecodeError struct {
 	Err       error
 }
 
-func (e *DecodeError) Error() string {
+func (e DecodeError) Error() string {
 	var b strings.Builder
 	b.WriteString("unikyc: ")
 	b.WriteString(e.Provider)
@@ -362,7 +441,7 @@ func (e *DecodeError) Error() string {
 	default:
 		b.WriteString(": not the expected JSON")
 	}
-	return b.String()
+	return capText(b.String())
 }
 
 // Unwrap returns the decoder's error.
@@ -380,12 +459,12 @@ type TransportError struct {
 	Err       error
 }
 
-func (e *TransportError) Error() string {
+func (e TransportError) Error() string {
 	s := "unikyc: " + e.Provider
 	if e.Operation != "" {
 		s += " " + e.Operation
 	}
-	return s + ": " + failure(e.Err)
+	return capText(s + ": " + failure(e.Err))
 }
 
 // Unwrap returns the cause.

@@ -44,7 +44,11 @@ func TestBudgetPerBodyField(t *testing.T) {
 		Credential: auth.APIKey("X-API-Key", "k"), Budgets: []providers.Budget{perEmail}}, providers.WithClock(clk))
 	require.NoError(t, err)
 	defer c.Close()
-	assert.Contains(t, c.Budgets(), perEmail)
+	var declared []providers.Budget
+	for _, st := range c.Budgets() {
+		declared = append(declared, st.Budget)
+	}
+	assert.Contains(t, declared, perEmail, "listed with the client's budgets")
 
 	post := func(email string) error {
 		req, err := c.NewRequest(context.Background(), http.MethodPost, "/onboarding/individual",

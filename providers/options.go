@@ -31,6 +31,7 @@ type options struct {
 	minLife         time.Duration
 	subscribers     []Subscriber
 	private         bool
+	waitWarning     time.Duration
 }
 
 // WithTransport sets the RoundTripper that finally sends requests (default:
@@ -103,11 +104,14 @@ func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 // Several WithTrace options add up.
 func WithTrace(t *Trace) Option { return func(o *options) { o.trace = join(o.trace, t) } }
 
-// WithTimeout bounds how long one attempt waits for the provider's answer
-// headers (default DefaultTimeout, 30 s, on the transport Build makes; a
-// transport given with WithTransport keeps its own timeouts unless
-// WithTimeout is given too). A stalled attempt is a transport error,
-// retried where the request is safe to retry.
+// WithTimeout bounds one attempt (default DefaultTimeout, 30 s, on the
+// transport Build makes; a transport given with WithTransport keeps its own
+// timeouts unless WithTimeout is given too). For typed calls (Do, the
+// providers' methods, logins) it bounds the whole attempt, the answer's
+// body read included; for requests sent with HTTPClient, until the answer's
+// headers (the body is yours to read) on the transport Build makes, and
+// until the body is closed on a transport of WithTransport. A stalled
+// attempt is a transport error, retried where the request is safe to retry.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // WithMinTokenLifetime sets the shortest lifetime a token is given

@@ -59,7 +59,13 @@ type pipeline struct {
 	closing      context.Context // cancelled by Close
 	cancel       context.CancelFunc
 	minLife      time.Duration // the floor of a token's lifetime
-
+	// timeout bounds a typed call's whole attempt, body read included, on
+	// the transport Build made (whose ResponseHeaderTimeout bounds only the
+	// headers); 0 with WithTransport, where attemptTimeout does it.
+	timeout time.Duration
+	// waitWarning: a wait for a budget or a pause longer than this is
+	// logged (budgets.go); 0: never.
+	waitWarning time.Duration
 }
 
 // call is what the loop knows of one logical request. A typed call sends
@@ -73,10 +79,15 @@ type call struct {
 	read      int64       // > 0: read a 2xx body inside the attempt, capped
 	sent      time.Time   // when the last attempt left, on the client's clock
 	client    http.Client // a typed call's: follows redirects, each hop through RoundTrip
+	err       error       // the loop's error of the last hop, which Exchange returns as is
 }
 
 // RoundTrip sends one hop of a typed call through the loop.
-func (c *call) RoundTrip(req *http.Request) (*http.Response, error) { return c.p.roundTrip(req, c) }
+func (c *call) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.p.roundTrip(req, c)
+	c.err = err
+	return resp, err
+}
 
 // RoundTrip is the HTTPClient's transport: it returns every response it
 // obtained, the final 401 or 429 included, and an error only when it
@@ -285,6 +296,7 @@ func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call) (wai
 				}
 			}
 		}
+		p.warnBudgetWait(ctx, c, s, prio)
 		start := p.clk.Now()
 		if err := p.waitSlot(ctx, s, prio); err != nil {
 			return waited, p.budgetError(s, err)
@@ -342,22 +354,37 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 		start = p.clk.Now()
 		c.sent = start
 	}
+	cancel := context.CancelFunc(func() {})
+	if c.read > 0 && p.timeout > 0 {
+		var tctx context.Context
+		tctx, cancel = context.WithTimeout(out.Context(), p.timeout)
+		out = out.WithContext(tctx)
+	}
 	a := answer{tok: tok}
 	// Nothing leaves after Close: an attempt counts itself as sending, then
 	// looks; Close marks the client shut, then waits for those counted.
 	p.sending.Add(1)
 	if p.shut.Load() {
 		p.sending.Add(-1)
+		cancel()
 		return answer{}, ErrClosed
 	}
 	a.resp, a.err = p.next.RoundTrip(out)
 	p.sending.Add(-1)
-	if a.err == nil && c.read > 0 && success(a.resp.StatusCode) {
+	switch {
+	case a.err != nil:
+		cancel()
+	case c.read > 0 && success(a.resp.StatusCode):
 		a.data, a.err = httpbody.Read(a.resp.Body, c.read)
 		httpbody.Drain(a.resp.Body, 4<<10)
+		cancel()
 		if a.err != nil {
 			a.resp, a.data = nil, nil
 		}
+	default:
+		// Read later (an error answer, by check): the attempt's time ends
+		// when its body is closed.
+		a.resp.Body = &cancelBody{ReadCloser: a.resp.Body, cancel: cancel}
 	}
 	if h := p.trace.AttemptDone; h != nil {
 		r := AttemptResult{Attempt: p.describe(c, req, n), Err: a.err, Duration: p.clk.Now().Sub(start)}

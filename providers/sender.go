@@ -136,10 +136,14 @@ func (s *Sender) Exchange(req *http.Request, operation string) ([]byte, error) {
 	}
 	if err != nil {
 		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // http.Client's wrapper quotes the URL, which may be personal
+		if errors.As(err, &ue) && ue.Err != nil && ue.Err == c.err {
+			// The loop's own error, typed already (http.Client's wrapper
+			// quotes the URL, which may be personal).
+			return nil, c.err
 		}
-		return nil, err
+		// An error http.Client made itself (a Location it could not parse,
+		// too many redirects): it may quote what the server sent, whole.
+		return nil, &TransportError{Provider: s.p.provider, Operation: operation, Kind: c.kind, Err: err}
 	}
 	var data []byte
 	if success(resp.StatusCode) {

@@ -31,6 +31,7 @@ func check(e *env, args []string) int {
 			"(logging in first where the provider has logins) and shows when the token expires.\n"+
 			"The token is kept, encrypted, in the user's cache directory (or --cache FILE), so that the\n"+
 			"next run uses it and makes no login; the output says when it did. --no-cache logs in afresh.\n"+
+			"It then shows each budget the client enforces: what is left, the next free slot, a pause.\n"+
 			"Exit 0: accepted; 1: refused or unreachable; 2: usage or configuration.")
 	timeout := timeoutFlag(fs)
 	cf := addCacheFlags(e, fs)
@@ -55,6 +56,7 @@ func check(e *env, args []string) int {
 	if !ok || th.TokenSource() == nil {
 		fmt.Fprintf(e.stdout, "%s: credentials accepted by %s\n", c.Name(), where(c))
 		fmt.Fprintln(e.stdout, "static credentials: no token to expire")
+		printBudgets(e, c)
 		return exitOK
 	}
 	origin := tokenOrigin(c, spec)
@@ -69,6 +71,7 @@ func check(e *env, args []string) int {
 	}
 	printExpiry(e, tok)
 	fmt.Fprintf(e.stdout, "token: %s\n", origin.text)
+	printBudgets(e, c)
 	return exitOK
 }
 

@@ -428,3 +428,13 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 	}
 	assert.True(t, strings.Contains(string(readme), "| `"+webhookKeyVar+"` | yes |"), "README has no row for "+webhookKeyVar)
 }
+
+// Rule: check shows each budget's live state after its call: what is left
+// in the window and the next free slot (iDenfy: 10,000 an hour, one spent).
+func TestCheckShowsBudgets(t *testing.T) {
+	id := idenfytest.NewServer()
+	defer id.Close()
+	r := cli(idenfyEnv(id), "", "check", "--no-cache", "idenfy")
+	require.Equal(t, exitOK, r.code, r.all())
+	assert.Contains(t, r.stdout, "budget requests: 10000 per 1h0m0s, 9999 left, next slot now\n")
+}

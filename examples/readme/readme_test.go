@@ -52,7 +52,11 @@ func Example_compliancely() {
 		return
 	}
 	defer c.Close()
-	resp, err := c.HTTPClient().Get("https://app1.compliancely.com/api/v2/…") // logged in, refreshed, throttled, retried
+	// Always give a deadline: behind Compliancely's 10-minute penalty a call would wait it out.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "https://app1.compliancely.com/api/v2/…", nil)
+	resp, err := c.HTTPClient().Do(req) // logged in, refreshed, throttled, retried
 	_, _ = resp, err
 }
 

@@ -33,7 +33,7 @@ type userAPI interface {
 	Do(req *http.Request, operation string, out any) error
 	CheckResponse(resp *http.Response) error
 	Stats() providers.Stats
-	Budgets() []providers.Budget
+	Budgets() []providers.BudgetState
 	TokenSource() tokencache.Source
 	BaseURL() *url.URL
 }
@@ -201,7 +201,11 @@ func TestUserAPIReachesThePipeline(t *testing.T) {
 	c, err := idenfy.New(idenfy.Config{APIKey: "k", APISecret: "s"})
 	require.NoError(t, err)
 	defer c.Close()
-	assert.Equal(t, []providers.Budget{idenfy.DocumentedBudget}, c.Budgets(), "idenfy's documented budget")
+	budgets := c.Budgets()
+	require.Len(t, budgets, 1)
+	assert.Equal(t, idenfy.DocumentedBudget, budgets[0].Budget, "idenfy's documented budget")
+	assert.True(t, budgets[0].Live, "the default limiter reports its state")
+	assert.Equal(t, idenfy.DocumentedBudget.Limit, budgets[0].Remaining, "nothing sent yet")
 }
 
 // docPackage is go doc's view of the package in dir: its non-test files.

@@ -21,9 +21,11 @@
 //     (known methods, else _OTHER), http.response.status_code (when an
 //     answer came), error.type (the status code of an answer of 400 or
 //     more; else timeout, canceled, closed, rate_limited or the transport
-//     error's Go type), server.address, server.port, and unikyc.call.kind
-//     (api, login, refresh). Never url.full, a path or a query: paths hold
-//     identifiers.
+//     error's Go type), server.address, server.port (of the configured base
+//     URL, also for a hop a redirect sent elsewhere: the attribute sets stay
+//     bounded by the accounts, whatever a server redirects to), and
+//     unikyc.call.kind (api, login, refresh). Never url.full, a path or a
+//     query: paths hold identifiers.
 //   - unikyc.token.duration (s, histogram): one login, refresh or read from
 //     a shared store; unikyc.token.source (login, refresh, store),
 //     unikyc.outcome (success, failure), error.type on failure.
@@ -55,7 +57,7 @@
 // http.response.status_code and error.type, with status Error for a
 // failure or a final answer of 400 or more. Each attempt is a child span
 // of kind client named after the method, with http.request.method,
-// server.address, server.port, http.request.resend_count (from the second
+// server.address, server.port (the base URL's), http.request.resend_count (from the second
 // attempt), http.response.status_code and error.type; the request the
 // base transport gets carries it in its context. The call span's events:
 // unikyc.retry, unikyc.replay, unikyc.token.invalidated,

@@ -82,6 +82,7 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 // meters records one client's metrics.
 type meters struct {
 	provider      attribute.KeyValue
+	addr, port    attribute.KeyValue // the configured base URL's, never a redirect's
 	attemptDur    metric.Float64Histogram
 	tokenDur      metric.Float64Histogram
 	invalidations metric.Int64Counter
@@ -101,11 +102,11 @@ type attemptKey struct {
 	method    string
 	status    int
 	errorType string
-	server    string
 }
 
 func newMeters(mp metric.MeterProvider, c providers.ClientInfo) (*meters, error) {
 	t := &meters{provider: attrProvider.String(c.Provider), attempts: make(map[attemptKey]metric.MeasurementOption)}
+	t.addr, t.port = baseServer(c)
 	m := mp.Meter(ScopeName, metric.WithInstrumentationVersion(providers.Version))
 	var errs [8]error
 	buckets := metric.WithExplicitBucketBoundaries(durationBuckets...)
@@ -233,7 +234,7 @@ func (t *meters) trace() *providers.Trace {
 // cached per kind, method, status, error type and server.
 func (t *meters) attemptAttrs(r providers.AttemptResult) metric.MeasurementOption {
 	method, _ := normalMethod(r.Method)
-	k := attemptKey{kind: r.Kind, method: method, status: r.StatusCode, server: r.Server}
+	k := attemptKey{kind: r.Kind, method: method, status: r.StatusCode}
 	if r.Err != nil || r.StatusCode >= 400 {
 		k.errorType = errorType(r.StatusCode, r.Err)
 	}
@@ -243,9 +244,8 @@ func (t *meters) attemptAttrs(r providers.AttemptResult) metric.MeasurementOptio
 	if ok {
 		return opt
 	}
-	addr, port := server(r.Server)
 	kv := make([]attribute.KeyValue, 0, 7)
-	kv = append(kv, t.provider, attrKind.String(k.kind.String()), attrMethod.String(method), addr, port)
+	kv = append(kv, t.provider, attrKind.String(k.kind.String()), attrMethod.String(method), t.addr, t.port)
 	if r.StatusCode > 0 {
 		kv = append(kv, attrStatus.Int(r.StatusCode))
 	}
@@ -278,6 +278,7 @@ func (t *meters) token(ctx context.Context, ev providers.TokenEvent) {
 type tracer struct {
 	tracer                trace.Tracer
 	provider              attribute.KeyValue
+	addr, port            attribute.KeyValue // the configured base URL's, never a redirect's
 	callOpts, attemptOpts []trace.SpanStartOption
 	flightOpts            []trace.SpanStartOption
 }
@@ -292,6 +293,7 @@ type (
 
 func newTracer(tp trace.TracerProvider, c providers.ClientInfo) *tracer {
 	t := &tracer{provider: attrProvider.String(c.Provider)}
+	t.addr, t.port = baseServer(c)
 	t.tracer = tp.Tracer(ScopeName, trace.WithInstrumentationVersion(providers.Version))
 	t.callOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(t.provider)}
 	t.attemptOpts = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(t.provider)}
@@ -403,8 +405,7 @@ func (t *tracer) attemptStart(ctx context.Context, a providers.Attempt) context.
 	}
 	actx, s := t.tracer.Start(ctx, name, t.attemptOpts...)
 	if s.IsRecording() {
-		addr, port := server(a.Server)
-		s.SetAttributes(attrMethod.String(method), addr, port)
+		s.SetAttributes(attrMethod.String(method), t.addr, t.port)
 		if a.Attempt > 0 {
 			s.SetAttributes(attrResend.Int(a.Attempt))
 		}
@@ -494,11 +495,21 @@ func normalMethod(m string) (string, bool) {
 	return "_OTHER", false
 }
 
-// server returns server.address and server.port of an event's host:port.
-func server(hostPort string) (attribute.KeyValue, attribute.KeyValue) {
-	host, port, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		host = hostPort
+// baseServer returns server.address and server.port of the client's
+// configured base URL. Attributes never follow a redirect: where a server
+// sends a request is the server's choice, and each new host would be a new
+// attribute set (one client made 459), so the sets stay bounded by the
+// accounts configured.
+func baseServer(c providers.ClientInfo) (attribute.KeyValue, attribute.KeyValue) {
+	var host, port string
+	if c.BaseURL != nil {
+		host, port = c.BaseURL.Hostname(), c.BaseURL.Port()
+		if port == "" {
+			port = "443"
+			if strings.EqualFold(c.BaseURL.Scheme, "http") {
+				port = "80"
+			}
+		}
 	}
 	p, _ := strconv.Atoi(port)
 	return attrServerAddr.String(strings.ToLower(host)), attrServerPort.Int(p)

@@ -1,5 +1,5 @@
 // Command knobgen writes each provider fake's knobs_gen.go: the knobs and
-// counters of [providertest.Knobs] (FailNext, RateLimitNext, Logins,
+// counters of providertest.Knobs (FailNext, RateLimitNext, Logins,
 // LoginAttempts, Hits, …), declared on the fake's Server itself, each with
 // the Knobs method's own document and delegating to the embedded Knobs.
 //

@@ -36,8 +36,9 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // NoRetries keeps a fuzzed answer to one attempt.
 var NoRetries = providers.WithRetryPolicy(providers.RetryPolicy{MaxRetries: -1})
 
-// maxErrorText bounds Error() whatever the answer held.
-const maxErrorText = 1024
+// maxErrorText bounds Error() whatever the answer held (the project's
+// standard: 512 bytes).
+const maxErrorText = 512
 
 // CheckErrorText fails t unless msg is one printable line of bounded
 // length: an error string must not carry a body, nor a line break a

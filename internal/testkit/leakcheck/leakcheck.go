@@ -48,8 +48,10 @@ func Renderings(v any) map[string]string {
 	if err := gob.NewEncoder(&g).Encode(v); err == nil {
 		out["gob"] = g.String()
 	}
-	if b, err := yaml.Marshal(v); err == nil {
+	if b, err := yamlMarshal(v); err == nil {
 		out["yaml"] = string(b)
+	} else if err != nil {
+		out["yaml-error"] = err.Error()
 	}
 	var text, js bytes.Buffer
 	slog.New(slog.NewTextHandler(&text, nil)).Info("m", "v", v)
@@ -96,4 +98,15 @@ func (l *Log) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// yamlMarshal is yaml.Marshal with its panics (a func field of a type such
+// as http.Client) turned into errors, whose text is checked too.
+func yamlMarshal(v any) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml panicked: %v", r)
+		}
+	}()
+	return yaml.Marshal(v)
 }
