@@ -173,7 +173,7 @@ type status int
 
 const (
 	answered status = iota // Redis answered; err is its answer when it is one (redis.Nil, a script's error)
-	missed                 // Redis is up (it answered a probe) but gave this call no answer in time: ask again later
+	missed                 // Redis is up (it answered a probe, or again since the call began) but gave this call no answer: ask again later
 	local                  // an outage is confirmed, now or before: serve locally
 	gaveUp                 // the caller's context ended; err is its error
 )
@@ -188,6 +188,7 @@ func call[T any](f *Fleet, ctx context.Context, op func(ctx context.Context) (T,
 		}
 		return v, local, nil
 	}
+	epoch := f.h.recoveries.Load()
 	v, err = bounded(ctx, f.cfg.timeout, op, discard)
 	if err == nil || isAnswer(err) {
 		f.h.ok()
@@ -198,7 +199,7 @@ func call[T any](f *Fleet, ctx context.Context, op func(ctx context.Context) (T,
 		f.h.release() // the caller gave up: that says nothing about Redis
 		return zero, gaveUp, ctx.Err()
 	}
-	if f.h.fail(err) {
+	if f.h.fail(err, epoch) {
 		return zero, local, nil
 	}
 	return zero, missed, err

@@ -76,12 +76,20 @@ func (h *health) useRedis() bool {
 }
 
 // fail records a failed Redis call and reports whether it confirms an
-// outage (the Fleet is then in local mode).
-func (h *health) fail(err error) (outage bool) {
+// outage (the Fleet is then in local mode). epoch is the recoveries count
+// when the call began.
+func (h *health) fail(err error, epoch int64) (outage bool) {
 	h.errors.Add(1)
 	if h.down.Load() {
 		h.nextProbe.Store(h.clk.Now().Add(h.every).UnixNano())
 		return true // the probe of local mode failed
+	}
+	if h.recoveries.Load() != epoch {
+		// It began before Redis answered again (a probe of local mode still
+		// redialing the server that was gone): it says nothing about Redis
+		// now, and switching back would flap.
+		h.missed.Add(1)
+		return false
 	}
 	n := h.inARow.Add(1)
 	if !connectionLost(err) && n < failuresForOutage && h.pingOK() {

@@ -23,14 +23,19 @@ func TestAbandonedTokenCallLeavesNoReservation(t *testing.T) {
 	clk := clock.NewFake(start)
 	px := newProxy(t, srv.Addr())
 	fa, err := redisfleet.New(newClient(t, px.addr), redisfleet.WithPrefix(p), redisfleet.WithClock(clk),
-		redisfleet.WithTimeout(time.Second), redisfleet.WithEncryptionKey(testKey(1)))
+		redisfleet.WithTimeout(10*time.Second), redisfleet.WithEncryptionKey(testKey(1)))
 	require.NoError(t, err)
-	fb, _ := newFleet(t, p, redisfleet.WithClock(clk))
+	// Both fleets' calls must reach Redis: one that missed a short timeout (a
+	// starved test process) would take its fleet to local mode, whose first
+	// request waits a span on a clock nobody moves.
+	fb, _ := newFleet(t, p, redisfleet.WithClock(clk), redisfleet.WithTimeout(10*time.Second))
 	b := ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}
 	la, lb := fa.Limiter("acct", b).(*redisfleet.Limiter), fb.Limiter("acct", b)
 	ctx := context.Background()
-	require.NoError(t, lb.Wait(ctx, ratelimit.PriorityAPI)) // the slot is used until start+61s
-	_ = la.Estimate(ratelimit.PriorityToken)                // A's connection is up
+	first, cancelFirst := context.WithTimeout(ctx, 20*time.Second) // a failure, never a hang
+	defer cancelFirst()
+	require.NoError(t, lb.Wait(first, ratelimit.PriorityAPI)) // the slot is used until start+61s
+	_ = la.Estimate(ratelimit.PriorityToken)                  // A's connection is up
 
 	px.Hold(300 * time.Millisecond) // the answer to the token call's admission is late
 	tctx, cancel := context.WithCancel(ctx)
@@ -51,6 +56,7 @@ func TestAbandonedTokenCallLeavesNoReservation(t *testing.T) {
 	short, cancelShort := context.WithTimeout(ctx, time.Second)
 	defer cancelShort()
 	require.NoError(t, lb.Wait(short, ratelimit.PriorityAPI), "an API call takes the free slot")
+	require.Zero(t, fa.Stats().Degradations+fb.Stats().Degradations, "the fleets asked Redis every time")
 }
 
 // Rule: a request waiting on this replica's share during an outage goes

@@ -3,9 +3,11 @@ package redisfleet_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,9 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/redisfleet"
 	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
 )
@@ -41,7 +45,11 @@ func TestRedisKilledMidRun(t *testing.T) {
 		rdb := redis.NewClient(&redis.Options{Addr: own.Addr()})
 		defer rdb.Close()
 		f, err := redisfleet.New(rdb, redisfleet.WithPrefix(p), redisfleet.WithEncryptionKey(testKey(5)),
-			redisfleet.WithReplicas(replicas), redisfleet.WithTimeout(100*time.Millisecond),
+			// The kill is seen as lost connections, at once: the call timeout
+			// plays no part, and one short enough for a starved test process
+			// (-race, GOMAXPROCS=1, a loaded machine) to miss would take a
+			// replica to local mode before the kill, or after the restart.
+			redisfleet.WithReplicas(replicas), redisfleet.WithTimeout(5*time.Second),
 			redisfleet.WithProbeInterval(50*time.Millisecond), redisfleet.WithLogger(log.Logger()))
 		require.NoError(t, err)
 		c, err := compliancely.New(fake.Config(), append(f.Options(account), requestBudget(f, account, 500, time.Second))...)
@@ -53,6 +61,8 @@ func TestRedisKilledMidRun(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	var served, failed atomic.Int64
 	var wg sync.WaitGroup
+	defer wg.Wait() // a failed require stops the callers before the fake and Redis close
+	defer stop()
 	for _, c := range clients {
 		for range goroutines {
 			wg.Go(func() {
@@ -107,8 +117,10 @@ func TestRedisKilledMidRun(t *testing.T) {
 	assert.Zero(t, failed.Load(), "no request failed because Redis did")
 	assert.Equal(t, 1, fake.Logins(), "the cached token carried every replica through the outage")
 	var degradations, recoveries int64
+	var stats []redisfleet.Stats
 	for i, f := range fleets {
 		st := f.Stats()
+		stats = append(stats, st)
 		assert.GreaterOrEqual(t, st.Degradations, int64(1), "replica %d", i)
 		assert.Equal(t, st.Degradations, st.Recoveries, "replica %d", i)
 		degradations += st.Degradations
@@ -117,10 +129,65 @@ func TestRedisKilledMidRun(t *testing.T) {
 	// One log line per switch, not per request.
 	assert.EqualValues(t, degradations, strings.Count(log.String(), "Redis unavailable"))
 	assert.EqualValues(t, recoveries, strings.Count(log.String(), "back to shared mode"))
-	assert.Less(t, degradations, int64(3*replicas))
+	assert.Less(t, degradations, int64(3*replicas), "switches flapped: %+v\n%s", stats, log.String())
 
 	// The restarted Redis holds the fleet's limiter again.
 	rdb := redis.NewClient(&redis.Options{Addr: own.Addr()})
 	defer rdb.Close()
 	assert.NotEmpty(t, keys(t, rdb, p), "the replicas use the new Redis")
+}
+
+// Rule: a call that began before Redis answered again does not switch the
+// fleet back to local mode when it fails afterwards. A probe of local mode
+// still redialing the server that was gone (go-redis retries a refused
+// dial for a while) fails after a later probe found Redis back: that is
+// old news, not a second outage, and logs nothing.
+func TestAProbeFromBeforeTheRestartDoesNotFlap(t *testing.T) {
+	own, err := redisfleettest.StartOwn()
+	require.NoError(t, err)
+	defer own.Close()
+	var (
+		slow    atomic.Bool // the next dial is the old probe's
+		dialing = make(chan struct{}, 1)
+		refuse  = make(chan struct{})
+	)
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if slow.CompareAndSwap(true, false) {
+			dialing <- struct{}{}
+			<-refuse // still redialing the server that was gone
+			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: own.Addr(), Dialer: dial, DialerRetries: 1, MaxRetries: -1})
+	defer rdb.Close()
+	clk := clock.NewFake(start)
+	var log leakcheck.Log
+	f, err := redisfleet.New(rdb, redisfleet.WithPrefix(prefix(t)), redisfleet.WithClock(clk),
+		redisfleet.WithTimeout(10*time.Second), redisfleet.WithProbeInterval(time.Second), redisfleet.WithLogger(log.Logger()))
+	require.NoError(t, err)
+	l := f.Limiter("acct", compliancelyBudget).(*redisfleet.Limiter)
+	require.Zero(t, l.Estimate(ratelimit.PriorityAPI))
+
+	require.NoError(t, own.Stop())
+	l.Estimate(ratelimit.PriorityAPI) // the connection is lost: local mode
+	require.False(t, f.Stats().Shared)
+
+	clk.Advance(time.Second)
+	slow.Store(true)
+	old := make(chan struct{})
+	go func() { defer close(old); l.Estimate(ratelimit.PriorityAPI) }() // the probe, redialing
+	<-dialing
+	require.NoError(t, own.Restart())
+	clk.Advance(time.Second)
+	l.Estimate(ratelimit.PriorityAPI) // the next probe: Redis answers
+	require.True(t, f.Stats().Shared, "back in shared mode")
+
+	close(refuse) // the old probe fails now
+	<-old
+	st := f.Stats()
+	assert.True(t, st.Shared, "still shared: the old probe's failure is not a new outage")
+	assert.EqualValues(t, 1, st.Degradations)
+	assert.EqualValues(t, 1, strings.Count(log.String(), "Redis unavailable"), "logged once")
 }

@@ -134,6 +134,7 @@ type flight struct {
 	pauseEnd   time.Time   // on the cache's clock: when the pause ends
 	clk        clock.Clock // the cache's
 	abandoned  bool        // Pause found no caller that could wait: it is ending
+	gaveUpAt   time.Time   // on the cache's clock: when Pause abandoned it
 }
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -328,7 +329,7 @@ func (f *flight) Pause(d time.Duration, err error) bool {
 			return true
 		}
 	}
-	f.abandoned = true
+	f.abandoned, f.gaveUpAt = true, f.clk.Now()
 	return false
 }
 
@@ -368,6 +369,13 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 	now := c.cfg.clock.Now()
 	f.mu.Lock()
 	used := f.foreground || f.patient > 0 || len(f.deadlines) > 0
+	failedAt := now
+	if f.abandoned {
+		// Its callers were told of the failure then: its backoff counts from
+		// that moment, not from this bookkeeping, which a caller that waited
+		// out the pause (on a fake clock, at once) may otherwise overtake.
+		failedAt = f.gaveUpAt
+	}
 	f.mu.Unlock()
 	c.mu.Lock()
 	switch {
@@ -392,7 +400,7 @@ func (c *Cache) run(parent context.Context, f *flight, prev *entry) {
 		c.replace(n)
 	default:
 		c.failures.Add(1)
-		c.replace(c.failedEntry(prev, err, now))
+		c.replace(c.failedEntry(prev, err, failedAt))
 	}
 	if c.flight == f {
 		c.flight = nil

@@ -203,5 +203,13 @@ func note(err error) string {
 	return ": " + err.Error()
 }
 
+// unless is what a check saw, for its line when it failed: "" when ok.
+func unless(ok bool, format string, args ...any) string {
+	if ok {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
+}
+
 // fastRetries keeps 5xx backoff short; 429 pauses run on the fake clock.
 var fastRetries = providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -42,6 +43,9 @@ func TestQuickstartPassesAndReportsEveryProvider(t *testing.T) {
 	began := time.Now()
 	code := Main(&out, noEnv)
 	took := time.Since(began)
+	for _, f := range failedChecks(out.String()) {
+		t.Errorf("check failed: %s", f)
+	}
 	require.Equal(t, 0, code, out.String())
 	assert.Less(t, took, 15*time.Second)
 
@@ -124,10 +128,51 @@ func TestQuickstartChecksConfiguredProvidersLive(t *testing.T) {
 	assert.Contains(t, out.String(), "FAIL stopped: unikyc: UNIKYC_IDENFY_API_KEY is required")
 }
 
+// failedChecks returns the report's failed checks, each as "provider:
+// text" with its wrapped lines joined, so a failure names them.
+func failedChecks(out string) []string {
+	var (
+		failed   []string
+		provider string
+		in       bool // the last line was a FAIL or its continuation
+	)
+	for _, line := range strings.Split(out, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "  FAIL "):
+			failed = append(failed, provider+": "+strings.TrimPrefix(line, "  FAIL "))
+			in = true
+		case in && strings.HasPrefix(line, "       ") && trimmed != "":
+			failed[len(failed)-1] += " " + trimmed
+		case !strings.HasPrefix(line, " ") && strings.HasSuffix(trimmed, ")") && strings.Contains(trimmed, " ("):
+			provider, _, _ = strings.Cut(trimmed, " (")
+			in = false
+		default:
+			in = false
+		}
+	}
+	return failed
+}
+
 // fitsWidth fails for any line of out wider than a 100-column terminal.
 func fitsWidth(t *testing.T, out string) {
 	t.Helper()
 	for _, line := range strings.Split(out, "\n") {
 		assert.LessOrEqual(t, utf8.RuneCountInString(line), 100, "too wide: %q", line)
 	}
+}
+
+// A failed check is named by the test, wrapped lines and all: a failure
+// that happens once in a hundred runs must say which check it was.
+func TestFailedChecksNameEachFailure(t *testing.T) {
+	long := "refused token: one 401, a new token by login, request replayed (saw 1 401s, 0 new tokens by " +
+		"login, and a line long enough to wrap at the report's width)"
+	var out bytes.Buffer
+	report(&out, []*run{
+		{provider: "icomply", mode: "fake", checks: []check{{"5 calls, 1 login", true}, {long, false}}},
+		{provider: "kyconnect", mode: "fake", checks: []check{{"fine", true}}},
+		{provider: "idenfy", mode: "live", err: errors.New("unikyc: no answer")},
+	})
+	require.Contains(t, out.String(), "SOME CHECKS FAILED")
+	assert.Equal(t, []string{"icomply: " + long, "idenfy: stopped: unikyc: no answer"}, failedChecks(out.String()))
 }

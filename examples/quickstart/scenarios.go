@@ -64,7 +64,8 @@ func (t *tokenRun) play(ctx context.Context) bool {
 			return false
 		}
 	}
-	t.expect(t.conn.Stats().Logins == 1, "5 calls, 1 login: the token is shared")
+	logins := t.conn.Stats().Logins
+	t.expect(logins == 1, "5 calls, 1 login: the token is shared%s", unless(logins == 1, " (saw %d logins)", logins))
 
 	tok, err := t.conn.TokenSource().Token(ctx)
 	if err != nil {
@@ -76,14 +77,17 @@ func (t *tokenRun) play(ctx context.Context) bool {
 	t.d.clk.Set(tok.Expiry.Add(-ahead)) // inside the soft window, outside the hard one
 	err = t.try(ctx, t.call)
 	renewed := err == nil && t.d.until(func() bool { return t.renewals(t.conn.Stats()) > t.renewals(before) })
-	t.expect(renewed, "token renewed by a %s %s before expiry, in the background%s", t.renewsBy, ahead, note(err))
+	t.expect(renewed, "token renewed by a %s %s before expiry, in the background%s%s", t.renewsBy, ahead, note(err),
+		unless(renewed, " (no %s within 5 s)", t.renewsBy))
 
 	before = t.conn.Stats()
 	t.refuse()
 	err = t.try(ctx, t.call)
 	after := t.conn.Stats()
-	t.expect(err == nil && after.Invalidations == before.Invalidations+1 && t.renewals(after) == t.renewals(before)+1,
-		"refused token: one 401, a new token by %s, request replayed%s", t.renewsBy, note(err))
+	ok := err == nil && after.Invalidations == before.Invalidations+1 && t.renewals(after) == t.renewals(before)+1
+	t.expect(ok, "refused token: one 401, a new token by %s, request replayed%s%s", t.renewsBy, note(err),
+		unless(ok, " (saw %d 401s, %d new tokens by %s)", after.Invalidations-before.Invalidations,
+			t.renewals(after)-t.renewals(before), t.renewsBy))
 
 	before = t.conn.Stats()
 	began := t.d.clk.Now()
@@ -94,8 +98,10 @@ func (t *tokenRun) play(ctx context.Context) bool {
 	if t.retryAfter == "" {
 		what = "no Retry-After"
 	}
-	t.expect(err == nil && t.conn.Stats().RateLimited == before.RateLimited+1 && waited >= t.wait429,
-		"429 with %s: waited out, %s on the clock%s", what, waited.Round(time.Second), note(err))
+	limited := t.conn.Stats().RateLimited - before.RateLimited
+	ok = err == nil && limited == 1 && waited >= t.wait429
+	t.expect(ok, "429 with %s: waited out, %s on the clock%s%s", what, waited.Round(time.Second), note(err),
+		unless(ok, " (saw %d 429s, wanted a wait of at least %s)", limited, t.wait429))
 	return true
 }
 

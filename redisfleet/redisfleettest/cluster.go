@@ -43,6 +43,15 @@ func StartCluster() (*Cluster, error) {
 		}
 		return &Cluster{kind: Miniredis, mini: m}, nil
 	}
+	for try := 1; ; try++ {
+		c, err := startCluster(path)
+		if err == nil || !portTaken(err) || try == portTries {
+			return c, err
+		}
+	}
+}
+
+func startCluster(path string) (*Cluster, error) {
 	dir, err := os.MkdirTemp("", "redisfleettest-cluster-")
 	if err != nil {
 		return nil, err

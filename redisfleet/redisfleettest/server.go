@@ -48,6 +48,7 @@ type Server struct {
 	cmd  *exec.Cmd
 	out  chan struct{} // closed when the process's output is drained
 	mini *miniredis.Miniredis
+	wire *front // miniredis's clients connect here: Stop cuts them as a kill would
 }
 
 // Start returns the Redis at REDIS_ADDR when set, else starts one (see
@@ -64,21 +65,31 @@ func Start() (*Server, error) {
 // miniredis when there is no redis-server.
 func StartOwn() (*Server, error) {
 	if path, err := exec.LookPath("redis-server"); err == nil {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
+		for try := 1; ; try++ {
+			port, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			s := &Server{kind: RedisServer, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+			err = s.startProcess(path)
+			if err == nil {
+				return s, nil
+			}
+			if !portTaken(err) || try == portTries {
+				return nil, err
+			}
 		}
-		s := &Server{kind: RedisServer, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-		if err := s.startProcess(path); err != nil {
-			return nil, err
-		}
-		return s, nil
 	}
 	m := miniredis.NewMiniRedis()
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, err
 	}
-	return &Server{kind: Miniredis, addr: m.Addr(), mini: m}, nil
+	w, err := listenFront("127.0.0.1:0", m.Addr())
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return &Server{kind: Miniredis, addr: w.addr, mini: m, wire: w}, nil
 }
 
 // Addr is the server's host:port.
@@ -96,7 +107,11 @@ func (s *Server) Stop() error {
 	case External:
 		return errors.New("redisfleettest: cannot stop the Redis at REDIS_ADDR")
 	case Miniredis:
-		s.mini.Close()
+		// Its clients lose their connections and cannot connect, as with a
+		// killed process; the miniredis behind keeps running. Closing it
+		// would answer a command in flight with an error (an EVAL: "Error
+		// compiling script", a nil dereference) that no killed Redis sends.
+		s.wire.close()
 		return nil
 	}
 	if s.cmd == nil {
@@ -115,7 +130,17 @@ func (s *Server) Restart() error {
 	case External:
 		return errors.New("redisfleettest: cannot restart the Redis at REDIS_ADDR")
 	case Miniredis:
-		return s.mini.Restart()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.wire.open() {
+			return nil
+		}
+		w, err := listenFront(s.addr, s.mini.Addr())
+		if err != nil {
+			return err
+		}
+		s.wire = w
+		return nil
 	}
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -133,6 +158,9 @@ func (s *Server) Restart() error {
 func (s *Server) Close() {
 	if s.kind != External {
 		_ = s.Stop()
+	}
+	if s.mini != nil {
+		s.mini.Close()
 	}
 }
 
@@ -183,6 +211,13 @@ func (s *Server) startProcess(path string) error {
 	return fmt.Errorf("redisfleettest: redis-server on %s did not become ready:\n%s", s.addr, log.String())
 }
 
+// portTries bounds how often a start picks another port after the one it
+// picked was taken meanwhile (by another test process, on a busy machine).
+const portTries = 5
+
+// portTaken reports a redis-server that could not bind its port.
+func portTaken(err error) bool { return strings.Contains(err.Error(), "Address already in use") }
+
 // freePort returns a loopback TCP port that was free a moment ago.
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -191,4 +226,97 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// front is a TCP relay on the Server's address in front of a miniredis.
+type front struct {
+	addr     string
+	upstream string
+	l        net.Listener
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func listenFront(addr, upstream string) (*front, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	w := &front{addr: l.Addr().String(), upstream: upstream, l: l, conns: map[net.Conn]struct{}{}}
+	w.wg.Add(1)
+	go w.accept()
+	return w, nil
+}
+
+func (w *front) accept() {
+	defer w.wg.Done()
+	for {
+		c, err := w.l.Accept()
+		if err != nil {
+			return
+		}
+		u, err := net.Dial("tcp", w.upstream)
+		if err != nil {
+			_ = c.Close()
+			continue
+		}
+		if !w.track(c, u) {
+			return
+		}
+		w.wg.Add(2)
+		go w.relay(u, c)
+		go w.relay(c, u)
+	}
+}
+
+// track registers a relayed pair, or closes it when the front is closed.
+func (w *front) track(cs ...net.Conn) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		for _, c := range cs {
+			_ = c.Close()
+		}
+		return false
+	}
+	for _, c := range cs {
+		w.conns[c] = struct{}{}
+	}
+	return true
+}
+
+func (w *front) relay(dst, src net.Conn) {
+	defer w.wg.Done()
+	_, _ = io.Copy(dst, src)
+	_ = dst.Close()
+	_ = src.Close()
+	w.mu.Lock()
+	delete(w.conns, dst)
+	delete(w.conns, src)
+	w.mu.Unlock()
+}
+
+func (w *front) open() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.closed
+}
+
+// close stops accepting and cuts every relayed connection at once.
+func (w *front) close() {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.closed = true
+	_ = w.l.Close()
+	for c := range w.conns {
+		_ = c.Close()
+	}
+	w.mu.Unlock()
+	w.wg.Wait()
 }
