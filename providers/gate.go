@@ -16,7 +16,8 @@ import (
 // a herd.
 type gate struct {
 	cool  CoolDown
-	armed atomic.Bool // a pause was seen and no answer after its end yet
+	armed atomic.Bool   // a pause was seen and no answer after its end yet
+	gen   atomic.Uint64 // pauses started here; tells a caller one began while it waited
 
 	mu      sync.Mutex
 	probing bool
@@ -29,6 +30,7 @@ func newGate(c CoolDown) *gate { return &gate{cool: c, wake: make(chan struct{})
 // the probe and must call leave with the attempt's outcome.
 func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err error) {
 	for {
+		gen := g.gen.Load()
 		until := g.cool.Until(ctx)
 		if until.IsZero() && !g.armed.Load() {
 			return false, nil // the hot path: two atomic loads
@@ -61,10 +63,12 @@ func (g *gate) enter(ctx context.Context, p *pipeline, c *call) (probe bool, err
 			g.mu.Unlock()
 			return false, nil
 		}
-		// Read the pause again under the lock: a probe answered with a new
-		// 429 while this caller waited for the lock has started a new
-		// pause, which it must wait out, not probe into.
-		if g.cool.Until(ctx).After(p.clk.Now()) {
+		// Look again under the lock: a probe answered with a new 429 while
+		// this caller waited for the lock has started a new pause, which it
+		// must wait out, not probe into. The count of pauses tells, not a
+		// second Until: a fleet's Until hands out the fleet's probe role,
+		// and a second ask would see the hold that the first one started.
+		if g.gen.Load() != gen {
 			g.mu.Unlock()
 			continue
 		}
@@ -115,4 +119,5 @@ func (g *gate) leave(answered bool) {
 func (g *gate) pause(ctx context.Context, until time.Time) {
 	g.armed.Store(true)
 	g.cool.Extend(ctx, until)
+	g.gen.Add(1)
 }

@@ -50,6 +50,7 @@ type WindowLimiter struct {
 	next     time.Time        // a paced request may not leave before it
 	pacedTil time.Time        // until then every request keeps the pace (the Span after a pause)
 	due      func() time.Time // when the next token call is due; nil: unknown
+	lastTok  time.Time        // when the last token call was admitted
 	demand   func() int       // calls under way; nil: the waiters and this one
 	queue    Queue
 	total    int64 // requests admitted so far
@@ -246,19 +247,36 @@ func (l *WindowLimiter) headroomFrom(now time.Time) time.Time {
 	if due.Before(now) {
 		due = now
 	}
-	// The entries the server will still count when the token call leaves at
-	// due, and this call: at most Limit-1.
-	from := due.Add(-l.span)
-	counted := 0
-	for i := l.n - 1; i >= 0 && l.at(i).After(from); i-- {
-		counted++
+	// Every token call due within the Span needs its slot: the next one at
+	// due, the ones after it a refresh period apart (the gap between the
+	// last token call and the next). With short tokens several fall inside
+	// one Span, and a slot kept for the next alone is taken by it, leaving
+	// the one after to wait for the window. At each such time the server
+	// will count the entries still in its window, the token calls before
+	// it, and this call: together at most Limit-1.
+	period := l.span
+	if !l.lastTok.IsZero() && due.After(l.lastTok) {
+		period = due.Sub(l.lastTok)
 	}
-	if counted+1 <= l.limit-1 {
-		return now
+	for j, at := 0, due; j < l.limit && !at.After(now.Add(l.span)); j, at = j+1, at.Add(period) {
+		from := at.Add(-l.span)
+		counted := 0
+		for i := l.n - 1; i >= 0 && l.at(i).After(from); i-- {
+			counted++
+		}
+		if counted+j+1 > l.limit-1 {
+			// Wait until the token call left (due moves on) or enough
+			// entries age out that one slot stays free at any time: the one
+			// Limit-1 back.
+			if l.n >= l.limit-1 {
+				return maxTime(due, l.at(l.n-(l.limit-1)).Add(l.span))
+			}
+			// Until the token call due first has left (a Recheck wakes
+			// the waiters then).
+			return maxTime(due, now.Add(l.slot))
+		}
 	}
-	// Wait until the token call left (due moves on) or enough entries age
-	// out that one slot stays free at any time: the one Limit-1 back.
-	return maxTime(due, l.at(l.n-(l.limit-1)).Add(l.span))
+	return now
 }
 
 func (l *WindowLimiter) at(i int) time.Time { return l.log[(l.head+i)%len(l.log)] }
@@ -282,6 +300,9 @@ func (l *WindowLimiter) record(p Priority, now time.Time) {
 	l.log[(l.head+l.n)%len(l.log)] = now
 	l.n++
 	l.total++
+	if p == PriorityToken {
+		l.lastTok = now
+	}
 	l.setPace(p, now)
 }
 
