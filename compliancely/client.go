@@ -47,7 +47,6 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 		Name:        Name,
 		BaseURL:     cfg.BaseURL,
 		Account:     cfg.Username,
-		Config:      cfg,
 		Login:       tc.login,
 		Refresh:     tc.refresh,
 		DecodeError: decodeError,

@@ -33,7 +33,6 @@ type Core struct {
 	limits  []*WindowLimiter
 	closers []interface{ Close() } // limiters WithLimiters made for this client
 	stops   []func()               // subscribers' (WithSubscriber)
-	acct    *accountState          // the account shared in the process; nil: private
 	closing sync.Once
 }
 
@@ -108,9 +107,6 @@ func (c *Core) Close() error {
 		for _, stop := range c.stops {
 			stop()
 		}
-		if c.acct != nil {
-			c.acct.release() // the last client's release closes the account
-		}
 		for _, l := range c.limits {
 			l.Close()
 		}
@@ -118,7 +114,7 @@ func (c *Core) Close() error {
 			l.Close()
 		}
 	})
-	if c.cache != nil && c.acct == nil {
+	if c.cache != nil {
 		_ = c.cache.Close()
 	}
 	// Attempts that looked before Close marked the client shut may be on

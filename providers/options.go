@@ -30,7 +30,6 @@ type options struct {
 	timeout         time.Duration
 	minLife         time.Duration
 	subscribers     []Subscriber
-	private         bool
 	waitWarning     time.Duration
 }
 
