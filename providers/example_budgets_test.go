@@ -14,7 +14,8 @@ import (
 
 // Budgets shows each budget's live state: what is left in the window and
 // when the next slot frees. (A request about to wait longer than
-// WithWaitWarning for a slot or a pause is logged, on WithLogger's logger.)
+// WithWaitWarning for a slot or a pause is logged, on WithLogger's logger
+// or, without one, on slog.Default().)
 func ExampleCore_Budgets() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{}`)
