@@ -30,8 +30,10 @@ func ExampleCore_Budgets() {
 		panic(err)
 	}
 	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // real time: longer than any wait on the fake clock
+	defer cancel()
 	for range 2 {
-		req, _ := conn.NewRequest(context.Background(), http.MethodGet, "/cases/42", nil)
+		req, _ := conn.NewRequest(ctx, http.MethodGet, "/cases/42", nil)
 		if err := conn.Do(req, "GetCase", nil); err != nil {
 			panic(err)
 		}
