@@ -161,7 +161,7 @@ func ExampleClient_AddNaturalPerson() {
 	if err != nil {
 		panic(err)
 	}
-	events := make(chan webhook.Event, 2)
+	events := make(chan webhook.Event, 4)
 	recv, err := webhook.NewReceiver(hooks, func(_ context.Context, ev webhook.Event) error {
 		events <- ev
 		return nil
@@ -194,12 +194,16 @@ func ExampleClient_AddNaturalPerson() {
 	id := np.KYCMetaData.EntityID
 	fmt.Println("added:", np.KYCMetaData.Current())
 
-	_ = srv.SubmitPersonalInfo(ctx, id)                 // the person fills in the portal
+	_ = srv.SubmitPersonalInfo(ctx, id)                 // the person fills in the portal,
+	_ = srv.BeginSupportingDocuments(ctx, id)           // begins uploading supporting documents,
+	_ = srv.CompleteSupportingDocuments(ctx, id)        // completes the upload
 	_ = srv.Complete(ctx, id, icomplytest.AutoApproved) // and is approved
-	for range 2 {
+	for range 4 {
 		switch ev := (<-events).(type) {
 		case *icomply.NaturalPersonPendingEvent:
 			fmt.Println("webhook:", ev.Type())
+		case *icomply.SupportingDocumentEvent:
+			fmt.Println("webhook: supporting documents, entity", ev.EntityID == id) // ev.Data: as received
 		case *icomply.NaturalPersonApprovedEvent:
 			fmt.Println("webhook:", ev.Type(), "manual:", ev.Manual)
 		}
@@ -212,6 +216,8 @@ func ExampleClient_AddNaturalPerson() {
 	// Output:
 	// added: New
 	// webhook: NaturalPersonPending
+	// webhook: supporting documents, entity true
+	// webhook: supporting documents, entity true
 	// webhook: NaturalPersonAutoApproved manual: false
 	// result: Approved
 }
