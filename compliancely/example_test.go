@@ -26,7 +26,8 @@ func Example() {
 	}
 	defer c.Close()
 
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	s, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "111232319", Name: "Zenwork"})
 	if err != nil {
 		panic(err)
@@ -48,7 +49,9 @@ func ExampleClient_ValidateToken() {
 	}
 	defer c.Close()
 
-	st, err := c.ValidateToken(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := c.ValidateToken(ctx)
 	if err != nil {
 		panic(err)
 	}
@@ -68,8 +71,10 @@ func ExampleNew_invalidCredentials() {
 	}
 	defer c.Close()
 
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for range 3 {
-		_, err = c.CreateTaxExempt(context.Background(), &compliancely.TaxExemptRequest{TIN: "123456789"})
+		_, err = c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789"})
 		fmt.Println(errors.Is(err, providers.ErrInvalidCredentials), err)
 	}
 	fmt.Println("login attempts:", srv.Calls(compliancely.DefaultLoginPath))
@@ -91,7 +96,8 @@ func ExampleClient_rotation() {
 		panic(err)
 	}
 	defer c.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // real time: longer than any wait on the fake clock
+	defer cancel()
 	sub := &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme"}
 
 	_, _ = c.CreateTaxExempt(ctx, sub) // logs in

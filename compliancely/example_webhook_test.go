@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"time"
 
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
@@ -41,7 +42,8 @@ func ExampleNewWebhooks() {
 	hookURL := httptest.NewServer(recv) // mux.Handle("POST /hooks/compliancely", recv)
 	defer hookURL.Close()
 
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	sub, err := c.SubmitTINMatch(ctx, &compliancely.TINMatchRequest{
 		TIN: "111232317", Name: "Zenwork", WebhookURLs: []string{hookURL.URL}})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"time"
 
 	"github.com/unikyc/unikyc/genericjwt"
 	"github.com/unikyc/unikyc/genericjwt/genericjwttest"
@@ -30,7 +31,9 @@ func Example() {
 	}
 	defer client.Close()
 
-	me, err := client.Me(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	me, err := client.Me(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,7 +55,8 @@ func Example_otherRoutes() {
 	}
 	defer client.Close()
 
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	req, err := client.NewRequest(ctx, http.MethodGet, "/api/v1/resource", nil)
 	if err != nil {
 		log.Fatal(err)
@@ -80,8 +84,10 @@ func Example_badCredentials() {
 	}
 	defer client.Close()
 
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for range 3 {
-		err = client.CheckAuth(context.Background())
+		err = client.CheckAuth(ctx)
 	}
 	fmt.Println(errors.Is(err, providers.ErrInvalidCredentials))
 	fmt.Println(err)
@@ -104,7 +110,9 @@ func Example_userNotVerified() {
 	}
 	defer client.Close()
 
-	err = client.CheckAuth(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = client.CheckAuth(ctx)
 	fmt.Println(errors.Is(err, genericjwt.ErrUserNotVerified), errors.Is(err, providers.ErrInvalidCredentials))
 	// Output: true true
 }
@@ -119,7 +127,8 @@ func Example_tokenWithoutExpiry() {
 		log.Fatal(err)
 	}
 	defer client.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	for range 10 {
 		if err := client.CheckAuth(ctx); err != nil {
@@ -163,7 +172,9 @@ func ExampleClient_Me_unverified() {
 	}
 	defer client.Close()
 
-	_, err = client.Me(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = client.Me(ctx)
 	fmt.Println(errors.Is(err, genericjwt.ErrUserNotVerified), errors.Is(err, genericjwt.ErrForbidden))
 	fmt.Println(err)
 	// Output:

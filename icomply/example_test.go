@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"time"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/icomply"
@@ -29,7 +30,9 @@ func ExampleNew() {
 	}
 	defer c.Close()
 
-	people, err := c.ListEntities(context.Background(), icomply.ListEntitiesParams{
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	people, err := c.ListEntities(ctx, icomply.ListEntitiesParams{
 		Type: icomply.EntityTypeNaturalPersons, KYCMetaData: true,
 	})
 	if err != nil {
@@ -61,7 +64,9 @@ func ExampleNew_apiKey() {
 	}
 	defer c.Close()
 
-	np, err := c.GetNaturalPerson(context.Background(), icomplytest.PersonApproved)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	np, err := c.GetNaturalPerson(ctx, icomplytest.PersonApproved)
 	if err != nil {
 		panic(err)
 	}
@@ -80,7 +85,8 @@ func ExampleClient_CreateAMLSearch() {
 		panic(err)
 	}
 	defer c.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	id, err := c.CreateAMLSearch(ctx, icomply.AMLSearchParams{
 		SearchTerm:      icomply.AMLSearchTerm{Name: "John Doe", YearOfBirth: 1969, Countries: []string{"US"}},
@@ -115,7 +121,9 @@ func ExampleClient_GetNaturalPerson_notFound() {
 	}
 	defer c.Close()
 
-	_, err = c.GetNaturalPerson(context.Background(), "00000000-0000-4000-8000-000000000000")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = c.GetNaturalPerson(ctx, "00000000-0000-4000-8000-000000000000")
 	var pe *providers.Error
 	if errors.Is(err, providers.ErrNotFound) && errors.As(err, &pe) {
 		fmt.Println(err)
@@ -135,7 +143,9 @@ func ExampleClient_CheckToken() {
 	}
 	defer c.Close()
 
-	ok, err := c.CheckToken(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ok, err := c.CheckToken(ctx)
 	fmt.Println(ok, err)
 	// Output: true <nil>
 }
@@ -151,7 +161,7 @@ func ExampleClient_AddNaturalPerson() {
 	if err != nil {
 		panic(err)
 	}
-	events := make(chan webhook.Event, 2)
+	events := make(chan webhook.Event, 4)
 	recv, err := webhook.NewReceiver(hooks, func(_ context.Context, ev webhook.Event) error {
 		events <- ev
 		return nil
@@ -170,7 +180,8 @@ func ExampleClient_AddNaturalPerson() {
 		panic(err)
 	}
 	defer c.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	np, err := c.AddNaturalPerson(ctx, icomply.NewNaturalPerson{
 		ExternalID: "crm-4711",
@@ -183,12 +194,16 @@ func ExampleClient_AddNaturalPerson() {
 	id := np.KYCMetaData.EntityID
 	fmt.Println("added:", np.KYCMetaData.Current())
 
-	_ = srv.SubmitPersonalInfo(ctx, id)                 // the person fills in the portal
+	_ = srv.SubmitPersonalInfo(ctx, id)                 // the person fills in the portal,
+	_ = srv.BeginSupportingDocuments(ctx, id)           // begins uploading supporting documents,
+	_ = srv.CompleteSupportingDocuments(ctx, id)        // completes the upload
 	_ = srv.Complete(ctx, id, icomplytest.AutoApproved) // and is approved
-	for range 2 {
+	for range 4 {
 		switch ev := (<-events).(type) {
 		case *icomply.NaturalPersonPendingEvent:
 			fmt.Println("webhook:", ev.Type())
+		case *icomply.SupportingDocumentEvent:
+			fmt.Println("webhook: supporting documents, entity", ev.EntityID == id) // ev.Data: as received
 		case *icomply.NaturalPersonApprovedEvent:
 			fmt.Println("webhook:", ev.Type(), "manual:", ev.Manual)
 		}
@@ -201,6 +216,8 @@ func ExampleClient_AddNaturalPerson() {
 	// Output:
 	// added: New
 	// webhook: NaturalPersonPending
+	// webhook: supporting documents, entity true
+	// webhook: supporting documents, entity true
 	// webhook: NaturalPersonAutoApproved manual: false
 	// result: Approved
 }

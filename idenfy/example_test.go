@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/idenfy"
@@ -24,7 +25,8 @@ func ExampleClient_CreateKYBToken() {
 		panic(err)
 	}
 	defer client.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	tok, err := client.CreateKYBToken(ctx, idenfy.CreateKYBTokenParams{
 		TokenType:     idenfy.KYBTokenForm,
@@ -59,7 +61,9 @@ func ExampleClient_CreateVerificationToken() {
 	}
 	defer client.Close()
 
-	tok, err := client.CreateVerificationToken(context.Background(), idenfy.CreateVerificationTokenParams{
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tok, err := client.CreateVerificationToken(ctx, idenfy.CreateVerificationTokenParams{
 		ClientID: "user-123", FirstName: "John", LastName: "Doe",
 	})
 	if err != nil {
@@ -68,7 +72,7 @@ func ExampleClient_CreateVerificationToken() {
 	redirect := client.RedirectURL(tok.AuthToken)
 	fmt.Println(strings.HasPrefix(redirect, srv.URL+"/api/v2/redirect?authToken="))
 
-	st, err := client.Status(context.Background(), tok.ScanRef)
+	st, err := client.Status(ctx, tok.ScanRef)
 	if err != nil {
 		panic(err)
 	}
@@ -100,7 +104,9 @@ func ExampleParseWebhook() {
 	srv := idenfytest.NewServer()
 	defer srv.Close()
 	body := []byte(`{"final":true,"status":{"overall":"APPROVED"},"scanRef":"scan-1","clientId":"user-123"}`)
-	if err := srv.SendWebhook(context.Background(), hook.URL, body); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.SendWebhook(ctx, hook.URL, body); err != nil {
 		panic(err)
 	}
 	// Output:
@@ -148,7 +154,9 @@ func ExampleWebhooks() {
 		panic(err)
 	}
 	defer client.Close()
-	tok, err := client.CreateVerificationToken(context.Background(), idenfy.CreateVerificationTokenParams{
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tok, err := client.CreateVerificationToken(ctx, idenfy.CreateVerificationTokenParams{
 		ClientID: "user-1", CallbackURL: web.URL,
 	})
 	if err != nil {
@@ -173,7 +181,8 @@ func ExampleClient_Identifications() {
 		panic(err)
 	}
 	defer client.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for range 3 {
 		if _, err := client.CreateVerificationToken(ctx, idenfy.CreateVerificationTokenParams{ClientID: "user-5"}); err != nil {
 			panic(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/kyconnect/kyconnecttest"
@@ -27,7 +28,9 @@ func ExampleClient_Me() {
 	}
 	defer c.Close()
 
-	u, err := c.Me(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u, err := c.Me(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,7 +55,9 @@ func ExampleTOTP() {
 	}
 	defer c.Close()
 
-	u, err := c.Me(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u, err := c.Me(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -74,7 +79,9 @@ func ExampleErrInvalidMFACode() {
 	}
 	defer c.Close()
 
-	_, err = c.Me(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = c.Me(ctx)
 	fmt.Println(errors.Is(err, kyconnect.ErrInvalidMFACode), errors.Is(err, providers.ErrInvalidCredentials))
 	fmt.Println(err)
 	// Output:
@@ -96,7 +103,9 @@ func ExampleNew_apiKey() {
 	}
 	defer c.Close()
 
-	u, err := c.Me(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u, err := c.Me(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -115,7 +124,8 @@ func ExampleClient_OnboardIndividual() {
 		log.Fatal(err)
 	}
 	defer c.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 
 	person := kyconnect.Individual{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Country: "GB"}
 	kase, err := c.OnboardIndividual(ctx, person)
@@ -148,7 +158,9 @@ func ExampleFetchRoutes() {
 	srv := kyconnecttest.NewServer()
 	defer srv.Close()
 
-	routes, err := kyconnect.FetchRoutes(context.Background(), nil, srv.BaseURL())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	routes, err := kyconnect.FetchRoutes(ctx, nil, srv.BaseURL())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/unikyc/unikyc/ratelimit"
@@ -29,10 +30,46 @@ const DefaultWaitWarning = 5 * time.Second
 
 // WithWaitWarning sets how long a request may be about to wait for a slot
 // of a budget or for the end of a pause before the client logs it, once,
-// at Warn level on the logger of WithLogger, with provider=, the reason
-// (budget or pause), the budget and the wait. Default DefaultWaitWarning;
-// a negative d logs no such wait.
-func WithWaitWarning(d time.Duration) Option { return func(o *options) { o.waitWarning = d } }
+// at Warn level, with provider=, the reason (budget or pause), the budget
+// and the wait. The record goes to the logger of WithLogger, or, when none
+// is given, to slog.Default() (the only record a client without WithLogger
+// writes): behind Compliancely's 10-minute penalty a request would
+// otherwise wait in silence. Default DefaultWaitWarning; d <= 0 logs no
+// such wait.
+func WithWaitWarning(d time.Duration) Option {
+	return func(o *options) {
+		if d <= 0 {
+			d = -1 // "off": the zero value means "not set", the default
+		}
+		o.waitWarning = d
+	}
+}
+
+// waitMessage is the message of the long-wait record, the one that
+// waitWarnings lets through.
+const waitMessage = "unikyc: a request will wait"
+
+// waitWarnings is the handler of the logger of a client given no
+// WithLogger: it hands the long-wait record to slog.Default(), read at
+// each record (slog.SetDefault may come after New), and drops every other
+// record.
+type waitWarnings struct{}
+
+func (waitWarnings) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && slog.Default().Enabled(ctx, l)
+}
+
+func (waitWarnings) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message != waitMessage {
+		return nil
+	}
+	return slog.Default().Handler().Handle(ctx, r)
+}
+
+// WithAttrs and WithGroup: the long-wait record is written on the client's
+// logger itself, never on a derived one.
+func (waitWarnings) WithAttrs([]slog.Attr) slog.Handler { return slog.DiscardHandler }
+func (waitWarnings) WithGroup(string) slog.Handler      { return slog.DiscardHandler }
 
 // budgetStates reads the live state of every budget the client enforces.
 func (p *pipeline) budgetStates() []BudgetState {
@@ -72,8 +109,23 @@ func (p *pipeline) warnBudgetWait(ctx context.Context, c *call, s *scope, prio r
 	}
 }
 
-// logWait is the one record of a long wait.
+// pauseWarning is the subscriber that logs a long wait for the end of a
+// pause, once per waiting request; nil when WithWaitWarning turned it off.
+func (p *pipeline) pauseWarning() *Trace {
+	w := p.waitWarning
+	if w <= 0 {
+		return nil
+	}
+	return &Trace{CoolDownWait: func(ctx context.Context, ev Wait) {
+		if ev.Wait > w {
+			p.logWait(ctx, ev.Kind, "pause", ev.Budget, ev.Wait)
+		}
+	}}
+}
+
+// logWait is the one record of a long wait, on the user's logger or, when
+// none was given, on slog.Default() (waitWarnings).
 func (p *pipeline) logWait(ctx context.Context, kind CallKind, reason, budget string, d time.Duration) {
-	p.log.WarnContext(ctx, "unikyc: a request will wait", "provider", p.provider, "reason", reason,
+	p.log.WarnContext(ctx, waitMessage, "provider", p.provider, "reason", reason,
 		"budget", budget, "wait", roundWait(d), "kind", kind.String())
 }

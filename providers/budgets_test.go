@@ -3,6 +3,8 @@ package providers_test
 import (
 	"context"
 	"encoding/json"
+	"log"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,12 +20,15 @@ import (
 )
 
 // budgetClient is a client with a static key and budget b for a scripted
-// fake, logging into log. clk nil: the real clock.
+// fake, logging into log (nil: no WithLogger). clk nil: the real clock.
 func budgetClient(t *testing.T, b providers.Budget, clk clock.Clock, log *leakcheck.Log, opts ...providers.Option) *env {
 	t.Helper()
 	f := newFake(t)
-	base := []providers.Option{providers.WithLogger(log.Logger()),
+	base := []providers.Option{
 		providers.WithRetryPolicy(providers.RetryPolicy{MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond})}
+	if log != nil {
+		base = append(base, providers.WithLogger(log.Logger()))
+	}
 	if clk != nil {
 		base = append(base, providers.WithClock(clk))
 	}
@@ -159,4 +164,100 @@ func TestBudgetsOnTheRealClock(t *testing.T) {
 
 	assert.Eventually(t, func() bool { return e.conn.Budgets()[0].Remaining == 2 }, 10*time.Second, 20*time.Millisecond,
 		"the window empties as real time passes")
+}
+
+// defaultLog makes slog.Default() write JSON into a buffer until the test
+// ends (tests of this package are not parallel), and restores it and the
+// log package's output, which slog.SetDefault redirects.
+func defaultLog(t *testing.T) *leakcheck.Log {
+	t.Helper()
+	var l leakcheck.Log
+	old, out, flags := slog.Default(), log.Writer(), log.Flags()
+	slog.SetDefault(l.Logger())
+	t.Cleanup(func() {
+		slog.SetDefault(old)
+		log.SetOutput(out)
+		log.SetFlags(flags)
+	})
+	return &l
+}
+
+// Rule: without WithLogger, a request that will wait longer than the
+// threshold is still logged, once, on slog.Default(); every other record
+// of the client stays discarded.
+func TestWithoutALoggerALongWaitGoesToTheDefaultLogger(t *testing.T) {
+	def := defaultLog(t)
+	clk := clock.NewFake(t0)
+	e := budgetClient(t, providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}, clk, nil)
+	getOK(t, e)
+	assert.Empty(t, def.String(), "a request that did not wait logs nothing")
+
+	r := settle(clk, e.getAsync(context.Background(), t))
+	require.NoError(t, r[0].err)
+	w := waits(t, def)
+	require.Len(t, w, 1, def.String())
+	assert.Equal(t, "WARN", w[0]["level"])
+	assert.Equal(t, "fake", w[0]["provider"])
+	assert.Equal(t, "budget", w[0]["reason"])
+	assert.Equal(t, float64(61*time.Second), w[0]["wait"])
+
+	// A pause: its own Warn record ("provider asked to pause") is
+	// WithLogger's only; the long wait is logged.
+	e.fake.then(status(http.StatusTooManyRequests, "Retry-After", "600"))
+	clk.Advance(2 * time.Minute)
+	r = settle(clk, e.getAsync(context.Background(), t))
+	require.NoError(t, r[0].err)
+	w = waits(t, def)
+	require.Len(t, w, 2, def.String())
+	assert.Equal(t, "pause", w[1]["reason"])
+	assert.Equal(t, "fake", w[1]["provider"])
+	assert.Equal(t, float64(10*time.Minute), w[1]["wait"])
+	assert.Equal(t, 2, strings.Count(strings.TrimSpace(def.String()), "\n")+1, "only the two long waits: %s", def.String())
+}
+
+// Rule: WithWaitWarning(0) (or a negative threshold) silences the
+// long-wait record, on slog.Default() and on WithLogger's logger alike.
+func TestWaitWarningZeroSilencesIt(t *testing.T) {
+	def := defaultLog(t)
+	var own leakcheck.Log
+	for _, log := range []*leakcheck.Log{nil, &own} {
+		clk := clock.NewFake(t0)
+		e := budgetClient(t, providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}, clk, log,
+			providers.WithWaitWarning(0))
+		getOK(t, e)
+		r := settle(clk, e.getAsync(context.Background(), t))
+		require.NoError(t, r[0].err)
+	}
+	assert.Empty(t, def.String())
+	assert.Empty(t, waits(t, &own))
+}
+
+// Rule (on the real clock): without WithLogger, a request that really
+// waits longer than the threshold logs exactly one record on
+// slog.Default(), with provider=, reason and wait; requests that wait less
+// log none. Nothing asserts a speed.
+func TestWithoutALoggerALongWaitOnTheRealClock(t *testing.T) {
+	def := defaultLog(t)
+	b := providers.Budget{Name: "requests", Limit: 1, Window: 300 * time.Millisecond, Margin: -1}
+
+	quiet := budgetClient(t, b, nil, nil, providers.WithWaitWarning(time.Minute))
+	getOK(t, quiet)
+	getOK(t, quiet) // waits up to 300 ms: under the minute
+	assert.Empty(t, def.String(), "waits under the threshold are not logged")
+
+	e := budgetClient(t, b, nil, nil, providers.WithWaitWarning(20*time.Millisecond))
+	getOK(t, e)
+	assert.Empty(t, def.String(), "the first request does not wait")
+	start := time.Now()
+	getOK(t, e) // waits for the slot, about 300 ms
+	waited := time.Since(start)
+	w := waits(t, def)
+	require.Len(t, w, 1, def.String())
+	assert.Equal(t, "fake", w[0]["provider"])
+	assert.Equal(t, "budget", w[0]["reason"])
+	d, ok := w[0]["wait"].(float64)
+	require.True(t, ok, "wait: %v", w[0]["wait"])
+	assert.Greater(t, time.Duration(d), 20*time.Millisecond)
+	assert.LessOrEqual(t, time.Duration(d), 300*time.Millisecond)
+	assert.Greater(t, waited, 20*time.Millisecond, "the request did wait")
 }

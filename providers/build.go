@@ -77,7 +77,7 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 	clk := clock.Or(o.clock)
 	logger := o.logger
 	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+		logger = slog.New(waitWarnings{}) // the long-wait warning only, to slog.Default()
 	}
 	timeout := o.timeout
 	if timeout <= 0 {
@@ -285,14 +285,8 @@ func (c *Core) subscribe(o *options) error {
 	t := c.stats.trace()
 	if o.logger != nil {
 		t = join(t, logTrace(o.logger))
-		if w := c.p.waitWarning; w > 0 {
-			t = join(t, &Trace{CoolDownWait: func(ctx context.Context, ev Wait) {
-				if ev.Wait > w {
-					c.p.logWait(ctx, ev.Kind, "pause", ev.Budget, ev.Wait)
-				}
-			}})
-		}
 	}
+	t = join(t, c.p.pauseWarning())
 	t = join(t, o.trace)
 	if len(o.subscribers) > 0 {
 		info := ClientInfo{Provider: c.p.provider, BaseURL: c.BaseURL()}

@@ -14,7 +14,8 @@ import (
 
 // Budgets shows each budget's live state: what is left in the window and
 // when the next slot frees. (A request about to wait longer than
-// WithWaitWarning for a slot or a pause is logged, on WithLogger's logger.)
+// WithWaitWarning for a slot or a pause is logged, on WithLogger's logger
+// or, without one, on slog.Default().)
 func ExampleCore_Budgets() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{}`)
@@ -29,8 +30,10 @@ func ExampleCore_Budgets() {
 		panic(err)
 	}
 	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // real time: longer than any wait on the fake clock
+	defer cancel()
 	for range 2 {
-		req, _ := conn.NewRequest(context.Background(), http.MethodGet, "/cases/42", nil)
+		req, _ := conn.NewRequest(ctx, http.MethodGet, "/cases/42", nil)
 		if err := conn.Do(req, "GetCase", nil); err != nil {
 			panic(err)
 		}

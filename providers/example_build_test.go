@@ -49,7 +49,8 @@ func ExampleBuild() {
 	}
 	defer conn.Close()
 
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	req, _ := conn.NewRequest(ctx, http.MethodGet, "/cases/42", nil)
 	var c struct{ Status string }
 	fmt.Println(conn.Do(req, "GetCase", &c), c.Status)

@@ -40,7 +40,9 @@ func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.tr
 
 // WithLogger sets where the client reports pauses, retries and token
 // refreshes; every record carries provider=. Nothing secret is logged.
-// Default: nothing is logged.
+// Default: nothing is logged but the warning of WithWaitWarning (a request
+// about to wait longer than DefaultWaitWarning for a budget or a pause),
+// which goes to slog.Default(); WithWaitWarning(0) silences it.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithLimiter replaces the limiter of the provider's account-wide budget

@@ -27,7 +27,8 @@ func ExampleNew() {
 	c := tokencache.New(login, tokencache.WithRefresh(refresh), tokencache.WithClock(clk))
 	defer c.Close()
 
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // real time: longer than any wait on the fake clock
+	defer cancel()
 	for i := 0; i < 100; i++ {
 		_, _ = c.Token(ctx)
 	}

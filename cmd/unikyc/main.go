@@ -16,6 +16,8 @@
 //	                                   create an iDenfy KYB token; every field a flag, validated first
 //	unikyc webhook verify --provider idenfy --signature SIG [--key KEY] < body
 //	                                   check a webhook body's signature
+//	unikyc routes kyconnect [--base-url URL] [--json]
+//	                                   the endpoints a KYConnect deployment serves (its public Postman collection)
 //	unikyc fakes [--<provider>-port N]… [--admin-port N] [--env-file FILE]
 //	                                   serve the five fake providers on 127.0.0.1, print their UNIKYC_* environment
 //
@@ -106,6 +108,7 @@ func init() {
 		{"env", "[provider]", "list the UNIKYC_<PROVIDER>_* variables and which are set", envCmd},
 		{"idenfy", "kyb-token --client-id ID [flags]", "create an iDenfy KYB form token", idenfyCmd},
 		{"webhook", "verify --provider idenfy --signature SIG [--key KEY] < body", "verify a webhook's signature", webhook},
+		{"routes", "kyconnect [--base-url URL] [--json]", "list the endpoints a KYConnect deployment serves (no credential needed)", routesCmd},
 		{"fakes", "[--<provider>-port N]… [--admin-port N] [--env-file FILE]", "serve the five fake providers on 127.0.0.1 for tests outside Go", fakesCmd},
 	}
 }
@@ -139,7 +142,7 @@ func (e *env) run(args []string) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "unikyc: check KYC/KYB provider credentials and tokens, issue iDenfy KYB tokens, verify webhooks.")
+	fmt.Fprintln(w, "unikyc: check KYC/KYB provider credentials and tokens, issue iDenfy KYB tokens, verify webhooks, list KYConnect routes.")
 	fmt.Fprintln(w, "\nUsage:")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  unikyc %s %s\n      %s\n", c.name, c.args, c.summary)

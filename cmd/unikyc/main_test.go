@@ -80,7 +80,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"help"}, {"check", "--help"}, {"token", "-h"}, {"env", "--help"},
 		{"idenfy", "--help"}, {"idenfy", "kyb-token", "--help"}, {"webhook", "--help"}, {"webhook", "verify", "--help"},
-		{"fakes", "--help"},
+		{"fakes", "--help"}, {"routes", "--help"},
 	} {
 		r := cli(nil, "", args...)
 		assert.Equal(t, exitOK, r.code, "%v", args)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
@@ -21,7 +22,8 @@ func ExampleNewServer() {
 		panic(err)
 	}
 	defer c.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	sub := &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme"}
 
 	_, _ = c.CreateTaxExempt(ctx, sub)

@@ -114,7 +114,11 @@ func (s *Service) start(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "want {\"userId\": …}", http.StatusBadRequest)
 		return
 	}
-	tok, err := s.client.CreateVerificationToken(r.Context(), idenfy.CreateVerificationTokenParams{
+	// A deadline of our own: the request's context ends only when the
+	// user gives up, and a throttled call would wait that long.
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	tok, err := s.client.CreateVerificationToken(ctx, idenfy.CreateVerificationTokenParams{
 		ClientID: in.UserID, CallbackURL: s.webhookURL,
 	})
 	if err != nil {

@@ -29,9 +29,12 @@ func newDriver(clk *clock.Fake) *driver {
 }
 
 // options are the client options of a scenario: the fake clock, the
-// metered transport, fast 5xx backoff.
+// metered transport, fast 5xx backoff, and no long-wait warnings on
+// slog.Default() (the waits are what the scenarios show, on a fake clock;
+// the tables count them).
 func (d *driver) options() []providers.Option {
-	return []providers.Option{providers.WithClock(d.clk), providers.WithTransport(d.net), fastRetries}
+	return []providers.Option{providers.WithClock(d.clk), providers.WithTransport(d.net), fastRetries,
+		providers.WithWaitWarning(0)}
 }
 
 // close releases the transport's idle connections.

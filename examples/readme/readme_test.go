@@ -68,6 +68,8 @@ func Example_fromEnv() {
 		return
 	}
 	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	err = c.CheckAuth(ctx) // the provider's cheapest call that proves the credentials
 	_ = err
 }
@@ -81,6 +83,8 @@ func Example_genericjwt() {
 		return
 	}
 	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second) // every call below takes a deadline
+	defer cancel()
 	me, err := c.Me(ctx) // logs in (urlencoded form) on first use, again before the JWT's exp
 	_, _ = me, err
 }
@@ -92,6 +96,8 @@ func Example_icomply() {
 		return
 	}
 	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	people, err := c.ListEntities(ctx, icomply.ListEntitiesParams{
 		Type: icomply.EntityTypeNaturalPersons, Limit: 20, KYCMetaData: true,
 	})
@@ -106,6 +112,8 @@ func Example_idenfy() {
 		return
 	}
 	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	tok, err := c.CreateKYBToken(ctx, idenfy.CreateKYBTokenParams{
 		TokenType: idenfy.KYBTokenForm, ClientID: "company-42", Tags: []string{"onboarding"},
 		Questionnaire: idenfy.Null[string](), // absent, null and a value are three different things
@@ -124,6 +132,8 @@ func Example_compliancelySubmission() {
 		return
 	}
 	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	rec, err := c.CreateTaxExempt(ctx, &compliancely.TaxExemptRequest{TIN: "123456789", Name: "Acme & Sons"})
 	_, _ = rec, err
 }
@@ -151,6 +161,8 @@ func Example_kyconnect() {
 		return
 	}
 	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	me, err := c.Me(ctx) // one login, then refreshes: the 10-logins-an-hour budget is never burnt
 	_, _ = me, err
 }
@@ -225,6 +237,10 @@ func Example_testing() {
 	defer srv.Close()
 	c, _ := compliancely.New(srv.Config(), providers.WithClock(clk))
 	defer c.Close()
+	// Deadlines are real time: give one longer than the longest wait on the fake
+	// clock (a wait that would outlast it fails at once, as in production).
+	ctx, cancel := context.WithTimeout(ctx, time.Hour)
+	defer cancel()
 
 	clk.Drive(func() { _, err = c.CreateTaxExempt(ctx, req) }) // logs in, then checks
 	fmt.Println("first:", err)

@@ -26,7 +26,8 @@ func ExampleNewServer() {
 	}
 	defer client.Close()
 
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // real time: longer than any wait on the fake clock
+	defer cancel()
 	for range 3 {
 		if err := client.CheckAuth(ctx); err != nil {
 			log.Fatal(err)
@@ -51,7 +52,9 @@ func ExampleWithHandler() {
 	}
 	defer client.Close()
 
-	req, err := client.NewRequest(context.Background(), http.MethodGet, "/api/v1/cases/c-42", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := client.NewRequest(ctx, http.MethodGet, "/api/v1/cases/c-42", nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -22,7 +22,8 @@ func ExampleNewServer() {
 		panic(err)
 	}
 	defer c.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // real time: longer than any wait on the fake clock
+	defer cancel()
 
 	for range 3 {
 		if _, err := c.GetNaturalPerson(ctx, icomplytest.PersonPending); err != nil {

@@ -324,8 +324,10 @@ func (s *Server) SubmitPersonalInfo(ctx context.Context, entityID string) error 
 	info := np["personalInformation"].(map[string]any)
 	name := strings.TrimSpace(str(info, "firstName") + " " + str(info, "lastName"))
 	s.setStatus(entityID, "Pending")
+	session := newID(1_000_000 + s.nextHook)
+	s.sessions[entityID] = session
 	data := object{"entityCreated": true, "isClientUpdateRequest": false, "entity": name, "email": str(info, "email"),
-		"sessionId": newID(1_000_000 + s.nextHook), "entityId": entityID, "message": name + " submitted personal info"}
+		"sessionId": session, "entityId": entityID, "message": name + " submitted personal info"}
 	s.mu.Unlock()
 	return s.deliver(ctx, "NaturalPersonPending", "natural-person-pending", data)
 }
@@ -349,6 +351,58 @@ func (s *Server) Complete(ctx context.Context, entityID string, outcome Outcome)
 	}
 	return s.deliver(ctx, event, kebab, object{"entity": name, "entityId": entityID, "userName": "Fake Reviewer",
 		"userEmail": "reviewer@example.com", "entityStatus": "approved", "description": name + " was " + how + " approved"})
+}
+
+// The supporting-document events' names (I). The Webhooks page lists the
+// events "Natural Person Has Begun Uploading Supporting Document" (with a
+// "First Payload" and a "Second Payload") and "When a Natural Person has
+// completed uploading Supporting Documents", but shows neither their names
+// nor their payloads in a readable form. The fake names them after the
+// documented events (NaturalPerson…, with a kebab-case eventType twin);
+// package icomply recognises any event with "SupportingDocument" in its
+// name (or "supporting-document" in its eventType) and decodes it as an
+// icomply.SupportingDocumentEvent with "data" kept raw.
+const (
+	EventSupportingDocumentBegun     = "NaturalPersonSupportingDocumentUploadBegun"
+	EventSupportingDocumentCompleted = "NaturalPersonSupportingDocumentUploadCompleted"
+)
+
+// BeginSupportingDocuments plays the person starting to upload supporting
+// documents on the Natural Person portal: the fake delivers
+// EventSupportingDocumentBegun. CompleteSupportingDocuments plays the
+// person finishing: EventSupportingDocumentCompleted. Neither changes the
+// entity's KYC status. Their "data" (I, not published) has the fields of
+// the documented NaturalPersonPending payload that still apply: "entity"
+// (the person's name), "entityId", "email", "sessionId" (the portal
+// session of SubmitPersonalInfo, when there was one) and "message".
+// Delivered and signed as every other webhook: once, with the secret in
+// the payload; the error is the delivery's.
+func (s *Server) BeginSupportingDocuments(ctx context.Context, entityID string) error {
+	return s.supportingDocuments(ctx, entityID, EventSupportingDocumentBegun,
+		"natural-person-supporting-document-upload-begun", "has begun uploading supporting documents")
+}
+
+// CompleteSupportingDocuments: see BeginSupportingDocuments.
+func (s *Server) CompleteSupportingDocuments(ctx context.Context, entityID string) error {
+	return s.supportingDocuments(ctx, entityID, EventSupportingDocumentCompleted,
+		"natural-person-supporting-document-upload-completed", "has completed uploading supporting documents")
+}
+
+func (s *Server) supportingDocuments(ctx context.Context, entityID, event, kebab, what string) error {
+	s.mu.Lock()
+	np, ok := s.data.persons[entityID]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("icomplytest: no natural person %q", entityID)
+	}
+	info := np["personalInformation"].(map[string]any)
+	name := strings.TrimSpace(str(info, "firstName") + " " + str(info, "lastName"))
+	data := object{"entity": name, "entityId": entityID, "email": str(info, "email"), "message": name + " " + what}
+	if session, ok := s.sessions[entityID]; ok {
+		data["sessionId"] = session
+	}
+	s.mu.Unlock()
+	return s.deliver(ctx, event, kebab, data)
 }
 
 // setStatus sets an entity's KYC status in both its shapes; s.mu held.

@@ -35,8 +35,12 @@
 // webhook (NaturalPersonPending, NaturalPersonAutoApproved or
 // NaturalPersonManuallyApproved) to the URL of WithWebhook or SetWebhook,
 // dated on the fake's clock, with the secret in its top-level "secret"
-// field. A delivery is made once (iComply documents no retries); the knob
-// returns its error and Deliveries and FailedDeliveries count them.
+// field. BeginSupportingDocuments and CompleteSupportingDocuments play the
+// person uploading supporting documents and deliver the two
+// supporting-document events the same way (their names and payloads are
+// inferred: see EventSupportingDocumentBegun). A delivery is made once
+// (iComply documents no retries); the knob returns its error and
+// Deliveries and FailedDeliveries count them.
 //
 // Every request's token must come as "Authorization: Bearer <token>", as
 // iComply's documentation says to send it, tokenvalid included: a bare token
@@ -163,6 +167,7 @@ type Server struct {
 	requested      map[string]map[string]bool // KYC services asked for, by entity
 	externalIDs    map[string]string          // legal entities' external IDs
 	updateRequests map[string]int             // client-update requests, by legal entity
+	sessions       map[string]string          // the portal session of SubmitPersonalInfo, by entity
 }
 
 // NewServer starts a fake iComply API.
@@ -175,7 +180,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s := &Server{kit: providertest.NewKit(o.clock), opts: o, data: seed(), nextAML: firstAMLID,
 		hookURL: o.hookURL, hookSecret: o.hookSecret, requested: map[string]map[string]bool{},
-		externalIDs: map[string]string{}, updateRequests: map[string]int{}}
+		externalIDs: map[string]string{}, updateRequests: map[string]int{}, sessions: map[string]string{}}
 	s.Knobs = providertest.NewKnobs(s.kit, nil, nil)
 	s.URL = s.kit.Start(s.routes(), o.inMemory)
 	return s

@@ -2,12 +2,15 @@ package icomplytest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,4 +264,61 @@ func TestAddNaturalPersonAnswer(t *testing.T) {
 		map[string]string{icomply.DefaultAPIKeyHeader: icomplytest.APIKey})
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, string(body), "kycServices.RequestKYB")
+}
+
+// The supporting-document events are delivered as the documented ones are
+// (the Webhooks page's payload shape, {"id","event","eventType","data",
+// "creationTimeUtc"}, with the secret in the payload); their names and
+// "data" are inferred (see EventSupportingDocumentBegun).
+func TestSupportingDocumentWebhooks(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []map[string]any
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var v map[string]any
+		if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&v) != nil {
+			http.Error(w, "bad delivery", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		bodies = append(bodies, v)
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	f := newFake(t, icomplytest.WithWebhook(hook.URL, "whs_test"))
+
+	require.NoError(t, f.srv.SubmitPersonalInfo(context.Background(), icomplytest.PersonPending))
+	f.clk.Advance(3 * time.Minute)
+	require.NoError(t, f.srv.BeginSupportingDocuments(context.Background(), icomplytest.PersonPending))
+	f.clk.Advance(2 * time.Minute)
+	require.NoError(t, f.srv.CompleteSupportingDocuments(context.Background(), icomplytest.PersonPending))
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, bodies, 3)
+	session := bodies[0]["data"].(map[string]any)["sessionId"]
+	require.NotEmpty(t, session)
+	for i, want := range []struct{ event, eventType, message string }{
+		{icomplytest.EventSupportingDocumentBegun, "natural-person-supporting-document-upload-begun",
+			"Jane Roe has begun uploading supporting documents"},
+		{icomplytest.EventSupportingDocumentCompleted, "natural-person-supporting-document-upload-completed",
+			"Jane Roe has completed uploading supporting documents"},
+	} {
+		b := bodies[i+1]
+		assert.Equal(t, want.event, b["event"])
+		assert.Equal(t, want.eventType, b["eventType"])
+		assert.Equal(t, "whs_test", b["secret"], "the secret travels in the payload, as with every event")
+		assert.NotEmpty(t, b["id"])
+		assert.Equal(t, time.Date(2026, 3, 2, 8, 3+2*i, 0, 0, time.UTC).Format(time.RFC3339Nano), b["creationTimeUtc"])
+		assert.Equal(t, map[string]any{"entity": "Jane Roe", "entityId": icomplytest.PersonPending,
+			"email": "Jane@example.com", "sessionId": session, "message": want.message}, b["data"])
+	}
+	assert.Equal(t, 3, f.srv.Deliveries())
+
+	// The status is the person's, untouched; an unknown person delivers nothing.
+	status, _, body := f.do(http.MethodGet, icomply.NaturalPersonPath+icomplytest.PersonPending, "", nil,
+		map[string]string{"Authorization": "Bearer " + f.login()})
+	require.Equal(t, http.StatusOK, status, string(body))
+	assert.Contains(t, string(body), `"kycStatus":"Pending"`)
+	require.Error(t, f.srv.BeginSupportingDocuments(context.Background(), "no-such-person"))
+	assert.Equal(t, 3, f.srv.Deliveries())
 }

@@ -25,7 +25,8 @@ func ExampleNewServer() {
 		panic(err)
 	}
 	defer client.Close()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // real time: longer than any wait on the fake clock
+	defer cancel()
 
 	tok, _ := client.CreateVerificationToken(ctx, idenfy.CreateVerificationTokenParams{ClientID: "user-1"})
 	srv.SetStatus(tok.ScanRef, idenfy.StatusApproved) // the user finished and was approved

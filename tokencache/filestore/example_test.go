@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/unikyc/unikyc/genericjwt"
 	"github.com/unikyc/unikyc/genericjwt/genericjwttest"
@@ -21,6 +22,8 @@ func Example() {
 	defer os.RemoveAll(dir)
 	key := make([]byte, 32) // in production: 32 random bytes, e.g. UNIKYC_TOKEN_KEY from `openssl rand -hex 32`
 
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	for range 2 { // two runs of the program
 		store, err := filestore.New(filestore.WithPath(filepath.Join(dir, "tokens")), filestore.WithKey(key))
 		if err != nil {
@@ -30,7 +33,7 @@ func Example() {
 		if err != nil {
 			panic(err)
 		}
-		if _, err := c.Me(context.Background()); err != nil {
+		if _, err := c.Me(ctx); err != nil {
 			panic(err)
 		}
 		c.Close()
