@@ -153,5 +153,5 @@ func (a *accountState) release() {
 
 // use points the client's pipeline at the account's state.
 func (a *accountState) use(p *pipeline) {
-	p.account, p.routes, p.cache, p.seam = a.account, a.routes, a.cache, a.seam
+	p.account, p.routes, p.cache, p.seam, p.active = a.account, a.routes, a.cache, a.seam, a.home.active
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
@@ -126,6 +127,7 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 			minLife:      MinTokenLifetime,
 			timeout:      attempt,
 			waitWarning:  DefaultWaitWarning,
+			active:       new(atomic.Int64),
 		}
 		if o.waitWarning != 0 {
 			p.waitWarning = max(o.waitWarning, 0)
@@ -167,7 +169,7 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		// Token calls outlive this client while others hold the account;
 		// they are counted by its hooks, and no longer end with its Close.
 		home = newPipeline()
-		home.account, home.routes, home.trace = p.account, p.routes, p.trace
+		home.account, home.routes, home.trace, home.active = p.account, p.routes, p.trace, p.active
 		for _, s := range append([]*scope{p.account}, p.routes...) {
 			s.owned = false // the account's: a client's Close ends only its own waits
 		}
