@@ -47,6 +47,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 		Name:        Name,
 		BaseURL:     cfg.BaseURL,
 		Account:     cfg.Username,
+		Config:      cfg,
 		Login:       tc.login,
 		Refresh:     tc.refresh,
 		DecodeError: decodeError,

@@ -2,11 +2,13 @@ package compliancely
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
 )
 
@@ -45,18 +47,20 @@ type validateAnswer struct {
 // A token the provider refuses with 401 "token_not_valid" gives a status
 // with Valid false and no error.
 func (c *Client) ValidateToken(ctx context.Context) (*TokenStatus, error) {
-	tok, err := c.TokenSource().Token(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var a validateAnswer
-	req, err := c.NewRequest(ctx, http.MethodPost, c.validatePath, validateRequest{Token: tok.AccessToken})
+	req, err := c.NewRequest(ctx, http.MethodPost, c.validatePath, validateRequest{})
 	if err != nil {
 		return nil, err
 	}
-	// A 401 here is the verdict on the token in the body, not a refused
-	// call: no token is dropped and nothing is replayed.
-	err = c.Do(providers.TokenInBody(req), "validate", &a)
+	// The body names the token the request carries, built when it leaves
+	// (after the budget wait, which a refresh may outlast). A 401 here is
+	// the verdict on that token, not a refused call: no token is dropped
+	// and nothing is replayed.
+	var sent *auth.Token
+	err = c.Do(providers.BodyWithToken(req, func(tok *auth.Token) ([]byte, error) {
+		sent = tok
+		return json.Marshal(validateRequest{Token: tok.AccessToken})
+	}), "validate", &a)
 	var pe *providers.Error
 	if errors.As(err, &pe) && pe.StatusCode == http.StatusUnauthorized && pe.Code == CodeTokenNotValid {
 		return &TokenStatus{Status: "invalid"}, nil
@@ -79,7 +83,7 @@ func (c *Client) ValidateToken(ctx context.Context) (*TokenStatus, error) {
 	if st.Valid && st.ExpiresAt.IsZero() && st.Remaining == 0 {
 		// Stock verify says nothing about lifetime: the token's own expiry
 		// (its answer's lifetime or JWT "exp") is the best we know.
-		st.ExpiresAt = tok.Expiry
+		st.ExpiresAt = sent.Expiry
 	}
 	if st.Remaining == 0 && st.Valid && !st.ExpiresAt.IsZero() {
 		st.Remaining = max(st.ExpiresAt.Sub(c.conn.Now()), 0)

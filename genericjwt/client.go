@@ -34,6 +34,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 		Name:        Name,
 		BaseURL:     cfg.BaseURL,
 		Account:     cfg.Username,
+		Config:      cfg,
 		Login:       cfg.login,
 		DecodeError: decodeError,
 	}, opts...)

@@ -110,7 +110,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	case cfg.Password == "":
 		return nil, providers.Invalid("Password", "is required")
 	default:
-		spec.Account = cfg.Username
+		spec.Account, spec.Config = cfg.Username, cfg
 		spec.Login = login(cfg.Username, cfg.Password)
 	}
 	conn, err := providers.Build(spec, opts...)

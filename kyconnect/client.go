@@ -13,9 +13,8 @@ import (
 // KYConnect endpoint, authenticated, throttled and retried. It is safe for
 // concurrent use; share one per account and Close it when done.
 type Client struct {
-	conn       *providers.Conn
-	mode       string    // "login" or "api-key", for printing
-	onboarding *perEmail // OnboardingBudget, per email
+	conn *providers.Conn
+	mode string // "login" or "api-key", for printing
 }
 
 //go:generate go run ../internal/cmd/clientgen
@@ -42,7 +41,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if cfg.APIKey != "" {
 		mode = "api-key"
 	}
-	return &Client{conn: conn, mode: mode, onboarding: newPerEmail(OnboardingBudget)}, nil
+	return &Client{conn: conn, mode: mode}, nil
 }
 
 // String describes the client without any secret.

@@ -41,8 +41,9 @@ const ForgotPasswordPath = "/auth/forgot-password"
 // general, 10 logins an hour and 10 password-reset requests an hour. A
 // re-login after a revocation leaves at once while the hour's budget
 // lasts. The fourth documented limit, 5 individual onboardings per 2 hours
-// per email, is keyed by the email in the body: [OnboardingBudget], which
-// Client.OnboardIndividual counts per email. The onboarding route also has
+// per email, is keyed by the email in the body: [OnboardingBudget], a
+// budget counted per value of the body's "email" (Budget.PerField), which
+// every client applies with these. The onboarding route also has
 // a scope of its own, "onboarding-route", whose limit is only the general
 // one: a 429 on onboarding (one email's quota spent, by another process
 // say) then pauses onboarding, for the 2 hours KYConnect's throttler
@@ -128,7 +129,7 @@ func (c Config) spec() providers.Spec {
 		Name:        Name,
 		BaseURL:     c.BaseURL,
 		DecodeError: decodeError,
-		Budgets:     Budgets,
+		Budgets:     append(append([]providers.Budget(nil), Budgets...), OnboardingBudget),
 		// NestJS's throttler blocks for its window when it sends no
 		// Retry-After (setHeaders: false).
 		Penalty: time.Minute,

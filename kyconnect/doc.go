@@ -53,18 +53,21 @@
 // providers.WithLimiter or providers.WithLoginLimiter to change the pace,
 // for instance to share it across replicas.
 //
-// The onboarding limit counts per email, a key the shared budgets cannot
-// express yet: [OnboardingBudget] declares it, outside [Budgets], and
-// [Client.OnboardIndividual] keeps its own count per email (SHA-256 of the
-// lower-cased address) on the client's clock, with the 1 % margin the
-// other budgets have (2 hours and 72 s). A sixth submission for one
-// email within that window is not sent: it returns a [*providers.RateLimitError]
-// for budget "onboarding-individual" with the wait, at once (a wait of up
-// to 2 hours is the caller's to decide); other emails go through. Every
-// sent submission counts, refused ones too, as the server's throttler runs
-// before validation. The count is per Client: clients sharing an account
-// in one process, or a fleet, each keep their own (I: the throttler's
-// tracker is the email, so their sum is what KYConnect sees).
+// The onboarding limit counts per email: [OnboardingBudget] is a budget
+// counted per value of the body's "email" field (Budget.PerField, the
+// shared budget code's keyed budgets: SHA-256 of the lower-cased address,
+// on the client's clock, with the 1 % margin the other budgets have, 2
+// hours and 72 s). A sixth submission for one email within that window is
+// not sent: a wait up to the retry policy's MaxRetryWait (15 minutes by
+// default) and the caller's deadline is waited for; a longer one returns a
+// [*providers.RateLimitError] for budget "onboarding-individual" with the
+// wait, at once (a wait of up to 2 hours is the caller's to decide); other
+// emails go through. Every sent submission counts, refused ones too, as
+// the server's throttler runs before validation. The count is the
+// account's in one process (clients of one account share it, see
+// providers.WithPrivateAccount); replicas of a fleet each keep their own
+// (I: the throttler's tracker is the email, so their sum is what KYConnect
+// sees).
 //
 // # Errors
 //

@@ -2,11 +2,9 @@ package kyconnect
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/unikyc/unikyc/providers"
@@ -17,12 +15,15 @@ const OnboardIndividualPath = "/onboarding/individual"
 
 // OnboardingBudget is KYConnect's documented limit on individual
 // onboarding: 5 submissions per 2 hours per email (C, the developer
-// page's rate-limit table). It counts per value of the body's "email", so
-// it is not in [Budgets] (which count per account: there it would allow 5
-// submissions for all emails together). [Client.OnboardIndividual]
-// enforces it per email, on the client's clock.
+// page's rate-limit table). It counts per value of the body's "email"
+// (PerField), so it is not in [Budgets], the account's and routes'
+// budgets; every client applies it besides them, to every POST
+// /onboarding/individual, through OnboardIndividual or NewRequest alike.
+// Emails count folded to lower case: spellings of one address count
+// together, the safe side whether KYConnect's tracker folds case or not
+// (I).
 var OnboardingBudget = providers.Budget{Name: "onboarding-individual", Limit: 5, Window: 2 * time.Hour,
-	Method: http.MethodPost, Path: OnboardIndividualPath}
+	Method: http.MethodPost, Path: OnboardIndividualPath, PerField: "email"}
 
 // Individual is the body of POST /onboarding/individual (I: the field
 // names are not published; snake_case like the documented "mfa_code" and
@@ -100,18 +101,17 @@ func (c *Case) UnmarshalJSON(b []byte) error {
 //
 // Bad input returns a [*providers.ValidationError] naming the field and
 // sends nothing. A sixth submission for one email within 2 hours
-// ([OnboardingBudget]) is not sent either: it fails at once with a
-// [*providers.RateLimitError] naming the budget and saying when that email
-// may go again, while other emails go through. The count is this
-// client's, on its clock; a refused submission counts too, as KYConnect's
-// throttler counts it. KYConnect's own answers: 409 [ErrConflict] (a case
-// for the email exists, I), 422 [ErrBusinessRule], 403 [ErrForbidden].
+// ([OnboardingBudget]) is not sent either: it waits for its slot up to the
+// retry policy's MaxRetryWait and the caller's deadline, and past them
+// fails at once with a [*providers.RateLimitError] naming the budget and
+// saying when that email may go again, while other emails go through. The
+// count is the account's in this process, on the client's clock; a refused
+// submission counts too, as KYConnect's throttler counts it. KYConnect's
+// own answers: 409 [ErrConflict] (a case for the email exists, I), 422
+// [ErrBusinessRule], 403 [ErrForbidden].
 func (c *Client) OnboardIndividual(ctx context.Context, in Individual) (*Case, error) {
 	if err := in.check(); err != nil {
 		return nil, providers.Named(Name, err)
-	}
-	if wait := c.onboarding.take(in.Email, c.conn.Now()); wait > 0 {
-		return nil, &providers.RateLimitError{Provider: Name, Budget: OnboardingBudget.Name, RetryAfter: wait}
 	}
 	req, err := c.NewRequest(ctx, http.MethodPost, OnboardIndividualPath, in)
 	if err != nil {
@@ -122,48 +122,4 @@ func (c *Client) OnboardIndividual(ctx context.Context, in Individual) (*Case, e
 		return nil, err
 	}
 	return &out, nil
-}
-
-// perEmail counts submissions per email in a sliding window: at most
-// Limit in any Window, the server's rule, counted over the budget's Span
-// (the window and its margin, 72 s for 2 hours): the server's clock is not
-// ours, and a 429 here would block the email for 2 hours and pause the
-// whole client. Emails are kept as SHA-256 digests of their lower-case
-// form: spellings of one address count together, the safe side whether
-// KYConnect's tracker folds case or not (I).
-type perEmail struct {
-	b    providers.Budget
-	span time.Duration
-	mu   sync.Mutex
-	sent map[[sha256.Size]byte][]time.Time
-}
-
-func newPerEmail(b providers.Budget) *perEmail {
-	return &perEmail{b: b, span: b.Span(), sent: map[[sha256.Size]byte][]time.Time{}}
-}
-
-// take records a submission for email at now and returns 0, or returns
-// how long until the email's oldest submission leaves the window, without
-// recording.
-func (p *perEmail) take(email string, now time.Time) time.Duration {
-	key := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.sent) > 1024 { // forget emails whose window is over
-		for k, ts := range p.sent {
-			if !ts[len(ts)-1].After(now.Add(-p.span)) {
-				delete(p.sent, k)
-			}
-		}
-	}
-	ts := p.sent[key]
-	for len(ts) > 0 && !ts[0].After(now.Add(-p.span)) {
-		ts = ts[1:]
-	}
-	if len(ts) >= p.b.Limit {
-		p.sent[key] = ts
-		return ts[0].Add(p.span).Sub(now)
-	}
-	p.sent[key] = append(ts, now)
-	return 0
 }

@@ -80,7 +80,7 @@ func (p *pipeline) budgetStates() []BudgetState {
 	defer cancel()
 	var out []BudgetState
 	for _, s := range append([]*scope{p.account}, p.routes...) {
-		if s.limiter == nil {
+		if s.limiter == nil && s.keyed == nil {
 			continue
 		}
 		st := BudgetState{Budget: s.budget}

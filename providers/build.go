@@ -10,12 +10,14 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/httpbody"
 	"github.com/unikyc/unikyc/internal/tokenseam"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -25,6 +27,13 @@ type Spec struct {
 	Name    string // short provider name: "icomply"
 	BaseURL string // absolute http(s) URL; credentials go only to its origin
 	Account string // principal for the token-store key (user name, key id); never a secret
+	// Config is the provider's configuration (a comparable value, e.g. its
+	// Config struct): clients of one process share an account state (see
+	// WithPrivateAccount) only when Name, BaseURL, Account and Config are
+	// equal, so that logins always use the client's own settings. nil, or a
+	// value that cannot be compared: the client's account is private. It is
+	// compared, never printed.
+	Config any
 
 	// Credential is a static credential. Set it, or Login.
 	Credential auth.Credential
@@ -98,44 +107,83 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		rt = &attemptTimeout{next: rt, d: timeout}
 	}
 	policy := o.retry.withDefaults(spec.Penalty)
-	p := &pipeline{
-		provider:     spec.Name,
-		origin:       auth.NewOrigin(base, o.allowInsecure),
-		baseURL:      base,
-		basePath:     base.EscapedPath(),
-		next:         rt,
-		cred:         spec.Credential,
-		policy:       policy,
-		rules:        spec.TokenRules,
-		penaltyFloor: spec.PenaltyFloor && o.retry.Penalty <= 0,
-		decode:       spec.DecodeError,
-		clk:          clk,
-		log:          logger,
-		closed:       make(chan struct{}),
-		minLife:      MinTokenLifetime,
-		timeout:      attempt,
-		waitWarning:  DefaultWaitWarning,
+	// newPipeline makes the loop; an account shared in the process gets a
+	// second one for its token calls, which outlives the client.
+	newPipeline := func() *pipeline {
+		p := &pipeline{
+			provider:     spec.Name,
+			origin:       auth.NewOrigin(base, o.allowInsecure),
+			baseURL:      base,
+			basePath:     base.EscapedPath(),
+			next:         rt,
+			cred:         spec.Credential,
+			policy:       policy,
+			rules:        spec.TokenRules,
+			penaltyFloor: spec.PenaltyFloor && o.retry.Penalty <= 0,
+			decode:       spec.DecodeError,
+			clk:          clk,
+			log:          logger,
+			closed:       make(chan struct{}),
+			minLife:      MinTokenLifetime,
+			timeout:      attempt,
+			waitWarning:  DefaultWaitWarning,
+			active:       new(atomic.Int64),
+		}
+		if o.waitWarning != 0 {
+			p.waitWarning = max(o.waitWarning, 0)
+		}
+		if o.minLife > 0 {
+			p.minLife = o.minLife
+		}
+		p.closing, p.cancel = context.WithCancel(context.Background())
+		p.server = serverOf(base)
+		return p
 	}
-	if o.waitWarning != 0 {
-		p.waitWarning = max(o.waitWarning, 0)
-	}
-	if o.minLife > 0 {
-		p.minLife = o.minLife
-	}
-	p.closing, p.cancel = context.WithCancel(context.Background())
-	p.server = serverOf(base)
+	p := newPipeline()
 	c.p = p
+	c.Sender = &Sender{p: p, kind: CallAPI, limit: maxAnswer, hc: &http.Client{Transport: p, CheckRedirect: sameOriginRedirects}}
+	key, shared := sharedKey(spec, base.String(), &o, clk)
+	if shared {
+		if a := joinAccount(key); a != nil {
+			// Another client of this process holds the account: share it.
+			a.use(p)
+			c.cache, c.acct = a.cache, a
+			if err := c.subscribe(&o); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("unikyc: %s: %w", spec.Name, err)
+			}
+			return c, nil
+		}
+	}
+	// joinAccount left the registry locked: build the account and open it.
 	c.buildScopes(spec, &o, policy)
 	if err := c.subscribe(&o); err != nil {
+		if shared {
+			abandonAccount()
+		}
 		c.Close()
 		return nil, fmt.Errorf("unikyc: %s: %w", spec.Name, err)
 	}
-
-	if spec.Login != nil {
-		c.cache = c.buildCache(spec, &o, policy, timeout)
-		p.cache = c.cache
+	home := p
+	if shared {
+		// Token calls outlive this client while others hold the account;
+		// they are counted by its hooks, and no longer end with its Close.
+		home = newPipeline()
+		home.account, home.routes, home.trace, home.active = p.account, p.routes, p.trace, p.active
+		for _, s := range append([]*scope{p.account}, p.routes...) {
+			s.owned = false // the account's: a client's Close ends only its own waits
+		}
 	}
-	c.Sender = &Sender{p: p, kind: CallAPI, limit: maxAnswer, hc: &http.Client{Transport: p, CheckRedirect: sameOriginRedirects}}
+	if spec.Login != nil {
+		c.cache = c.buildCache(spec, &o, policy, timeout, home)
+		p.cache, p.seam = c.cache, home.seam
+	}
+	if shared {
+		a := &accountState{key: key, home: home, account: p.account, routes: p.routes,
+			cache: c.cache, seam: p.seam, limits: c.limits, closers: c.closers}
+		c.limits, c.closers, c.acct = nil, nil, a
+		openAccount(a)
+	}
 	return c, nil
 }
 
@@ -152,19 +200,21 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		if b.Limit <= 0 || b.Window <= 0 {
 			continue
 		}
+		if b.PerField != "" {
+			// Counted per value of a body field: a limiter of its own, which
+			// waits at most MaxRetryWait (a longer wait fails at once).
+			keyed := ratelimit.NewKeyedLimiter(b, clk, policy.MaxRetryWait)
+			c.closers = append(c.closers, keyed)
+			c.p.routes = append(c.p.routes, &scope{budget: b, keyed: keyed, owned: true,
+				gate: newGate(&LocalCoolDown{}), penalty: routePenalty(b, o)})
+			continue
+		}
 		lim, owned := c.limiterFor(b, o, clk)
 		if !b.Route() {
 			account.budget, account.limiter, account.owned = b, lim, owned
 			continue
 		}
-		penalty := o.retry.Penalty
-		if penalty <= 0 {
-			penalty = b.Penalty
-		}
-		if penalty <= 0 {
-			penalty = b.Window
-		}
-		c.p.routes = append(c.p.routes, &scope{budget: b, limiter: lim, owned: owned, gate: newGate(&LocalCoolDown{}), penalty: penalty})
+		c.p.routes = append(c.p.routes, &scope{budget: b, limiter: lim, owned: owned, gate: newGate(&LocalCoolDown{}), penalty: routePenalty(b, o)})
 	}
 	if o.limiterSet && account.limiter == nil && o.limiter != nil {
 		// The user paces a provider that declares no account budget.
@@ -176,6 +226,19 @@ func (c *Core) buildScopes(spec Spec, o *options, policy RetryPolicy) {
 		account.penalty = 30 * time.Second
 	}
 	c.p.account = account
+}
+
+// routePenalty is the pause after a 429 without Retry-After on route
+// budget b's requests.
+func routePenalty(b Budget, o *options) time.Duration {
+	penalty := o.retry.Penalty
+	if penalty <= 0 {
+		penalty = b.Penalty
+	}
+	if penalty <= 0 {
+		penalty = b.Window
+	}
+	return penalty
 }
 
 // limiterFor returns the limiter of budget b: the user's, or a new
@@ -205,8 +268,7 @@ func (c *Core) limiterFor(b Budget, o *options, clk clock.Clock) (l Limiter, own
 
 // buildCache makes the token cache that logs in and refreshes through the
 // pipeline.
-func (c *Core) buildCache(spec Spec, o *options, policy RetryPolicy, timeout time.Duration) *tokencache.Cache {
-	p := c.p
+func (c *Core) buildCache(spec Spec, o *options, policy RetryPolicy, timeout time.Duration, p *pipeline) *tokencache.Cache {
 	login := &Sender{p: p, kind: CallLogin, limit: httpbody.AuthLimit,
 		hc: &http.Client{Transport: p, CheckRedirect: noRedirect}}
 	copts := []tokencache.Option{

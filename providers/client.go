@@ -33,6 +33,7 @@ type Core struct {
 	limits  []*WindowLimiter
 	closers []interface{ Close() } // limiters WithLimiters made for this client
 	stops   []func()               // subscribers' (WithSubscriber)
+	acct    *accountState          // the account shared in the process; nil: private
 	closing sync.Once
 }
 
@@ -107,6 +108,9 @@ func (c *Core) Close() error {
 		for _, stop := range c.stops {
 			stop()
 		}
+		if c.acct != nil {
+			c.acct.release() // the last client's release closes the account
+		}
 		for _, l := range c.limits {
 			l.Close()
 		}
@@ -114,7 +118,7 @@ func (c *Core) Close() error {
 			l.Close()
 		}
 	})
-	if c.cache != nil {
+	if c.cache != nil && c.acct == nil {
 		_ = c.cache.Close()
 	}
 	// Attempts that looked before Close marked the client shut may be on

@@ -30,6 +30,7 @@ type options struct {
 	timeout         time.Duration
 	minLife         time.Duration
 	subscribers     []Subscriber
+	private         bool
 	waitWarning     time.Duration
 }
 

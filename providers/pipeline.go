@@ -59,7 +59,7 @@ type pipeline struct {
 	closing      context.Context // cancelled by Close
 	cancel       context.CancelFunc
 	minLife      time.Duration // the floor of a token's lifetime
-	active       atomic.Int64  // API calls under way: the token is in use
+	active       *atomic.Int64 // API calls under way (of every client of a shared account): the token is in use
 	// timeout bounds a typed call's whole attempt, body read included, on
 	// the transport Build made (whose ResponseHeaderTimeout bounds only the
 	// headers); 0 with WithTransport, where attemptTimeout does it.
@@ -502,7 +502,11 @@ func (p *pipeline) authorize(ctx context.Context, req *http.Request, c *call) (*
 		if err != nil {
 			return nil, nil, p.tokenError(err)
 		}
-		return p.origin.Authorize(req, tok, nil), tok, nil
+		out := p.origin.Authorize(req, tok, nil)
+		if err := withTokenBody(req, out, tok); err != nil {
+			return nil, nil, fmt.Errorf("unikyc: %s: %w", p.provider, err)
+		}
+		return out, tok, nil
 	case p.cred != nil:
 		return p.origin.Authorize(req, nil, p.cred), nil, nil
 	}

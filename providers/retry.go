@@ -1,12 +1,16 @@
 package providers
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/unikyc/unikyc/auth"
 )
 
 // RetryPolicy says what the pipeline retries and how long it waits.
@@ -90,6 +94,7 @@ func isIdempotent(req *http.Request) bool {
 type (
 	idempotentKey  struct{}
 	tokenInBodyKey struct{}
+	tokenBodyKey   struct{}
 )
 
 // MarkIdempotent returns req marked as safe to retry, without sending any
@@ -107,6 +112,35 @@ func TokenInBody(req *http.Request) *http.Request {
 }
 
 func tokenInBody(req *http.Request) bool { return req.Context().Value(tokenInBodyKey{}) != nil }
+
+// BodyWithToken is TokenInBody for a call that asks about the client's own
+// token in its body (Compliancely's validate): body builds the request's
+// body from the token the request carries, when it leaves. Built
+// earlier, the body would name the token of before the budget wait, which
+// a refresh may have replaced meanwhile: the provider would judge a token
+// the client no longer holds. req's own body is not sent.
+func BodyWithToken(req *http.Request, body func(tok *auth.Token) ([]byte, error)) *http.Request {
+	return TokenInBody(req.WithContext(context.WithValue(req.Context(), tokenBodyKey{}, body)))
+}
+
+// withTokenBody gives out, the attempt's copy of req, the body built from
+// tok when req asks for one.
+func withTokenBody(req, out *http.Request, tok *auth.Token) error {
+	body, _ := req.Context().Value(tokenBodyKey{}).(func(*auth.Token) ([]byte, error))
+	if body == nil {
+		return nil
+	}
+	data, err := body(tok)
+	if err != nil {
+		return err
+	}
+	if out.Body != nil {
+		_ = out.Body.Close()
+	}
+	out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	return nil
+}
 
 // backoff is exponential (go-retryablehttp's DefaultBackoff) with "equal
 // jitter", so clients failing together do not retry together.

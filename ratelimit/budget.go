@@ -26,6 +26,12 @@ type Budget struct {
 	// Penalty is the pause after a 429 on this budget's route without
 	// Retry-After (0: the provider's Spec.Penalty, else Window).
 	Penalty time.Duration
+	// PerField counts the budget per value of this top-level field of the
+	// request's JSON body ("email": KYConnect's 5 onboardings per 2 hours
+	// per email), each value with its own Limit in any Window; see
+	// KeyedLimiter. A request whose body has no such string field counts
+	// under one empty value. "" counts every request together.
+	PerField string
 }
 
 // Span is how far back the budget counts: Window plus the margin.

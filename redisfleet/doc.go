@@ -88,6 +88,28 @@
 // refreshes on its own, and the replicas' budgets add up to the fleet's
 // only if [WithReplicas] is right.
 //
+// The way back is paced like the way there: when Redis answers again, the
+// requests waiting on the local share go back to the fleet's line (Redis
+// sees them), and if the local share admitted requests within the last
+// span — which Redis never saw — the replica's first admission rewrites
+// the log so that the next request leaves a span later and the ones after
+// one even step apart.
+//
+// # A budget log Redis lost
+//
+// Redis can lose a log without an outage: a restart (go-redis reconnects
+// without a word), a FLUSHALL, an eviction, or a Sentinel or Cluster
+// failover to a replica that had not received the latest writes. Each
+// budget's log has a marker written in the same script as every admission
+// (an epoch, the count of admissions, when the epoch began; TTL 24 h).
+// Each replica remembers what it last saw; a marker that is gone, an epoch
+// that changed, or a count that went back means the history is unknown,
+// and the script paces the log as after a 429 for one span (the next
+// request a span after the loss was found, then one even step apart),
+// once for the fleet. Stats.LostLogs counts it and it is logged at Warn.
+// A loss nobody remembers (every replica restarted too) cannot be told
+// from a new budget.
+//
 // # Keys and Redis Cluster
 //
 // Every key is <prefix>{<account>}:<kind>, the prefix from [WithPrefix]
@@ -96,7 +118,7 @@
 // principal) and the kinds are token, lock and saved (the pub/sub channel);
 // for budgets and the cool-down it is a SHA-256 prefix of the account name,
 // and the kinds are budget:<hash of the budget>, reserve:<hash of the
-// budget>, cool and probe. The braces
+// budget>, epoch:<hash of the budget> (the log's marker), cool and probe. The braces
 // are a hash tag: all the keys of one account are in one Redis Cluster slot,
 // so each script (which touches several) runs on Cluster; the tests prove
 // it on a three-master cluster. No secret and no account name appears in a

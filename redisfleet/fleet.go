@@ -137,12 +137,14 @@ type Stats struct {
 	Recoveries   int64 // switches back to shared mode
 	RedisErrors  int64 // Redis calls that failed or timed out
 	LateReplies  int64 // of those, calls Redis missed while it answered the probe: asked again, still shared
+	LostLogs     int64 // budget logs found to have lost their history (restart, flush, failover), each paced for a span
 }
 
 // Stats returns the Fleet's counters.
 func (f *Fleet) Stats() Stats {
 	return Stats{Shared: !f.h.down.Load(), Degradations: f.h.degradations.Load(),
-		Recoveries: f.h.recoveries.Load(), RedisErrors: f.h.errors.Load(), LateReplies: f.h.missed.Load()}
+		Recoveries: f.h.recoveries.Load(), RedisErrors: f.h.errors.Load(), LateReplies: f.h.missed.Load(),
+		LostLogs: f.h.lostLogs.Load()}
 }
 
 // String describes the Fleet without its key.

@@ -43,7 +43,25 @@ type health struct {
 	mu    sync.Mutex
 	probe *probeFlight // the PING in flight, shared by the calls that failed meanwhile
 
-	degradations, recoveries, errors, missed atomic.Int64
+	degradations, recoveries, errors, missed, lostLogs atomic.Int64
+
+	backMu sync.Mutex
+	backCh chan struct{} // closed at the next switch back to shared mode
+}
+
+// back returns a channel closed when the Fleet is (back) in shared mode.
+func (h *health) back() <-chan struct{} {
+	h.backMu.Lock()
+	defer h.backMu.Unlock()
+	if h.backCh == nil {
+		h.backCh = make(chan struct{})
+	}
+	ch := h.backCh
+	if !h.down.Load() {
+		h.backCh = nil
+		close(ch)
+	}
+	return ch
 }
 
 // useRedis reports whether a call should go to Redis: always in shared
@@ -116,6 +134,12 @@ type probeFlight struct {
 func (h *health) ok() {
 	h.inARow.Store(0)
 	if h.down.Load() && h.down.CompareAndSwap(true, false) {
+		h.backMu.Lock()
+		if h.backCh != nil {
+			close(h.backCh)
+			h.backCh = nil
+		}
+		h.backMu.Unlock()
 		h.recoveries.Add(1)
 		h.log.Info("redisfleet: Redis answers again; back to shared mode")
 	}
