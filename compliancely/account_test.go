@@ -160,3 +160,22 @@ func TestValidateTokenNamesTheTokenItCarries(t *testing.T) {
 		assert.Zero(t, srv.Rejected())
 	})
 }
+
+// Rule: a client's Stats is the one account of what it did, the token
+// cache's part included: a refused login is counted as a token failure.
+func TestStatsCountATokenFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := compliancelytest.NewServer(compliancelytest.WithInMemory())
+		defer srv.Close()
+		cfg := srv.Config()
+		cfg.Password = "not-the-password"
+		c, err := compliancely.New(cfg, providers.WithTransport(srv.Transport()))
+		require.NoError(t, err)
+		defer c.Close()
+		assert.ErrorIs(t, c.CheckAuth(context.Background()), providers.ErrInvalidCredentials)
+		st := c.Stats()
+		assert.EqualValues(t, 1, st.TokenFailures)
+		assert.Zero(t, st.Logins)
+		assert.Nil(t, st.Fleet, "no fleet shares this account")
+	})
+}

@@ -93,6 +93,7 @@ func Build(spec Spec, opts ...Option) (*Core, error) {
 		timeout = DefaultTimeout
 	}
 	c := &Core{base: base, stats: &counters{}}
+	c.fleet, _ = o.store.(FleetReporter)
 	var attempt time.Duration
 	rt := o.transport
 	if rt == nil {

@@ -34,6 +34,7 @@ type Core struct {
 	closers []interface{ Close() } // limiters WithLimiters made for this client
 	stops   []func()               // subscribers' (WithSubscriber)
 	acct    *accountState          // the account shared in the process; nil: private
+	fleet   FleetReporter          // the fleet the account is shared through; nil: none
 	closing sync.Once
 }
 
@@ -42,7 +43,12 @@ type Core struct {
 // Kept for one release: use Core.
 type Conn = Core
 
-// Stats counts what a client has done.
+// Stats is the one account of what a client has done: its requests and
+// waits, the token cache's logins and refreshes (the account's, when
+// clients of one process share it), and the fleet's state when the
+// account is shared through one (redisfleet). It is the only Stats a user
+// needs to read: tokencache.Stats is the cache's part of it, for those
+// who use a Cache on its own.
 type Stats struct {
 	Requests      int64 // attempts sent, logins, refreshes, retries and replays included
 	Retries       int64 // attempts repeated after an error, a 5xx or a 429
@@ -52,8 +58,29 @@ type Stats struct {
 	RateLimited   int64 // 429 answers received
 	Logins        int64
 	Refreshes     int64
+	TokenFailures int64 // failed login or refresh attempts
 	StoreHits     int64 // tokens taken from a shared store instead of the provider
 	Invalidations int64 // tokens dropped after a 401 (including ones already replaced)
+	// Fleet is the state of the fleet the account is shared through
+	// (redisfleet: its WithStore reports it), nil without one.
+	Fleet *FleetStats
+}
+
+// FleetStats is the state of a fleet of replicas sharing accounts through
+// Redis (redisfleet.Stats is this type).
+type FleetStats struct {
+	Shared       bool  // in shared mode now
+	Degradations int64 // switches to local mode
+	Recoveries   int64 // switches back to shared mode
+	RedisErrors  int64 // Redis calls that failed or timed out
+	LateReplies  int64 // of those, calls Redis missed while it answered the probe: asked again, still shared
+	LostLogs     int64 // budget logs found to have lost their history (restart, flush, failover), each paced for a span
+}
+
+// FleetReporter is implemented by a token store (WithStore) that shares
+// the account through a fleet: Stats reports its state.
+type FleetReporter interface {
+	FleetStats() FleetStats
 }
 
 type counters struct {
@@ -87,7 +114,11 @@ func (c *Core) Stats() Stats {
 	}
 	if c.cache != nil {
 		cs := c.cache.Stats()
-		s.Logins, s.Refreshes, s.StoreHits = cs.Logins, cs.Refreshes, cs.StoreHits
+		s.Logins, s.Refreshes, s.StoreHits, s.TokenFailures = cs.Logins, cs.Refreshes, cs.StoreHits, cs.Failures
+	}
+	if c.fleet != nil {
+		fs := c.fleet.FleetStats()
+		s.Fleet = &fs
 	}
 	return s
 }

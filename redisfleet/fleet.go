@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/unikyc/unikyc/clock"
+	"github.com/unikyc/unikyc/providers"
 )
 
 // Fleet connects one replica to the fleet's Redis. Make one per process
@@ -130,15 +131,9 @@ func New(rdb redis.UniversalClient, opts ...Option) (*Fleet, error) {
 // providers.WithStore (Options does).
 func (f *Fleet) Store() *Store { return f.store }
 
-// Stats tells what the Fleet's connection to Redis has been through.
-type Stats struct {
-	Shared       bool  // in shared mode now
-	Degradations int64 // switches to local mode
-	Recoveries   int64 // switches back to shared mode
-	RedisErrors  int64 // Redis calls that failed or timed out
-	LateReplies  int64 // of those, calls Redis missed while it answered the probe: asked again, still shared
-	LostLogs     int64 // budget logs found to have lost their history (restart, flush, failover), each paced for a span
-}
+// Stats tells what the Fleet's connection to Redis has been through. A
+// client given the Fleet's Options shows it in its own Stats (Fleet).
+type Stats = providers.FleetStats
 
 // Stats returns the Fleet's counters.
 func (f *Fleet) Stats() Stats {

@@ -121,6 +121,11 @@ func TestRedisKilledMidRun(t *testing.T) {
 	for i, f := range fleets {
 		st := f.Stats()
 		stats = append(stats, st)
+		// The client's one Stats carries its fleet's state.
+		cs := clients[i].Stats()
+		if assert.NotNil(t, cs.Fleet, "replica %d", i) {
+			assert.Equal(t, st, *cs.Fleet, "replica %d", i)
+		}
 		assert.GreaterOrEqual(t, st.Degradations, int64(1), "replica %d", i)
 		assert.Equal(t, st.Degradations, st.Recoveries, "replica %d", i)
 		degradations += st.Degradations

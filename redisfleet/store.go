@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/unikyc/unikyc/auth"
+	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -26,7 +27,12 @@ type Store struct {
 	gates map[string]chan struct{} // local locks, by store key
 }
 
+// FleetStats reports the fleet's state: a client given this Store
+// (Fleet.Options) shows it in its Stats.
+func (s *Store) FleetStats() providers.FleetStats { return s.f.Stats() }
+
 var (
+	_ providers.FleetReporter  = (*Store)(nil)
 	_ tokencache.Store         = (*Store)(nil)
 	_ tokencache.HandoffLocker = (*Store)(nil)
 )
