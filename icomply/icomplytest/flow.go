@@ -298,6 +298,17 @@ const (
 	ManuallyApproved
 )
 
+// personLocked returns the personal information and full name of the
+// natural person entityID; s.mu is held.
+func (s *Server) personLocked(entityID string) (info map[string]any, name string, err error) {
+	np, ok := s.data.persons[entityID]
+	if !ok {
+		return nil, "", fmt.Errorf("icomplytest: no natural person %q", entityID)
+	}
+	info = np["personalInformation"].(map[string]any)
+	return info, strings.TrimSpace(str(info, "firstName") + " " + str(info, "lastName")), nil
+}
+
 // ErrNoWebhook is returned by the knobs when no webhook is set.
 var ErrNoWebhook = errors.New("icomplytest: no webhook URL set (WithWebhook or SetWebhook)")
 
@@ -316,13 +327,11 @@ func (s *Server) SetWebhook(url, secret string) {
 // iComply documents no retries).
 func (s *Server) SubmitPersonalInfo(ctx context.Context, entityID string) error {
 	s.mu.Lock()
-	np, ok := s.data.persons[entityID]
-	if !ok {
+	info, name, err := s.personLocked(entityID)
+	if err != nil {
 		s.mu.Unlock()
-		return fmt.Errorf("icomplytest: no natural person %q", entityID)
+		return err
 	}
-	info := np["personalInformation"].(map[string]any)
-	name := strings.TrimSpace(str(info, "firstName") + " " + str(info, "lastName"))
 	s.setStatus(entityID, "Pending")
 	session := newID(1_000_000 + s.nextHook)
 	s.sessions[entityID] = session
@@ -336,13 +345,11 @@ func (s *Server) SubmitPersonalInfo(ctx context.Context, entityID string) error 
 // status becomes Approved and the fake delivers the matching webhook.
 func (s *Server) Complete(ctx context.Context, entityID string, outcome Outcome) error {
 	s.mu.Lock()
-	np, ok := s.data.persons[entityID]
-	if !ok {
+	_, name, err := s.personLocked(entityID)
+	if err != nil {
 		s.mu.Unlock()
-		return fmt.Errorf("icomplytest: no natural person %q", entityID)
+		return err
 	}
-	info := np["personalInformation"].(map[string]any)
-	name := strings.TrimSpace(str(info, "firstName") + " " + str(info, "lastName"))
 	s.setStatus(entityID, "Approved")
 	s.mu.Unlock()
 	event, kebab, how := "NaturalPersonAutoApproved", "natural-person-auto-approved", "automatically"
@@ -390,13 +397,11 @@ func (s *Server) CompleteSupportingDocuments(ctx context.Context, entityID strin
 
 func (s *Server) supportingDocuments(ctx context.Context, entityID, event, kebab, what string) error {
 	s.mu.Lock()
-	np, ok := s.data.persons[entityID]
-	if !ok {
+	info, name, err := s.personLocked(entityID)
+	if err != nil {
 		s.mu.Unlock()
-		return fmt.Errorf("icomplytest: no natural person %q", entityID)
+		return err
 	}
-	info := np["personalInformation"].(map[string]any)
-	name := strings.TrimSpace(str(info, "firstName") + " " + str(info, "lastName"))
 	data := object{"entity": name, "entityId": entityID, "email": str(info, "email"), "message": name + " " + what}
 	if session, ok := s.sessions[entityID]; ok {
 		data["sessionId"] = session
