@@ -7,6 +7,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -19,7 +20,7 @@ const Name = "compliancely"
 // reach endpoints this package does not type, with the same authentication,
 // throttling and retries.
 type Client struct {
-	conn         *providers.Conn
+	conn         *providers.Core
 	validatePath string
 	paths        businessPaths
 }
@@ -51,7 +52,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 		Login:       tc.login,
 		Refresh:     tc.refresh,
 		DecodeError: decodeError,
-		Budgets:     []providers.Budget{DefaultBudget},
+		Budgets:     []ratelimit.Budget{DefaultBudget},
 		// "You will need to wait 10 minutes before retrying": a shorter
 		// Retry-After does not shorten it.
 		Penalty:      Penalty,

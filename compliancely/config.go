@@ -6,6 +6,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // Base URLs.
@@ -40,7 +41,7 @@ const (
 // refreshes included, counted the way Django REST Framework counts (a
 // request exactly a minute old still counts; the budget's margin covers
 // it).
-var DefaultBudget = providers.Budget{Name: "requests", Limit: 10, Window: time.Minute}
+var DefaultBudget = ratelimit.Budget{Name: "requests", Limit: 10, Window: time.Minute}
 
 // Config is one Compliancely account. Password is an auth.Secret: printing
 // or logging a Config never shows it.

@@ -13,6 +13,7 @@ import (
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -205,15 +206,15 @@ func (e *env) calls() calls {
 // compliancely.DefaultBudget) that counts the requests it admitted and
 // that are not answered yet.
 type gatedLimiter struct {
-	lim  *providers.WindowLimiter
+	lim  *ratelimit.WindowLimiter
 	busy atomic.Int64
 }
 
 func newGatedLimiter(clk *clock.Fake) *gatedLimiter {
-	return &gatedLimiter{lim: providers.NewWindowLimiter(compliancely.DefaultBudget, clk)}
+	return &gatedLimiter{lim: ratelimit.NewWindowLimiter(compliancely.DefaultBudget, clk)}
 }
 
-func (g *gatedLimiter) Wait(ctx context.Context, p providers.Priority) error {
+func (g *gatedLimiter) Wait(ctx context.Context, p ratelimit.Priority) error {
 	err := g.lim.Wait(ctx, p)
 	if err == nil {
 		g.busy.Add(1)

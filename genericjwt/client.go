@@ -15,7 +15,7 @@ import (
 // route of the back office, logged in, throttled and retried. It is safe
 // for concurrent use; Close it when done.
 type Client struct {
-	conn   *providers.Conn
+	conn   *providers.Core
 	mePath string
 }
 

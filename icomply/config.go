@@ -73,7 +73,7 @@ type Config struct {
 // endpoints this package does not type, with the same authentication,
 // throttling and retries.
 type Client struct {
-	conn       *providers.Conn
+	conn       *providers.Core
 	apiKey     bool
 	personPath string
 	legalPath  string

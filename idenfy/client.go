@@ -10,6 +10,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // Name is the provider's short name, used in errors and logs.
@@ -17,7 +18,7 @@ const Name = "idenfy"
 
 // DocumentedBudget is iDenfy's documented limit: 10,000 requests an hour
 // (TOO_MANY_REQUESTS beyond it).
-var DocumentedBudget = providers.Budget{Name: "requests", Limit: 10000, Window: time.Hour}
+var DocumentedBudget = ratelimit.Budget{Name: "requests", Limit: 10000, Window: time.Hour}
 
 // Sentinels for iDenfy's documented refusals; match them with errors.Is.
 var (
@@ -62,7 +63,7 @@ type Config struct {
 // [Client.HTTPClient], reach endpoints this package does not type, with the
 // same authentication, throttling and retries.
 type Client struct {
-	conn  *providers.Conn
+	conn  *providers.Core
 	guard *statusGuard
 }
 
@@ -99,7 +100,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 		BaseURL:     cfg.BaseURL,
 		Credential:  auth.Basic(string(cfg.APIKey), string(cfg.APISecret)),
 		DecodeError: decodeError,
-		Budgets:     []providers.Budget{DocumentedBudget},
+		Budgets:     []ratelimit.Budget{DocumentedBudget},
 	}, opts...)
 	if err != nil {
 		return nil, err

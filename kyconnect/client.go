@@ -13,7 +13,7 @@ import (
 // KYConnect endpoint, authenticated, throttled and retried. It is safe for
 // concurrent use; share one per account and Close it when done.
 type Client struct {
-	conn *providers.Conn
+	conn *providers.Core
 	mode string // "login" or "api-key", for printing
 }
 
@@ -27,7 +27,7 @@ func New(cfg Config, opts ...providers.Option) (_ *Client, err error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	var conn *providers.Conn
+	var conn *providers.Core
 	if secret := cfg.TOTPSecret; secret != "" {
 		// Codes on the client's clock (providers.WithClock); conn is set
 		// before any login can run.

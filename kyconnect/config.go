@@ -8,6 +8,7 @@ import (
 
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // Name is the provider's short name, used in errors, logs and store keys.
@@ -48,7 +49,7 @@ const ForgotPasswordPath = "/auth/forgot-password"
 // one: a 429 on onboarding (one email's quota spent, by another process
 // say) then pauses onboarding, for the 2 hours KYConnect's throttler
 // blocks, instead of every call of the account.
-var Budgets = []providers.Budget{
+var Budgets = []ratelimit.Budget{
 	{Name: "requests", Limit: 100, Window: time.Minute},
 	{Name: "login", Limit: 10, Window: time.Hour, Method: http.MethodPost, Path: LoginPath},
 	{Name: "forgot-password", Limit: 10, Window: time.Hour, Method: http.MethodPost, Path: ForgotPasswordPath},
@@ -129,7 +130,7 @@ func (c Config) spec() providers.Spec {
 		Name:        Name,
 		BaseURL:     c.BaseURL,
 		DecodeError: decodeError,
-		Budgets:     append(append([]providers.Budget(nil), Budgets...), OnboardingBudget),
+		Budgets:     append(append([]ratelimit.Budget(nil), Budgets...), OnboardingBudget),
 		// NestJS's throttler blocks for its window when it sends no
 		// Retry-After (setHeaders: false).
 		Penalty: time.Minute,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // OnboardIndividualPath submits an individual's KYC case.
@@ -22,7 +23,7 @@ const OnboardIndividualPath = "/onboarding/individual"
 // Emails count folded to lower case: spellings of one address count
 // together, the safe side whether KYConnect's tracker folds case or not
 // (I).
-var OnboardingBudget = providers.Budget{Name: "onboarding-individual", Limit: 5, Window: 2 * time.Hour,
+var OnboardingBudget = ratelimit.Budget{Name: "onboarding-individual", Limit: 5, Window: 2 * time.Hour,
 	Method: http.MethodPost, Path: OnboardIndividualPath, PerField: "email"}
 
 // Individual is the body of POST /onboarding/individual (I: the field

@@ -10,6 +10,7 @@ import (
 
 	"github.com/unikyc/unikyc/internal/httpbody"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // PostmanCollectionPath serves the deployment's Postman collection,
@@ -48,7 +49,7 @@ type Route struct {
 // budgetsFor names the budgets that count method and path.
 func budgetsFor(method, path string) []string {
 	var out []string
-	for _, b := range append(append([]providers.Budget(nil), Budgets...), OnboardingBudget) {
+	for _, b := range append(append([]ratelimit.Budget(nil), Budgets...), OnboardingBudget) {
 		if (b.Method == "" || strings.EqualFold(b.Method, method)) && (b.Path == "" || b.Path == path) {
 			out = append(out, b.Name)
 		}

@@ -26,7 +26,7 @@ func TestWhichClientsShareAnAccount(t *testing.T) {
 			Login: func(context.Context, *providers.Sender) (*auth.Token, error) {
 				return &auth.Token{AccessToken: "t", Expiry: clk.Now().Add(time.Hour)}, nil
 			},
-			Budgets: []providers.Budget{{Name: "requests", Limit: 10, Window: time.Minute}}}
+			Budgets: []ratelimit.Budget{{Name: "requests", Limit: 10, Window: time.Minute}}}
 	}
 	build := func(s providers.Spec, opts ...providers.Option) *providers.Core {
 		c, err := providers.Build(s, append([]providers.Option{providers.WithClock(clk)}, opts...)...)

@@ -17,11 +17,12 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // budgetClient is a client with a static key and budget b for a scripted
 // fake, logging into log (nil: no WithLogger). clk nil: the real clock.
-func budgetClient(t *testing.T, b providers.Budget, clk clock.Clock, log *leakcheck.Log, opts ...providers.Option) *env {
+func budgetClient(t *testing.T, b ratelimit.Budget, clk clock.Clock, log *leakcheck.Log, opts ...providers.Option) *env {
 	t.Helper()
 	f := newFake(t)
 	base := []providers.Option{
@@ -33,7 +34,7 @@ func budgetClient(t *testing.T, b providers.Budget, clk clock.Clock, log *leakch
 		base = append(base, providers.WithClock(clk))
 	}
 	conn, err := providers.Build(providers.Spec{Name: "fake", BaseURL: f.srv.URL,
-		Credential: auth.APIKey("X-API-Key", "k"), Budgets: []providers.Budget{b}}, append(base, opts...)...)
+		Credential: auth.APIKey("X-API-Key", "k"), Budgets: []ratelimit.Budget{b}}, append(base, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	e := &env{fake: f, conn: conn}
@@ -74,11 +75,11 @@ func getOK(t *testing.T, e *env) {
 func TestALongBudgetWaitIsLoggedOnceAndBudgetsShowsIt(t *testing.T) {
 	clk := clock.NewFake(t0)
 	var log leakcheck.Log
-	e := budgetClient(t, providers.Budget{Name: "requests", Limit: 2, Window: time.Minute}, clk, &log)
+	e := budgetClient(t, ratelimit.Budget{Name: "requests", Limit: 2, Window: time.Minute}, clk, &log)
 
 	b := e.conn.Budgets()
 	require.Len(t, b, 1)
-	assert.Equal(t, providers.BudgetState{Budget: providers.Budget{Name: "requests", Limit: 2, Window: time.Minute},
+	assert.Equal(t, providers.BudgetState{Budget: ratelimit.Budget{Name: "requests", Limit: 2, Window: time.Minute},
 		Live: true, Remaining: 2, NextFree: t0}, b[0], "nothing sent yet")
 
 	getOK(t, e)
@@ -109,7 +110,7 @@ func TestALongBudgetWaitIsLoggedOnceAndBudgetsShowsIt(t *testing.T) {
 func TestAShortBudgetWaitIsNotLogged(t *testing.T) {
 	clk := clock.NewFake(t0)
 	var log leakcheck.Log
-	e := budgetClient(t, providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}, clk, &log,
+	e := budgetClient(t, ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}, clk, &log,
 		providers.WithWaitWarning(2*time.Minute))
 	getOK(t, e)
 	r := settle(clk, e.getAsync(context.Background(), t))
@@ -123,7 +124,7 @@ func TestAShortBudgetWaitIsNotLogged(t *testing.T) {
 func TestALongPauseIsLoggedAndBudgetsShowsItsEnd(t *testing.T) {
 	clk := clock.NewFake(t0)
 	var log leakcheck.Log
-	e := budgetClient(t, providers.Budget{Name: "requests", Limit: 100, Window: time.Minute}, clk, &log)
+	e := budgetClient(t, ratelimit.Budget{Name: "requests", Limit: 100, Window: time.Minute}, clk, &log)
 	e.fake.then(status(http.StatusTooManyRequests, "Retry-After", "30"))
 	call := e.getAsync(context.Background(), t)
 	waitForTimers(t, clk, 1)
@@ -145,7 +146,7 @@ func TestALongPauseIsLoggedAndBudgetsShowsItsEnd(t *testing.T) {
 // generous; nothing asserts a speed.
 func TestBudgetsOnTheRealClock(t *testing.T) {
 	var log leakcheck.Log
-	e := budgetClient(t, providers.Budget{Name: "requests", Limit: 2, Window: 500 * time.Millisecond, Margin: -1}, nil, &log,
+	e := budgetClient(t, ratelimit.Budget{Name: "requests", Limit: 2, Window: 500 * time.Millisecond, Margin: -1}, nil, &log,
 		providers.WithWaitWarning(time.Millisecond))
 	before := time.Now()
 	getOK(t, e)
@@ -188,7 +189,7 @@ func defaultLog(t *testing.T) *leakcheck.Log {
 func TestWithoutALoggerALongWaitGoesToTheDefaultLogger(t *testing.T) {
 	def := defaultLog(t)
 	clk := clock.NewFake(t0)
-	e := budgetClient(t, providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}, clk, nil)
+	e := budgetClient(t, ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}, clk, nil)
 	getOK(t, e)
 	assert.Empty(t, def.String(), "a request that did not wait logs nothing")
 
@@ -222,7 +223,7 @@ func TestWaitWarningZeroSilencesIt(t *testing.T) {
 	var own leakcheck.Log
 	for _, log := range []*leakcheck.Log{nil, &own} {
 		clk := clock.NewFake(t0)
-		e := budgetClient(t, providers.Budget{Name: "requests", Limit: 1, Window: time.Minute}, clk, log,
+		e := budgetClient(t, ratelimit.Budget{Name: "requests", Limit: 1, Window: time.Minute}, clk, log,
 			providers.WithWaitWarning(0))
 		getOK(t, e)
 		r := settle(clk, e.getAsync(context.Background(), t))
@@ -238,7 +239,7 @@ func TestWaitWarningZeroSilencesIt(t *testing.T) {
 // log none. Nothing asserts a speed.
 func TestWithoutALoggerALongWaitOnTheRealClock(t *testing.T) {
 	def := defaultLog(t)
-	b := providers.Budget{Name: "requests", Limit: 1, Window: 300 * time.Millisecond, Margin: -1}
+	b := ratelimit.Budget{Name: "requests", Limit: 1, Window: 300 * time.Millisecond, Margin: -1}
 
 	quiet := budgetClient(t, b, nil, nil, providers.WithWaitWarning(time.Minute))
 	getOK(t, quiet)

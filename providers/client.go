@@ -40,7 +40,7 @@ type Core struct {
 
 // Conn is the old name of Core.
 //
-// Kept for one release: use Core.
+// Deprecated: use Core (kept for one release).
 type Conn = Core
 
 // Stats is the one account of what a client has done: its requests and

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // Rule: nothing leaves after Close. 64 callers looping on HTTPClient each
@@ -62,7 +63,7 @@ func TestNothingLeavesAfterClose(t *testing.T) {
 // at once, and is never sent.
 func TestCloseEndsAWaitOnTheUsersLimiter(t *testing.T) {
 	admit := make(chan struct{})
-	e := setup(t, providers.WithLimiter(limiterFunc(func(ctx context.Context, _ providers.Priority) error {
+	e := setup(t, providers.WithLimiter(limiterFunc(func(ctx context.Context, _ ratelimit.Priority) error {
 		select {
 		case <-admit:
 			return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // A request queued on the limiter when a 429 arrives must not be sent when
@@ -17,7 +18,7 @@ import (
 // only the gate, checked again after the budget wait, holds it back.
 func TestQueuedRequestJoinsCoolDownThatStartedWhileItWaited(t *testing.T) {
 	clk := newClock()
-	lim := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
+	lim := ratelimit.NewWindowLimiter(ratelimit.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
 	e := setup(t, providers.WithClock(clk), providers.WithLimiter(limiterFunc(lim.Wait)))
 	e.fake.then(status(429, "Retry-After", "60"))
 	first := e.getAsync(context.Background(), t) // logs in at t0, then queues its call for t0+6

@@ -10,6 +10,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // Budgets shows each budget's live state: what is left in the window and
@@ -24,7 +25,7 @@ func ExampleCore_Budgets() {
 	clk := clock.NewFake(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
 	conn, err := providers.Build(providers.Spec{Name: "example", BaseURL: srv.URL,
 		Credential: auth.APIKey("X-API-Key", "k"),
-		Budgets:    []providers.Budget{{Name: "requests", Limit: 2, Window: time.Minute}}},
+		Budgets:    []ratelimit.Budget{{Name: "requests", Limit: 2, Window: time.Minute}}},
 		providers.WithClock(clk), providers.WithWaitWarning(10*time.Second))
 	if err != nil {
 		panic(err)

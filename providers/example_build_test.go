@@ -67,7 +67,7 @@ func ExampleBuild() {
 // declares the user API as its own methods, so that go doc lists them on
 // Client and a user never reaches the Conn's provider-author helpers.
 type Client struct {
-	conn *providers.Conn
+	conn *providers.Core
 }
 
 // HTTPClient returns the client that authenticates, throttles and retries.

@@ -15,6 +15,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // Rule: a budget counted per value of a body field is a capability of
@@ -38,13 +39,13 @@ func TestBudgetPerBodyField(t *testing.T) {
 	}))
 	defer srv.Close()
 	clk := clock.NewFake(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
-	perEmail := providers.Budget{Name: "onboarding-individual", Limit: 5, Window: 2 * time.Hour,
+	perEmail := ratelimit.Budget{Name: "onboarding-individual", Limit: 5, Window: 2 * time.Hour,
 		Method: http.MethodPost, Path: "/onboarding/individual", PerField: "email"}
 	c, err := providers.Build(providers.Spec{Name: "keyed", BaseURL: srv.URL,
-		Credential: auth.APIKey("X-API-Key", "k"), Budgets: []providers.Budget{perEmail}}, providers.WithClock(clk))
+		Credential: auth.APIKey("X-API-Key", "k"), Budgets: []ratelimit.Budget{perEmail}}, providers.WithClock(clk))
 	require.NoError(t, err)
 	defer c.Close()
-	var declared []providers.Budget
+	var declared []ratelimit.Budget
 	for _, st := range c.Budgets() {
 		declared = append(declared, st.Budget)
 	}

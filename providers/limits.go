@@ -21,37 +21,37 @@ type Limiter = ratelimit.Limiter
 // The names below moved to package ratelimit; these aliases keep code
 // written against v2 compiling for one release.
 type (
-	// Kept for one release: use ratelimit.Priority.
+	// Deprecated: use ratelimit.Priority (kept for one release).
 	Priority = ratelimit.Priority
-	// Kept for one release: use ratelimit.Pacer.
+	// Deprecated: use ratelimit.Pacer (kept for one release).
 	Pacer = ratelimit.Pacer
-	// Kept for one release: use ratelimit.WindowLimiter.
+	// Deprecated: use ratelimit.WindowLimiter (kept for one release).
 	WindowLimiter = ratelimit.WindowLimiter
-	// Kept for one release: use ratelimit.RateLimiter.
+	// Deprecated: use ratelimit.RateLimiter (kept for one release).
 	RateLimiter = ratelimit.RateLimiter
-	// Kept for one release: use ratelimit.CoolDown.
+	// Deprecated: use ratelimit.CoolDown (kept for one release).
 	CoolDown = ratelimit.CoolDown
-	// Kept for one release: use ratelimit.LocalCoolDown.
+	// Deprecated: use ratelimit.LocalCoolDown (kept for one release).
 	LocalCoolDown = ratelimit.LocalCoolDown
 )
 
 const (
-	// Kept for one release: use ratelimit.PriorityAPI.
+	// Deprecated: use ratelimit.PriorityAPI (kept for one release).
 	PriorityAPI = ratelimit.PriorityAPI
-	// Kept for one release: use ratelimit.PriorityToken.
+	// Deprecated: use ratelimit.PriorityToken (kept for one release).
 	PriorityToken = ratelimit.PriorityToken
 )
 
 // NewWindowLimiter returns a limiter for b.
 //
-// Kept for one release: use ratelimit.NewWindowLimiter.
+// Deprecated: use ratelimit.NewWindowLimiter (kept for one release).
 func NewWindowLimiter(b Budget, clk clock.Clock) *WindowLimiter {
 	return ratelimit.NewWindowLimiter(b, clk)
 }
 
 // NewLimiter returns a RateLimiter.
 //
-// Kept for one release: use ratelimit.NewRateLimiter.
+// Deprecated: use ratelimit.NewRateLimiter (kept for one release).
 func NewLimiter(r rate.Limit, burst int, clk clock.Clock) *RateLimiter {
 	return ratelimit.NewRateLimiter(r, burst, clk)
 }
@@ -59,7 +59,7 @@ func NewLimiter(r rate.Limit, burst int, clk clock.Clock) *RateLimiter {
 // DeadlineError is what a Limiter returns when the wait it asks for would
 // outlast the caller's deadline.
 //
-// Kept for one release: return a *ratelimit.WaitError.
+// Deprecated: return a *ratelimit.WaitError (kept for one release).
 func DeadlineError(budget string, wait time.Duration) *ratelimit.WaitError {
 	return &ratelimit.WaitError{Budget: budget, RetryAfter: wait}
 }

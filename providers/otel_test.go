@@ -29,6 +29,7 @@ import (
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
 	"github.com/unikyc/unikyc/providers/otelunikyc"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -325,7 +326,7 @@ func budgetEnv(t *testing.T, opts ...providers.Option) *env {
 	clk := clock.NewFake(t0)
 	conn, err := providers.Build(providers.Spec{
 		Name: "fake", BaseURL: f.srv.URL, Account: "alice",
-		Budgets: []providers.Budget{{Name: "requests", Limit: 2, Window: time.Minute, Margin: -1}},
+		Budgets: []ratelimit.Budget{{Name: "requests", Limit: 2, Window: time.Minute, Margin: -1}},
 		Login:   f.login,
 	}, append([]providers.Option{providers.WithClock(clk)}, opts...)...)
 	require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/tokencache"
 )
 
@@ -399,12 +400,12 @@ func (ts *tokenServer) spec() providers.Spec {
 func TestNoRequestLeavesWithAnExpiredToken(t *testing.T) {
 	clk := clock.NewFake(t0)
 	ts := newTokenServer(t, clk, 2*time.Minute)
-	lim := providers.NewWindowLimiter(tenAMinute, clk)
+	lim := ratelimit.NewWindowLimiter(tenAMinute, clk)
 	// busy counts attempts from their budget slot to their answer: the
 	// stretch in which an attempt holds a token. The clock moves only when
 	// none does, as real time would not jump while a request is on its way.
 	var busy atomic.Int64
-	admit := limiterFunc(func(ctx context.Context, p providers.Priority) error {
+	admit := limiterFunc(func(ctx context.Context, p ratelimit.Priority) error {
 		err := lim.Wait(ctx, p)
 		if err == nil {
 			busy.Add(1)
@@ -495,6 +496,6 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-type limiterFunc func(context.Context, providers.Priority) error
+type limiterFunc func(context.Context, ratelimit.Priority) error
 
-func (f limiterFunc) Wait(ctx context.Context, p providers.Priority) error { return f(ctx, p) }
+func (f limiterFunc) Wait(ctx context.Context, p ratelimit.Priority) error { return f(ctx, p) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/unikyc/unikyc/internal/testkit/leakcheck"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 func TestGatewayErrorsAreRetried(t *testing.T) {
@@ -196,7 +197,7 @@ func TestPostIsRetriedAfter429(t *testing.T) {
 
 func TestLimiterCountsLoginsAndRefreshes(t *testing.T) {
 	clk := newClock()
-	lim := providers.NewWindowLimiter(providers.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
+	lim := ratelimit.NewWindowLimiter(ratelimit.Budget{Name: "requests", Limit: 1, Window: 6 * time.Second, Margin: -1}, clk)
 	e := setup(t, providers.WithClock(clk), providers.WithLimiter(lim))
 	done := e.getAsync(context.Background(), t)
 	require.True(t, clk.WaitForTimers(1, nil), "the API call waits behind the login")

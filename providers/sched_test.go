@@ -136,7 +136,7 @@ func (s *jwtServer) handle(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *jwtServer) spec(budgets ...providers.Budget) providers.Spec {
+func (s *jwtServer) spec(budgets ...ratelimit.Budget) providers.Spec {
 	answer := func(ctx context.Context, snd *providers.Sender, path string, body any) (*auth.Token, error) {
 		req, err := snd.NewRequest(ctx, http.MethodPost, path, body)
 		if err != nil {
@@ -190,7 +190,7 @@ func (l *countingLimiter) Return(at time.Time) {
 // a deadline of dl (0: none) in real time, and moves clk to its next timer
 // whenever no request holds a slot. It returns each call's error and its
 // wait on clk.
-func load(t *testing.T, clk *clock.Fake, conn *providers.Conn, lim *countingLimiter, goroutines, per int, dl time.Duration) ([]error, []time.Duration) {
+func load(t *testing.T, clk *clock.Fake, conn *providers.Core, lim *countingLimiter, goroutines, per int, dl time.Duration) ([]error, []time.Duration) {
 	t.Helper()
 	var (
 		mu       sync.Mutex
@@ -247,11 +247,11 @@ func load(t *testing.T, clk *clock.Fake, conn *providers.Conn, lim *countingLimi
 // is sent, every refresh leaves before its token expired, no 429.
 func TestRuleTokenCallsNeverWaitForAWindowAPICallsFilled(t *testing.T) {
 	clk := clock.NewFake(t0)
-	budget := providers.Budget{Name: "requests", Limit: 10, Window: time.Minute}
+	budget := ratelimit.Budget{Name: "requests", Limit: 10, Window: time.Minute}
 	srv := newJWTServer(t, clk, 20*time.Second, 60*time.Second, budget.Limit, budget.Window)
 	var lim *countingLimiter
 	conn, err := providers.Build(srv.spec(budget), providers.WithClock(clk),
-		providers.WithLimiters(func(b providers.Budget) providers.Limiter {
+		providers.WithLimiters(func(b ratelimit.Budget) ratelimit.Limiter {
 			lim = &countingLimiter{WindowLimiter: ratelimit.NewWindowLimiter(b, clk)}
 			return lim
 		}),
@@ -281,11 +281,11 @@ func TestRuleTokenCallsNeverWaitForAWindowAPICallsFilled(t *testing.T) {
 // no RateLimitError, and each waits about Span/Limit per request ahead.
 func TestRuleOnceRequestsQueueTheWaitIsAboutASlotPerRequestAhead(t *testing.T) {
 	clk := clock.NewFake(t0)
-	budget := providers.Budget{Name: "requests", Limit: 100, Window: time.Minute}
+	budget := ratelimit.Budget{Name: "requests", Limit: 100, Window: time.Minute}
 	srv := newJWTServer(t, clk, time.Hour, 24*time.Hour, budget.Limit, budget.Window)
 	var lim *countingLimiter
 	conn, err := providers.Build(srv.spec(budget), providers.WithClock(clk),
-		providers.WithLimiters(func(b providers.Budget) providers.Limiter {
+		providers.WithLimiters(func(b ratelimit.Budget) ratelimit.Limiter {
 			lim = &countingLimiter{WindowLimiter: ratelimit.NewWindowLimiter(b, clk)}
 			return lim
 		}),
@@ -393,7 +393,7 @@ func TestRuleABudgetWaitIsCountedOnlyWhenTheRequestQueued(t *testing.T) {
 	f := newFake(t)
 	var hook atomic.Int64
 	conn, err := providers.Build(providers.Spec{Name: "fake", BaseURL: f.srv.URL, Account: "alice", Login: f.login,
-		Budgets: []providers.Budget{{Name: "requests", Limit: 100, Window: time.Minute}}},
+		Budgets: []ratelimit.Budget{{Name: "requests", Limit: 100, Window: time.Minute}}},
 		providers.WithTrace(&providers.Trace{BudgetWait: func(context.Context, providers.Wait) { hook.Add(1) }}))
 	require.NoError(t, err)
 	defer conn.Close()
@@ -407,7 +407,7 @@ func TestRuleABudgetWaitIsCountedOnlyWhenTheRequestQueued(t *testing.T) {
 	// A budget of one a second really makes the second request queue.
 	g := newFake(t)
 	conn2, err := providers.Build(providers.Spec{Name: "fake", BaseURL: g.srv.URL, Account: "alice", Login: g.login,
-		Budgets: []providers.Budget{{Name: "requests", Limit: 2, Window: 100 * time.Millisecond, Margin: -1}}})
+		Budgets: []ratelimit.Budget{{Name: "requests", Limit: 2, Window: 100 * time.Millisecond, Margin: -1}}})
 	require.NoError(t, err)
 	defer conn2.Close()
 	for range 3 {
@@ -430,15 +430,15 @@ func minTime(a, b time.Time) time.Time {
 // never more than Limit in any Span as the server counts arrivals, and no
 // two requests closer than Slot/2 in the first window after the pause.
 func TestRuleAPauseEndsWithOneProbeThenTheEvenPace(t *testing.T) {
-	budget := providers.Budget{Name: "requests", Limit: 4, Window: 4 * time.Second}
+	budget := ratelimit.Budget{Name: "requests", Limit: 4, Window: 4 * time.Second}
 	f := newFake(t)
 	clk := clock.NewFake(t0)
 	f.clk = clk
 	var lim *countingLimiter
 	conn, err := providers.Build(providers.Spec{Name: "fake", BaseURL: f.srv.URL, Account: "alice", Login: f.login,
-		Budgets: []providers.Budget{budget}},
+		Budgets: []ratelimit.Budget{budget}},
 		providers.WithClock(clk),
-		providers.WithLimiters(func(b providers.Budget) providers.Limiter {
+		providers.WithLimiters(func(b ratelimit.Budget) ratelimit.Limiter {
 			lim = &countingLimiter{WindowLimiter: ratelimit.NewWindowLimiter(b, clk)}
 			return lim
 		}),

@@ -16,6 +16,7 @@ import (
 	"github.com/unikyc/unikyc/auth"
 	"github.com/unikyc/unikyc/clock"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -123,7 +124,7 @@ func status(code int, header ...string) func(http.ResponseWriter) {
 
 type env struct {
 	fake *fake
-	conn *providers.Conn
+	conn *providers.Core
 	clk  *clock.Fake
 }
 
@@ -253,7 +254,7 @@ func settle(clk *clock.Fake, calls ...<-chan result) []result {
 	return out
 }
 
-var tenAMinute = providers.Budget{Name: "requests", Limit: 10, Window: time.Minute}
+var tenAMinute = ratelimit.Budget{Name: "requests", Limit: 10, Window: time.Minute}
 
 // pump moves clk to its next timer until done is closed.
 func pump(clk *clock.Fake, done <-chan struct{}) {

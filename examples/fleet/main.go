@@ -33,6 +33,7 @@ import (
 	"github.com/unikyc/unikyc/compliancely"
 	"github.com/unikyc/unikyc/compliancely/compliancelytest"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 	"github.com/unikyc/unikyc/redisfleet"
 	"github.com/unikyc/unikyc/redisfleet/redisfleettest"
 )
@@ -101,7 +102,7 @@ func Main(w io.Writer, s Settings) int {
 		}
 		// f.Options shares Compliancely's declared budget; the scaled one
 		// replaces it here so the run takes seconds.
-		scaled := providers.Budget{Name: "requests", Limit: limit, Window: window, Margin: margin}
+		scaled := ratelimit.Budget{Name: "requests", Limit: limit, Window: window, Margin: margin}
 		c, err := compliancely.New(fake.Config(), append(f.Options(account), providers.WithLimiter(f.Limiter(account, scaled)))...)
 		if err != nil {
 			fmt.Fprintln(w, err)

@@ -90,7 +90,7 @@ var clientTypes = map[string]reflect.Type{
 
 // Rule: a user's Client reaches the user API and nothing of the
 // provider-author API: no Expiry, Now or Exchange, and no exported field
-// (an embedded *providers.Conn would promote them all).
+// (an embedded *providers.Core would promote them all).
 func TestClientMethodSetIsTheUserAPI(t *testing.T) {
 	require.Subset(t, authorMethods, []string{"Expiry", "Now", "Exchange"}, "the author helpers this rule is about")
 	require.Equal(t, providers.Drivers(), slices.Sorted(func(yield func(string) bool) {

@@ -2,7 +2,7 @@
 // API of its Client (Name, HTTPClient, NewRequest, Do, CheckResponse, Stats,
 // Budgets, TokenSource, BaseURL, Close), declared on the Client itself so
 // that go doc lists and documents every method, each delegating to the
-// unexported *providers.Conn the Client holds. Users see these methods and
+// unexported *providers.Core the Client holds. Users see these methods and
 // nothing of the provider-author API (providers.Sender's Expiry, Now,
 // Exchange).
 //
