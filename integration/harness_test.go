@@ -341,6 +341,26 @@ func (l serverLog) mostIn(w time.Duration) int {
 	return best
 }
 
+// densest lists the arrivals of the first window of length w that holds
+// the most, for a failure's message.
+func (l serverLog) densest(w time.Duration) string {
+	best, from := 0, 0
+	for i := range l.Arrivals {
+		n := 0
+		for j := i; j < len(l.Arrivals) && l.Arrivals[j].at().Sub(l.Arrivals[i].at()) <= w; j++ {
+			n++
+		}
+		if n > best {
+			best, from = n, i
+		}
+	}
+	var b strings.Builder
+	for _, a := range l.Arrivals[from : from+best] {
+		fmt.Fprintf(&b, "\n  +%6.3fs %s %s %d %s", a.T-l.Arrivals[from].T, a.Method, a.Path, a.Status, a.Expired)
+	}
+	return b.String()
+}
+
 // --- sixteen callers back to back ------------------------------------------
 
 // outcome is one call made by a back-to-back caller.
@@ -404,6 +424,10 @@ type figures struct {
 }
 
 func (f figures) String() string {
+	if f.limit == 0 {
+		return fmt.Sprintf("401s reaching callers %d, expired tokens on the wire %d, 429s drawn %d, no throttle",
+			f.unauthorized, f.expired, f.throttled)
+	}
 	return fmt.Sprintf("401s reaching callers %d, expired tokens on the wire %d, 429s drawn %d, "+
 		"most in any window: %d as the throttle counted, %d arrivals, limit %d",
 		f.unauthorized, f.expired, f.throttled, f.mostCounted, f.mostArrived, f.limit)
