@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -292,7 +293,7 @@ type arrival struct {
 func (a arrival) at() time.Time { return time.UnixMicro(int64(a.T * 1e6)) }
 
 // serverLog is every request a server answered since its reset, in order
-// of arrival, and the most requests its own throttle counted in its window
+// of arrival (the servers write each when answered), and the most requests its own throttle counted in its window
 // (0 for a server without one).
 type serverLog struct {
 	Arrivals     []arrival `json:"arrivals"`
@@ -303,6 +304,7 @@ func (s *server) log(t *testing.T) serverLog {
 	t.Helper()
 	var l serverLog
 	s.hook(t, http.MethodGet, "/_test/log", &l)
+	sort.SliceStable(l.Arrivals, func(i, j int) bool { return l.Arrivals[i].T < l.Arrivals[j].T })
 	return l
 }
 
