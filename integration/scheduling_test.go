@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/providers"
 )
 
@@ -215,4 +218,162 @@ func TestBackofficeSixteenCallersOnSixSecondTokens(t *testing.T) {
 	// per 3 s here, whatever the number of callers.
 	assert.LessOrEqual(t, logins, 6, "logins in 13 s of 6 s tokens")
 	assert.Greater(t, ok, 100, "calls answered")
+}
+
+// --- KYConnect: a 429 met by callers with short and long deadlines --------
+
+// Where the 429 of kcShortAndLongDeadlines lands.
+type kcMeets int
+
+const (
+	kcOnACall          kcMeets = iota // a call of a client logged in before ("default" throttler); no committed test yet: a refresh and the probe leave together after the pause (issue #24 item 5)
+	kcOnTheLogin                      // the login every caller waits for ("login" throttler)
+	kcAfterAbandonment                // the login; the patient callers come after the short one gave up on it
+)
+
+func TestKYConnectLogin429MetByShortAndLongDeadlines(t *testing.T) {
+	t.Log("Rule: callers with short and long deadlines wait for one login that the login throttler answers 429: the short one is told at once, the long ones wait out Retry-After-login and succeed")
+	kcShortAndLongDeadlines(t, kcOnTheLogin)
+}
+
+func TestKYConnectLogin429PatientCallersAfterAnAbandonedLogin(t *testing.T) {
+	t.Log("Rule: a caller whose deadline outlasts a 429's pause waits and succeeds, even after a caller with a shorter deadline abandoned the login")
+	kcShortAndLongDeadlines(t, kcAfterAbandonment)
+}
+
+// kcShortAndLongDeadlines: a neighbour on the same IP fills a throttler
+// (the "default" one on GET auth/me, or the "login" one); a caller of our
+// service with a 1 s deadline meets the 429 and is told at once; eight
+// callers with 20 s deadlines (two calls each) wait out the pause and
+// succeed, after one probe, at the budget's even pace.
+func kcShortAndLongDeadlines(t *testing.T, meets kcMeets) {
+	s := kyconnectServer(t)
+	const patient = 8
+	var joined atomic.Int64
+	var held sync.Once
+	var opts []providers.Option
+	if meets == kcOnTheLogin {
+		// The login leaves only once every caller waits for it (the trace
+		// hooks tell), so that they all meet its 429.
+		opts = append(opts, providers.WithTrace(&providers.Trace{
+			FlightJoin: func(context.Context, context.Context) { joined.Add(1) },
+			AttemptStart: func(ctx context.Context, a providers.Attempt) context.Context {
+				if a.Kind == providers.CallLogin {
+					held.Do(func() {
+						for end := time.Now().Add(2 * time.Second); joined.Load() < patient+1 && time.Now().Before(end); {
+							time.Sleep(5 * time.Millisecond)
+						}
+						time.Sleep(50 * time.Millisecond) // each joined caller has told its deadline
+					})
+				}
+				return ctx
+			},
+		}))
+	}
+	c := newKYConnect(t, s, analyst(), opts...)
+	ctx := ctxFor(t, 30*time.Second)
+	var penalty time.Duration
+	if meets == kcOnACall {
+		require.NoError(t, kcCall(ctx, c))
+		// The neighbour: a service with an API key, no budget, on the same
+		// route and IP (the throttler's key), until it is refused.
+		nb := newKYConnect(t, s, kyconnect.Config{APIKey: kcAPIKey}, noBudget())
+		for i := 0; ; i++ {
+			short, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			err := kcCall(short, nb)
+			cancel()
+			if err != nil {
+				require.ErrorIs(t, err, providers.ErrRateLimited, "the neighbour's call %d", i)
+				break
+			}
+			require.Less(t, i, 2*kcLimit, "no 429 after %d calls", i)
+		}
+		penalty = kcWindow // the throttler blocks for its ttl
+	} else {
+		// Other services on the same IP spend the login throttler.
+		for i := range kcLoginLimit {
+			other := newKYConnect(t, s, analyst(), providers.WithLoginLimiter(nil))
+			require.NoError(t, kcCall(ctx, other), "login %d", i)
+			require.NoError(t, other.Close()) // no refresh of theirs among our requests
+		}
+		penalty = kcLoginWindow // the login throttler blocks for its ttl
+	}
+	mark := len(s.log(t).Arrivals)
+
+	var wg sync.WaitGroup
+	errs := make([]error, 2*patient)
+	patients := func() {
+		for g := range patient {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := range 2 {
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+					errs[2*g+k] = kcCall(ctx, c)
+					cancel()
+				}
+			}()
+		}
+	}
+	short, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	t0 := time.Now()
+	shortDone := make(chan error, 1)
+	go func() { shortDone <- kcCall(short, c) }()
+	if meets == kcOnTheLogin {
+		for joined.Load() == 0 && time.Since(t0) < time.Second {
+			time.Sleep(time.Millisecond) // the short caller started the login
+		}
+		patients()
+	}
+	err := <-shortDone
+	took := time.Since(t0)
+	assert.ErrorIs(t, err, providers.ErrRateLimited, "the short caller")
+	assert.Less(t, took, 500*time.Millisecond, "the short caller is told at once")
+	if meets != kcOnTheLogin {
+		patients() // after the short caller was told
+	}
+	wg.Wait()
+	require.NoError(t, c.Close())
+	for i, err := range errs {
+		assert.NoError(t, err, "patient call %d", i)
+	}
+
+	l := s.log(t)
+	require.Greater(t, len(l.Arrivals), mark+1, "our calls: %v", s.counts(t))
+	met := l.Arrivals[mark] // what the short caller sent
+	assert.Equal(t, http.StatusTooManyRequests, met.Status, "the short caller met the 429")
+	ours := serverLog{Arrivals: l.Arrivals[mark+1:]} // from the probe on
+	probe := ours.Arrivals[0]
+	if meets != kcOnACall {
+		assert.Equal(t, kcLogin, probe.Path, "the probe is the login")
+	}
+	assert.Less(t, probe.Status, 300, "the probe is answered")
+	assert.GreaterOrEqual(t, probe.at().Sub(met.at()), penalty, "nothing sent before Retry-After ended")
+	if meets == kcOnACall {
+		// The account's budget was paused: its even pace, token calls
+		// included, for its first span.
+		b := budgetOf("requests", kcLimit, kcWindow)
+		for i := 1; i < len(ours.Arrivals) && ours.Arrivals[i].at().Sub(probe.at()) <= b.Span(); i++ {
+			gap := ours.Arrivals[i].at().Sub(ours.Arrivals[i-1].at())
+			assert.GreaterOrEqual(t, gap, b.Slot()/2, "arrival %d came %v after the one before, in the first window after the pause:%s",
+				i, gap, ours.densest(b.Span()))
+		}
+	} else {
+		// The login budget was paused; the account's was not.
+		assert.Equal(t, 1, ours.n("POST", kcLogin, 0), "one login after the pause, the probe")
+	}
+	f := figures{expired: l.expired(), throttled: ours.status(http.StatusTooManyRequests),
+		mostCounted: l.MostInWindow, mostArrived: ours.mostIn(kcWindow), limit: kcLimit}
+	for _, err := range errs {
+		if errors.Is(err, providers.ErrUnauthorized) {
+			f.unauthorized++
+		}
+	}
+	t.Logf("figures (from the probe on): %v; the short caller told after %v", f, took.Round(time.Millisecond))
+	assert.Zero(t, f.expired, "expired tokens on the wire")
+	assert.Zero(t, f.throttled, "429s drawn after the pause")
+	assert.LessOrEqual(t, f.mostCounted, f.limit, "most hits the throttler counted in its ttl (the neighbour's included)")
+	assert.LessOrEqual(t, f.mostArrived, f.limit, "most of our arrivals in any window after the pause")
+	assert.Equal(t, 2*patient, ours.n("GET", kcMe, 200), "every patient call answered once")
 }
