@@ -288,6 +288,8 @@ type arrival struct {
 	Path    string  `json:"path"`
 	Status  int     `json:"status"`
 	Expired string  `json:"expired"` // the expired token it carried: "access", "refresh" or ""
+	Token   string  `json:"token"`   // a fingerprint of its token (KYConnect's server)
+	Done    float64 `json:"done"`    // when it was answered (KYConnect's server)
 }
 
 func (a arrival) at() time.Time { return time.UnixMicro(int64(a.T * 1e6)) }
@@ -313,6 +315,26 @@ func (l serverLog) expired() int {
 	n := 0
 	for _, a := range l.Arrivals {
 		if a.Expired != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// resentRefused is how many requests carried a token the server had
+// already refused (answered 401) before they arrived.
+func (l serverLog) resentRefused() int {
+	refused := map[string]float64{} // token → when its first 401 was answered
+	for _, a := range l.Arrivals {
+		if a.Status == http.StatusUnauthorized && a.Token != "" {
+			if at, ok := refused[a.Token]; !ok || a.Done < at {
+				refused[a.Token] = a.Done
+			}
+		}
+	}
+	n := 0
+	for _, a := range l.Arrivals {
+		if at, ok := refused[a.Token]; ok && a.T > at {
 			n++
 		}
 	}

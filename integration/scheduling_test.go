@@ -168,10 +168,11 @@ func TestKYConnectRevocationDuringARefreshUnderLoad(t *testing.T) {
 		}
 	}
 	require.Positive(t, n, "calls started once the queue formed")
+
 	mean := sum / time.Duration(n)
-	t.Logf("figures: %v; %d calls answered, longest wait %v, mean wait %v once queued (16 slots: %v); on the wire: %d calls refused (401), %d logins, %d refreshes",
+	t.Logf("figures: %v; %d calls answered, longest wait %v, mean wait %v once queued (16 slots: %v); on the wire: %d calls refused (401), %d refreshes refused, %d tokens sent again after a 401, %d logins, %d refreshes",
 		f, ok, longest.Round(time.Millisecond), mean.Round(time.Millisecond), (16 * b.Slot()).Round(time.Millisecond),
-		l.n("GET", kcMe, 401), l.n("POST", kcLogin, 201), l.n("POST", kcRefresh, 201))
+		l.n("GET", kcMe, 401), l.n("POST", kcRefresh, 401), l.resentRefused(), l.n("POST", kcLogin, 201), l.n("POST", kcRefresh, 201))
 
 	assert.Zero(t, f.unauthorized, "401s that reached callers")
 	assert.Zero(t, f.expired, "expired tokens on the wire")
@@ -181,6 +182,7 @@ func TestKYConnectRevocationDuringARefreshUnderLoad(t *testing.T) {
 	// client's budget counts every route, and so does this.
 	assert.LessOrEqual(t, f.mostArrived, f.limit, "most arrivals in any 12 s, every route:%s", l.densest(kcMinute))
 	assert.Positive(t, l.n("GET", kcMe, 401), "calls met the revocation")
+	assert.Zero(t, l.resentRefused(), "tokens sent again after the server refused them:%s", l.densest(2*time.Second))
 	assert.Equal(t, 2, l.n("POST", kcLogin, 201), "one login, and one after the revocation")
 	assert.Zero(t, l.n("POST", kcLogin, 0)-l.n("POST", kcLogin, 201), "logins refused")
 	assert.LessOrEqual(t, l.n("POST", kcRefresh, 401), 1, "the revoked refresh token, once at most")

@@ -22,9 +22,10 @@
 // throttled nor counted: GET counts, POST reset, POST revoke, POST
 // revoke-in-refresh?hold_ms=N (the next refresh mints its pair, then the
 // session is revoked, then the answer leaves N ms later: a revocation while
-// a refresh is in flight), GET log (every arrival: its time, method, path,
-// status and whether it carried an expired token, with the most hits the
-// "default" throttler counted in its ttl for a request it let through).
+// a refresh is in flight), GET log (every arrival: its time, when it was
+// answered, method, path, status, whether it carried an expired token and
+// a fingerprint of its token, with the most hits the "default" throttler
+// counted in its ttl for a request it let through).
 
 require('reflect-metadata');
 const crypto = require('node:crypto');
@@ -212,6 +213,14 @@ function expiredOn(req, nowSeconds) {
   return '';
 }
 
+// fingerprint names the token a request carried (access or refresh)
+// without writing it down.
+function fingerprint(req) {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization || '');
+  const token = m ? m[1] : req.body && req.body.refresh_token;
+  return token ? crypto.createHash('sha256').update(String(token)).digest('hex').slice(0, 12) : '';
+}
+
 function testHooks(app) {
   const express = app.getHttpAdapter().getInstance();
   express.use((req, res, next) => {
@@ -220,7 +229,10 @@ function testHooks(app) {
       res.on('finish', () => { // the body is parsed by now
         const k = `${req.method} ${req.path} ${res.statusCode}`;
         state.counts.set(k, (state.counts.get(k) || 0) + 1);
-        state.log.push({ t, method: req.method, path: req.path, status: res.statusCode, expired: expiredOn(req, t) });
+        state.log.push({
+          t, done: (performance.timeOrigin + performance.now()) / 1000, method: req.method, path: req.path,
+          status: res.statusCode, expired: expiredOn(req, t), token: fingerprint(req),
+        });
       });
     }
     next();
