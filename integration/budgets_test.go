@@ -16,7 +16,13 @@ import (
 func budget(name string, limit int, window time.Duration) providers.Limiter {
 	// As the providers' own defaults are built: a sliding window with the
 	// default margin (the larger of 1 s and 1 % of the window).
-	return providers.NewWindowLimiter(providers.Budget{Name: name, Limit: limit, Window: window}, nil)
+	return providers.NewWindowLimiter(budgetOf(name, limit, window), nil)
+}
+
+// budgetOf is the budget budget counts by: its Span and Slot are the
+// client's.
+func budgetOf(name string, limit int, window time.Duration) providers.Budget {
+	return providers.Budget{Name: name, Limit: limit, Window: window}
 }
 
 // withBudget replaces the client's request budget.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -276,6 +277,184 @@ func (c counts) total() int {
 func (c counts) String() string {
 	b, _ := json.Marshal(map[string]int(c))
 	return string(b)
+}
+
+// --- the servers' own log of arrivals ---------------------------------------
+
+// arrival is one request as a server saw it arrive.
+type arrival struct {
+	T       float64 `json:"t"` // when it arrived: seconds since the epoch, the server's clock
+	Method  string  `json:"method"`
+	Path    string  `json:"path"`
+	Status  int     `json:"status"`
+	Expired string  `json:"expired"` // the expired token it carried: "access", "refresh" or ""
+	Token   string  `json:"token"`   // a fingerprint of its token (KYConnect's server)
+	Done    float64 `json:"done"`    // when it was answered (KYConnect's server)
+}
+
+func (a arrival) at() time.Time { return time.UnixMicro(int64(a.T * 1e6)) }
+
+// serverLog is every request a server answered since its reset, in order
+// of arrival (the servers write each when answered), and the most requests its own throttle counted in its window
+// (0 for a server without one).
+type serverLog struct {
+	Arrivals     []arrival `json:"arrivals"`
+	MostInWindow int       `json:"most_in_window"`
+}
+
+func (s *server) log(t *testing.T) serverLog {
+	t.Helper()
+	var l serverLog
+	s.hook(t, http.MethodGet, "/_test/log", &l)
+	sort.SliceStable(l.Arrivals, func(i, j int) bool { return l.Arrivals[i].T < l.Arrivals[j].T })
+	return l
+}
+
+// expired is how many requests carried a token the server saw expired.
+func (l serverLog) expired() int {
+	n := 0
+	for _, a := range l.Arrivals {
+		if a.Expired != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// resentRefused is how many requests carried a token the server had
+// already refused (answered 401) before they arrived.
+func (l serverLog) resentRefused() int {
+	refused := map[string]float64{} // token → when its first 401 was answered
+	for _, a := range l.Arrivals {
+		if a.Status == http.StatusUnauthorized && a.Token != "" {
+			if at, ok := refused[a.Token]; !ok || a.Done < at {
+				refused[a.Token] = a.Done
+			}
+		}
+	}
+	n := 0
+	for _, a := range l.Arrivals {
+		if at, ok := refused[a.Token]; ok && a.T > at {
+			n++
+		}
+	}
+	return n
+}
+
+// status is how many requests were answered with status.
+func (l serverLog) status(status int) int {
+	n := 0
+	for _, a := range l.Arrivals {
+		if a.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// mostIn is the most arrivals in any closed window of length w.
+func (l serverLog) mostIn(w time.Duration) int {
+	best := 0
+	for i := range l.Arrivals {
+		n := 0
+		for j := i; j < len(l.Arrivals) && l.Arrivals[j].at().Sub(l.Arrivals[i].at()) <= w; j++ {
+			n++
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+// densest lists the arrivals of the first window of length w that holds
+// the most, for a failure's message.
+func (l serverLog) densest(w time.Duration) string {
+	best, from := 0, 0
+	for i := range l.Arrivals {
+		n := 0
+		for j := i; j < len(l.Arrivals) && l.Arrivals[j].at().Sub(l.Arrivals[i].at()) <= w; j++ {
+			n++
+		}
+		if n > best {
+			best, from = n, i
+		}
+	}
+	var b strings.Builder
+	for _, a := range l.Arrivals[from : from+best] {
+		fmt.Fprintf(&b, "\n  +%6.3fs %s %s %d %s", a.T-l.Arrivals[from].T, a.Method, a.Path, a.Status, a.Expired)
+	}
+	return b.String()
+}
+
+// --- sixteen callers back to back ------------------------------------------
+
+// outcome is one call made by a back-to-back caller.
+type outcome struct {
+	start time.Time
+	took  time.Duration
+	err   error
+}
+
+// backToBack runs n goroutines, each calling call back to back until run
+// is cancelled. With d > 0 each call has a deadline of d and runs to its
+// end; with d == 0 each call has run's context, and is cut when it ends
+// (its error matches context.Canceled). It returns every call's outcome.
+func backToBack(run context.Context, n int, d time.Duration, call func(context.Context) error) []outcome {
+	var (
+		mu  sync.Mutex
+		out []outcome
+		wg  sync.WaitGroup
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for run.Err() == nil {
+				ctx, cancel := run, context.CancelFunc(func() {})
+				if d > 0 {
+					ctx, cancel = context.WithTimeout(context.Background(), d)
+				}
+				start := time.Now()
+				err := call(ctx)
+				took := time.Since(start)
+				cancel()
+				mu.Lock()
+				out = append(out, outcome{start: start, took: took, err: err})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// runFor is a context cancelled (not timed out: a call waiting with it
+// has no deadline to be refused against) after d.
+func runFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := time.AfterFunc(d, cancel)
+	t.Cleanup(func() { stop.Stop(); cancel() })
+	return ctx
+}
+
+// figures are what the issue asks of a run; each must be 0 or within
+// the limit. Tests log them, for the closing note.
+type figures struct {
+	unauthorized int // 401s that reached callers
+	expired      int // expired tokens on the wire, as the server judged them
+	throttled    int // 429s the client's own pacing drew
+	mostCounted  int // the most requests in any window, as the server's throttle counted
+	mostArrived  int // the most arrivals in any window of the server's length (every route)
+	limit        int
+}
+
+func (f figures) String() string {
+	if f.limit == 0 {
+		return fmt.Sprintf("401s reaching callers %d, expired tokens on the wire %d, 429s drawn %d, no throttle",
+			f.unauthorized, f.expired, f.throttled)
+	}
+	return fmt.Sprintf("401s reaching callers %d, expired tokens on the wire %d, 429s drawn %d, "+
+		"most in any window: %d as the throttle counted, %d arrivals, limit %d",
+		f.unauthorized, f.expired, f.throttled, f.mostCounted, f.mostArrived, f.limit)
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }

@@ -12,12 +12,15 @@ signed as FastAPI-Users signs it (HS256, sub, aud fastapi-users:auth, exp).
 
 It listens on 127.0.0.1, port 0, and prints "PORT=<n>" when ready. Test
 hooks under /_test/ are not counted: GET counts, POST reset, POST revoke
-(every token issued so far is refused from now on).
+(every token issued so far is refused from now on), GET log (every
+arrival: its time, method, path, status and whether its token had
+expired; FastAPI-Users has no throttle, so most_in_window is 0).
 """
 import collections
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -40,15 +43,34 @@ app = FastAPI()
 bearer = OAuth2PasswordBearer(tokenUrl="auth/jwt/login", auto_error=False)
 state = {"generation": 0}  # a token from an older generation is revoked
 counts = collections.Counter()
+log = []  # every arrival, in order
 lock = threading.Lock()
+
+
+def expired(request: Request, now: float) -> str:
+    """"access" if the bearer token's exp had passed when it arrived, as
+    PyJWT judges it (expired once exp <= now), else ""."""
+    auth = request.headers.get("authorization", "")
+    if not auth.startswith("Bearer "):
+        return ""
+    try:
+        exp = jwt.decode(auth[len("Bearer "):], options={"verify_signature": False})["exp"]
+    except (jwt.PyJWTError, KeyError):
+        return ""
+    return "access" if exp <= now else ""
 
 
 @app.middleware("http")
 async def count(request: Request, call_next):
+    if request.url.path.startswith("/_test/"):
+        return await call_next(request)
+    now = time.time()
+    was_expired = expired(request, now)
     response = await call_next(request)
-    if not request.url.path.startswith("/_test/"):
-        with lock:
-            counts["%s %s %d" % (request.method, request.url.path, response.status_code)] += 1
+    with lock:
+        counts["%s %s %d" % (request.method, request.url.path, response.status_code)] += 1
+        log.append({"t": now, "method": request.method, "path": request.url.path,
+                    "status": response.status_code, "expired": was_expired})
     return response
 
 
@@ -97,10 +119,17 @@ def test_counts():
         return dict(counts)
 
 
+@app.get("/_test/log")
+def test_log():
+    with lock:
+        return {"arrivals": list(log), "most_in_window": 0}
+
+
 @app.post("/_test/reset")
 def test_reset():
     with lock:
         counts.clear()
+        log.clear()
     return {}
 
 

@@ -16,13 +16,18 @@ from the environment so that tests run in seconds:
 It listens on 127.0.0.1, port 0, and prints "PORT=<n>" when ready. Test
 hooks live under /_test/ and are neither throttled nor counted:
 GET counts, POST reset (counts and throttle), POST revoke (blacklists every
-refresh token), POST deactivate?user=… .
+refresh token), POST deactivate?user=… , GET log (every arrival: its
+time, method, path, status and whether it carried an expired token, with
+the most requests the throttle counted in its window).
 """
+import base64
 import collections
+import json
 import os
 import socketserver
 import sys
 import threading
+import time
 from datetime import timedelta
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -108,15 +113,52 @@ class PingView(views.APIView):
 # --- counts: method, path, status of every request the API answered ------
 
 _counts = collections.Counter()
+_log = []  # every arrival, in order
 _lock = threading.Lock()
+
+
+def _exp(token):
+    """The exp claim of a JWT, read without verifying it (None if absent)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+def _expired(request, now):
+    """Which expired token the request carried ("access", "refresh" or "").
+
+    As SimpleJWT judges it (Token.check_exp): expired once exp <= now; exp
+    is whole seconds since the epoch.
+    """
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    if auth.startswith("Bearer "):
+        exp = _exp(auth[len("Bearer "):])
+        if exp is not None and exp <= now:
+            return "access"
+    if request.path == "/api/v2/token/refresh/":
+        try:
+            exp = _exp(json.loads(request.body).get("refresh", ""))
+        except (ValueError, AttributeError):
+            exp = None
+        if exp is not None and exp <= now:
+            return "refresh"
+    return ""
 
 
 def count_middleware(get_response):
     def middleware(request):
+        if request.path.startswith("/_test/"):
+            return get_response(request)
+        now = time.time()
+        expired = _expired(request, now)
         response = get_response(request)
-        if not request.path.startswith("/_test/"):
-            with _lock:
-                _counts["%s %s %d" % (request.method, request.path, response.status_code)] += 1
+        with _lock:
+            _counts["%s %s %d" % (request.method, request.path, response.status_code)] += 1
+            _log.append({"t": now, "method": request.method, "path": request.path,
+                         "status": response.status_code, "expired": expired})
         return response
 
     return middleware
@@ -127,10 +169,21 @@ def test_counts(request):
         return JsonResponse(dict(_counts))
 
 
+def test_log(request):
+    from throttling import most_counted
+
+    with _lock:
+        return JsonResponse({"arrivals": list(_log), "most_in_window": most_counted()})
+
+
 @csrf_exempt
 def test_reset(request):
+    from throttling import forget_counted
+
     with _lock:
         _counts.clear()
+        _log.clear()
+    forget_counted()
     cache.clear()
     User.objects.filter(username="bob").update(is_active=True)
     return JsonResponse({})
@@ -156,6 +209,7 @@ urlpatterns = [
     path("api/v2/token/validate/", TokenVerifyView.as_view()),
     path("api/v2/ping/", PingView.as_view()),
     path("_test/counts", test_counts),
+    path("_test/log", test_log),
     path("_test/reset", test_reset),
     path("_test/revoke", test_revoke),
     path("_test/deactivate", test_deactivate),

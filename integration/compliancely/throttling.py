@@ -4,6 +4,7 @@ A module of its own: DRF reads DEFAULT_THROTTLE_CLASSES and
 EXCEPTION_HANDLER when rest_framework.views is first imported.
 """
 import os
+import threading
 
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
@@ -35,6 +36,28 @@ class CompliancelyThrottle(SimpleRateThrottle):
 
     def wait(self):
         return PENALTY
+
+    def throttle_success(self):
+        # The history now holds this request: what the throttle counts in
+        # its window, kept for the tests (GET /_test/log).
+        allowed = super().throttle_success()
+        with _counted_lock:
+            _counted[0] = max(_counted[0], len(self.history))
+        return allowed
+
+
+_counted = [0]  # the most requests the throttle saw in its window
+_counted_lock = threading.Lock()
+
+
+def most_counted():
+    with _counted_lock:
+        return _counted[0]
+
+
+def forget_counted():
+    with _counted_lock:
+        _counted[0] = 0
 
 
 def exception_handler(exc, context):

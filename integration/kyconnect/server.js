@@ -19,7 +19,13 @@
 // Plain JavaScript: decorators are applied with Reflect.decorate, exactly
 // as tsc compiles them, so there is no build step. It listens on 127.0.0.1,
 // port 0, and prints "PORT=<n>". Test hooks under /_test/ are neither
-// throttled nor counted: GET counts, POST reset, POST revoke.
+// throttled nor counted: GET counts, POST reset, POST revoke, POST
+// revoke-in-refresh?hold_ms=N (the next refresh mints its pair, then the
+// session is revoked, then the answer leaves N ms later: a revocation while
+// a refresh is in flight), GET log (every arrival: its time, when it was
+// answered, method, path, status, whether it carried an expired token and
+// a fingerprint of its token, with the most hits the "default" throttler
+// counted in its ttl for a request it let through).
 
 require('reflect-metadata');
 const crypto = require('node:crypto');
@@ -45,7 +51,10 @@ const API_KEYS = new Map([['kyc_test_key_0123456789', 2]]);
 
 // Server state the test hooks change: tokens of an older generation are
 // revoked; a refresh token is spent once used.
-const state = { generation: 0, spent: new Set(), counts: new Map() };
+const state = {
+  generation: 0, spent: new Set(), counts: new Map(),
+  log: [], mostHits: 0, revokeInRefresh: null,
+};
 
 // --- decorators, as tsc emits them ----------------------------------------
 
@@ -136,11 +145,18 @@ class AuthController {
     return this.issue(user);
   }
 
-  refresh(body) {
+  async refresh(body) {
     const claims = this.verify(body.refresh_token, 'refresh');
     if (!claims || state.spent.has(claims.jti)) throw new UnauthorizedException('Invalid refresh token');
     state.spent.add(claims.jti);
-    return this.issue(USERS.find((u) => u.id === claims.sub));
+    const pair = this.issue(USERS.find((u) => u.id === claims.sub));
+    const hold = state.revokeInRefresh;
+    if (hold !== null) { // the session is revoked while this answer is on its way
+      state.revokeInRefresh = null;
+      state.generation += 1;
+      await new Promise((resolve) => setTimeout(resolve, hold));
+    }
+    return pair;
   }
 
   me(req) {
@@ -176,24 +192,75 @@ decorateClass(AppModule, [Module({
 
 // --- test hooks and counts, on the bare Express app -------------------------
 
+// expSeconds is a JWT's exp claim, read without verifying it.
+function expSeconds(token) {
+  try {
+    const exp = JSON.parse(Buffer.from(String(token).split('.')[1], 'base64url').toString()).exp;
+    return typeof exp === 'number' ? exp : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+// expiredOn says which expired token a request carried, as jsonwebtoken
+// judges it (refused once Math.floor(now / 1000) >= exp).
+function expiredOn(req, nowSeconds) {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization || '');
+  const access = m && expSeconds(m[1]);
+  if (access !== null && access !== undefined && Math.floor(nowSeconds) >= access) return 'access';
+  const refresh = req.body && req.body.refresh_token !== undefined ? expSeconds(req.body.refresh_token) : null;
+  if (refresh !== null && Math.floor(nowSeconds) >= refresh) return 'refresh';
+  return '';
+}
+
+// fingerprint names the token a request carried (access or refresh)
+// without writing it down.
+function fingerprint(req) {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization || '');
+  const token = m ? m[1] : req.body && req.body.refresh_token;
+  return token ? crypto.createHash('sha256').update(String(token)).digest('hex').slice(0, 12) : '';
+}
+
 function testHooks(app) {
   const express = app.getHttpAdapter().getInstance();
   express.use((req, res, next) => {
     if (!req.path.startsWith('/_test/')) {
-      res.on('finish', () => {
+      const t = (performance.timeOrigin + performance.now()) / 1000;
+      res.on('finish', () => { // the body is parsed by now
         const k = `${req.method} ${req.path} ${res.statusCode}`;
         state.counts.set(k, (state.counts.get(k) || 0) + 1);
+        state.log.push({
+          t, done: (performance.timeOrigin + performance.now()) / 1000, method: req.method, path: req.path,
+          status: res.statusCode, expired: expiredOn(req, t), token: fingerprint(req),
+        });
       });
     }
     next();
   });
+  // What the throttler counts: the hits of a key within its ttl, read
+  // where the guard reads them, for each request it lets through.
+  const storage = app.get(ThrottlerStorage);
+  const increment = storage.increment.bind(storage);
+  storage.increment = async (key, ttl, limit, blockDuration, name) => {
+    const record = await increment(key, ttl, limit, blockDuration, name);
+    if (name === 'default' && !record.isBlocked) state.mostHits = Math.max(state.mostHits, record.totalHits);
+    return record;
+  };
   express.get('/_test/counts', (req, res) => res.json(Object.fromEntries(state.counts)));
+  express.get('/_test/log', (req, res) => res.json({ arrivals: state.log, most_in_window: state.mostHits }));
+  express.post('/_test/revoke-in-refresh', (req, res) => {
+    state.revokeInRefresh = Number(req.query.hold_ms || 0);
+    res.json({});
+  });
   express.post('/_test/reset', (req, res) => {
     const storage = app.get(ThrottlerStorage);
     storage.onApplicationShutdown(); // clears its timers
     storage.storage.clear();
     storage.timeoutIds.clear();
     state.counts.clear();
+    state.log = [];
+    state.mostHits = 0;
+    state.revokeInRefresh = null;
     res.json({});
   });
   express.post('/_test/revoke', (req, res) => {
