@@ -109,7 +109,16 @@ func (p *pipeline) judge(ctx context.Context, r *run, a *answer, n int) verdict 
 		// A throttle means the provider did not act on the request: even a
 		// POST may go again.
 		again := throttled || r.safe
-		if !again || !r.replayable || r.retries >= r.maxRetries || wait > p.policy.MaxRetryWait || deadline.Past(ctx, wait) {
+		retries := r.maxRetries
+		if throttled && c.kind != CallAPI {
+			// Nor did it judge the credentials: a throttled login or refresh
+			// is not one of the attempts TokenRules counts (Compliancely's
+			// "surface the error and stop retrying" is about a failed
+			// re-authentication), so its pause is waited out as an API
+			// call's is, while a caller waiting for the token can wait.
+			retries = max(retries, p.policy.MaxRetries)
+		}
+		if !again || !r.replayable || r.retries >= retries || wait > p.policy.MaxRetryWait || deadline.Past(ctx, wait) {
 			// The caller's deadline is why it is not waited out: the
 			// *RateLimitError says so (it matches DeadlineExceeded).
 			c.pastDeadline = again && r.replayable && deadline.Past(ctx, wait)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -49,6 +50,7 @@ type jwtServer struct {
 	refreshAfterExpiry       atomic.Int64 // refreshes that came after the access token they replace expired
 	throttled                atomic.Int64
 	loginStatus              atomic.Int64 // non-zero: logins answer it
+	loginsRefused            atomic.Int64 // logins answered with loginStatus
 	loginRetryAfter          string
 	next429                  atomic.Value // a Retry-After: the next API call draws a 429 with it
 	lastAccessExpiry         atomic.Pointer[time.Time]
@@ -88,6 +90,7 @@ func (s *jwtServer) handle(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/token/":
 		if st := s.loginStatus.Load(); st != 0 {
+			s.loginsRefused.Add(1)
 			if s.loginRetryAfter != "" {
 				w.Header().Set("Retry-After", s.loginRetryAfter)
 			}
@@ -343,13 +346,23 @@ func TestRuleAnExpiredRefreshTokenIsNeverSent(t *testing.T) {
 
 // Rule: a patient caller whose deadline outlasts the pause waits and
 // succeeds, instead of getting the stale failure of a login abandoned by
-// a caller who could not wait.
+// a caller who could not wait. With Compliancely's token rules too: a
+// throttled login was not judged, so it is not the one attempt "surface
+// the error and stop retrying" allows.
 func TestRuleAPatientCallerWaitsOutAPauseAnImpatientOneAbandoned(t *testing.T) {
+	for _, rules := range []providers.TokenRules{{}, {LoginAttempts: 1, RefreshAttempts: 1}} {
+		t.Run(fmt.Sprintf("%+v", rules), func(t *testing.T) { patientCallerAfterAbandonedLogin(t, rules) })
+	}
+}
+
+func patientCallerAfterAbandonedLogin(t *testing.T, rules providers.TokenRules) {
 	clk := clock.NewFake(t0)
 	srv := newJWTServer(t, clk, time.Hour, 24*time.Hour, 0, 0)
 	srv.loginStatus.Store(http.StatusTooManyRequests)
 	srv.loginRetryAfter = "60"
-	conn, err := providers.Build(srv.spec(), providers.WithClock(clk))
+	spec := srv.spec()
+	spec.TokenRules = rules
+	conn, err := providers.Build(spec, providers.WithClock(clk))
 	require.NoError(t, err)
 	defer conn.Close()
 	get := func(ctx context.Context) (*http.Response, error) {
@@ -369,6 +382,43 @@ func TestRuleAPatientCallerWaitsOutAPauseAnImpatientOneAbandoned(t *testing.T) {
 	require.NoError(t, res[0].err)
 	assert.Equal(t, http.StatusOK, res[0].status)
 	assert.GreaterOrEqual(t, clk.Now().Sub(t0), 60*time.Second, "it waited out the pause")
+}
+
+// Rule: callers joined to a login the provider throttles wait out its
+// pause when their deadlines allow, with Compliancely's token rules as
+// without: one login after the pause, and every caller served.
+func TestRuleCallersWaitOutAThrottledLogin(t *testing.T) {
+	for _, rules := range []providers.TokenRules{{}, {LoginAttempts: 1, RefreshAttempts: 1}} {
+		t.Run(fmt.Sprintf("%+v", rules), func(t *testing.T) {
+			clk := clock.NewFake(t0)
+			srv := newJWTServer(t, clk, time.Hour, 24*time.Hour, 0, 0)
+			srv.loginStatus.Store(http.StatusTooManyRequests)
+			srv.loginRetryAfter = "4"
+			spec := srv.spec()
+			spec.TokenRules = rules
+			conn, err := providers.Build(spec, providers.WithClock(clk))
+			require.NoError(t, err)
+			defer conn.Close()
+			var calls []<-chan result
+			for range 8 {
+				calls = append(calls, async(func() (*http.Response, error) {
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+					defer cancel()
+					req, _ := conn.NewRequest(ctx, http.MethodGet, "/api", nil)
+					return conn.HTTPClient().Do(req)
+				}))
+			}
+			require.Eventually(t, func() bool { return srv.loginsRefused.Load() == 1 }, 10*time.Second, time.Millisecond)
+			srv.loginStatus.Store(0) // the next login, after the pause, works
+			res := settle(clk, calls...)
+			for _, r := range res {
+				require.NoError(t, r.err)
+				assert.Equal(t, http.StatusOK, r.status)
+			}
+			assert.EqualValues(t, 1, srv.logins.Load(), "one login, after the pause")
+			assert.GreaterOrEqual(t, clk.Now().Sub(t0), 4*time.Second, "the pause was waited out")
+		})
+	}
 }
 
 // Rule: a RateLimitError matches context.DeadlineExceeded when a 429's
