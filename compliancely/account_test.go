@@ -2,6 +2,7 @@ package compliancely_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -178,4 +179,68 @@ func TestStatsCountATokenFailure(t *testing.T) {
 		assert.Zero(t, st.Logins)
 		assert.Nil(t, st.Fleet, "no fleet shares this account")
 	})
+}
+
+// Rule: a slot's time is its send time, also when the token a request
+// waited for expired while it queued. A 429 pauses the account for ten
+// minutes; the 20 s token expires meanwhile; when the pause ends the refresh
+// and the probe must not leave together: the probe gives its slot back,
+// waits for the refresh, and takes the next slot of the even pace.
+func TestAfterAPauseTheRefreshAndTheProbeKeepThePace(t *testing.T) {
+	for _, life := range []time.Duration{
+		20 * time.Second,                // expired when the pause ends
+		10*time.Minute + 10*time.Second, // usable, but inside its hard window: Token refreshes first
+	} {
+		t.Run(life.String(), func(t *testing.T) { synctest.Test(t, func(t *testing.T) { pauseThenPace(t, life) }) })
+	}
+}
+
+func pauseThenPace(t *testing.T, life time.Duration) {
+	srv := compliancelytest.NewServer(compliancelytest.WithInMemory(),
+		compliancelytest.WithTokenLifetime(life), compliancelytest.WithRefreshLifetime(time.Hour))
+	defer srv.Close()
+	c, err := compliancely.New(srv.Config(), providers.WithTransport(srv.Transport()), providers.WithWaitWarning(0))
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.CreateTaxExempt(context.Background(), newSub()) // logged in, one call
+	require.NoError(t, err)
+	srv.RateLimitNext(apiPath, 1, "")
+	short, cancel := context.WithTimeout(context.Background(), time.Minute)
+	_, err = c.CreateTaxExempt(short, newSub()) // meets the 429: told at once
+	cancel()
+	var rl *providers.RateLimitError
+	require.ErrorAs(t, err, &rl)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 2 {
+				_, err := c.CreateTaxExempt(context.Background(), newSub())
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+
+	hits := srv.Hits()
+	if t.Failed() {
+		for _, h := range hits {
+			t.Logf("%s %s %s %d", h.At.Format(time.TimeOnly), h.Method, h.Path, h.Status)
+		}
+	}
+	paused := -1
+	for i, h := range hits {
+		if h.Status == http.StatusTooManyRequests {
+			paused = i
+		}
+	}
+	require.Positive(t, paused, "a 429")
+	slot := compliancely.DefaultBudget.Slot()
+	probe := hits[paused+1]
+	assert.GreaterOrEqual(t, probe.At.Sub(hits[paused].At), 10*time.Minute, "nothing before the pause ended")
+	for i := paused + 2; i < len(hits) && hits[i].At.Sub(probe.At) <= compliancely.DefaultBudget.Span(); i++ {
+		assert.GreaterOrEqual(t, hits[i].At.Sub(hits[i-1].At), slot/2, "%s %s came %v after the one before, in the first window after the pause",
+			hits[i].Method, hits[i].Path, hits[i].At.Sub(hits[i-1].At))
+	}
+	assert.Zero(t, srv.Rejected(), "no expired token, no 429 of the fake's own")
+	assert.Positive(t, srv.Refreshes())
 }

@@ -262,15 +262,17 @@ func (t *ticket) probing(g *gate) bool {
 // Its errors are final.
 func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes []*scope) (ticket, error) {
 	var t ticket
-	// A request that needs a login waits for it before it takes a budget
-	// slot: the login takes its own slot, ahead of the queue, and the
-	// request's slot is then spent when it really leaves.
-	if c.kind == CallAPI && p.cache != nil && p.origin.Contains(req.URL) {
-		if _, err := p.cache.Token(ctx); err != nil {
-			return t, p.tokenError(err)
+	// A request that needs a login or a refresh waits for it before it
+	// takes a budget slot: the token call takes its own slot, ahead of the
+	// queue, and the request's slot is then spent when it really leaves.
+	needsToken := c.kind == CallAPI && p.cache != nil && p.origin.Contains(req.URL)
+	for rounds := 0; ; rounds++ {
+		if needsToken {
+			if _, err := p.cache.Token(ctx); err != nil {
+				t.leave(nil)
+				return ticket{}, p.tokenError(err)
+			}
 		}
-	}
-	for {
 		if err := p.enterGates(ctx, scopes, c, &t); err != nil {
 			return ticket{}, err
 		}
@@ -280,7 +282,13 @@ func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes
 			t.leave(nil)
 			return ticket{}, err
 		}
-		if !waited || !p.gatesHold(scopes, c, &t) {
+		// The token it waited for before its slot may have expired while
+		// it queued (a pause outlasting a short token): the refresh then
+		// leaves first, and this slot would be dated before the send.
+		// (A few rounds at most: a provider's token that is expired when it
+		// comes must not spin the loop.)
+		stale := needsToken && rounds < maxTokenRounds && !p.seam.Ready(p.clk.Now())
+		if !stale && (!waited || !p.gatesHold(scopes, c, &t)) {
 			break
 		}
 		t.giveBack()
@@ -294,6 +302,10 @@ func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes
 	}
 	return t, nil
 }
+
+// maxTokenRounds bounds how often admit gives its slots back to wait for
+// a token that expired while it queued.
+const maxTokenRounds = 3
 
 // gatesHold reports whether a gate the ticket does not probe would hold
 // the request back now.

@@ -725,6 +725,18 @@ func (v loopView) Refused(t *auth.Token, err error) bool { return v.c.refuse(t, 
 func (v loopView) Replaceable(t *auth.Token) bool        { return v.c.replaceable(t) }
 func (v loopView) Accepted(*auth.Token)                  { v.c.accept() }
 func (v loopView) NextCall() time.Time                   { return v.c.nextCall() }
+func (v loopView) Ready(now time.Time) bool              { return v.c.ready(now) }
+
+// ready: see tokenseam.Loop.Ready. It answers as Token decides: a token
+// inside its hard window is usable but waited for (Token refreshes in the
+// foreground then).
+func (c *Cache) ready(now time.Time) bool {
+	e := c.cur.Load()
+	if e == nil || c.final.Load() != nil || !e.usable(now) {
+		return false
+	}
+	return !e.stale.Load() || now.Before(e.quietUntil) || now.Before(e.retryAt) || now.Before(e.hardAt)
+}
 
 // busy reports whether the attempt loop has requests under way: the token
 // is in use though no caller took it since it came (they queue for a
