@@ -145,7 +145,7 @@ func (p *pipeline) loop(ctx context.Context, req *http.Request, c *call) (*http.
 		if err != nil {
 			return nil, nil, p.wrap(c, err)
 		}
-		t, err := p.admit(ctx, areq, c, r.scopes)
+		t, err := p.admit(ctx, areq, c, r.scopes, n)
 		if err != nil {
 			closeBody(req)
 			return nil, nil, p.closedOr(err) // held back on this side: retrying cannot help
@@ -260,7 +260,7 @@ func (t *ticket) probing(g *gate) bool {
 // really leaves (no burst of held requests when the pause's probe is
 // answered). A refresh whose refresh token expired meanwhile is not sent.
 // Its errors are final.
-func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes []*scope) (ticket, error) {
+func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes []*scope, n int) (ticket, error) {
 	var t ticket
 	// A request that needs a login or a refresh waits for it before it
 	// takes a budget slot: the token call takes its own slot, ahead of the
@@ -276,7 +276,7 @@ func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes
 		if err := p.enterGates(ctx, scopes, c, &t); err != nil {
 			return ticket{}, err
 		}
-		waited, err := p.takeSlots(ctx, scopes, c, &t)
+		waited, err := p.takeSlots(ctx, scopes, c, &t, n)
 		if err != nil {
 			t.giveBack()
 			t.leave(nil)
@@ -342,10 +342,15 @@ func (p *pipeline) enterGates(ctx context.Context, scopes []*scope, c *call, t *
 // most specific first, and reports whether any of them made it queue. A
 // wait is counted (Stats.BudgetWaits, the BudgetWait hook) only then, not
 // for the moment an admission takes on the real clock.
-func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call, t *ticket) (waited bool, err error) {
+func (p *pipeline) takeSlots(ctx context.Context, scopes []*scope, c *call, t *ticket, n int) (waited bool, err error) {
 	prio := ratelimit.PriorityAPI
-	if c.kind != CallAPI {
+	switch {
+	case c.kind != CallAPI:
 		prio = ratelimit.PriorityToken
+	case n > 0:
+		// Sent again (a replay after a 401, a retry): it waited its turn
+		// once and goes ahead of the calls that came after it.
+		prio = ratelimit.PriorityAgain
 	}
 	for i := len(scopes) - 1; i >= 0; i-- {
 		s := scopes[i]

@@ -72,7 +72,16 @@ type Priority int
 const (
 	// PriorityAPI is an ordinary API call.
 	PriorityAPI Priority = iota
+	// PriorityAgain is an API call sent again (replayed with a new token
+	// after a 401, or retried): it already waited its turn once, so it
+	// waits ahead of the API calls that came after it, but it keeps their
+	// pace and leaves the token call its headroom, as they do.
+	PriorityAgain
 	// PriorityToken is a login or refresh: it waits ahead of every API
 	// call, because the calls queued behind it need the token it brings.
 	PriorityToken
 )
+
+// api reports whether p is an API call's (first sent or sent again):
+// paced, and leaving the token calls their headroom.
+func (p Priority) api() bool { return p < PriorityToken }

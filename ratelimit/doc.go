@@ -16,8 +16,13 @@
 //     request exactly one window old (confirmed, DRF's SimpleRateThrottle),
 //     so a Budget counts over Window plus a Margin;
 //   - a login or refresh waits ahead of API calls (inferred: the calls
-//     queued behind it need the token it brings);
-//   - a burst may use a quarter of an idle budget; past it the rest is
+//     queued behind it need the token it brings), and an API call sent
+//     again (a replay after a 401, a retry) ahead of the calls that came
+//     after it ([PriorityAgain]; inferred: it waited its turn once, and
+//     after a revocation the replayed calls of 16 callers waited a whole
+//     second queue, 19.8 s against 20 s deadlines, against NestJS);
+//   - a burst may use an idle budget, shared between the calls under way
+//     (a lone caller may spend all of it at once); past its share the rest is
 //     spread evenly (inferred: a burst of the whole budget leaves a queue
 //     nothing for a Span — 16 callers on 100 a minute with 20 s deadlines
 //     all failed — while spread evenly each waits about Span/Limit per

@@ -17,7 +17,7 @@ import (
 // outlast ctx's deadline it returns at once with a [*WaitError] (which
 // matches context.DeadlineExceeded); on cancellation it returns ctx.Err();
 // after Close, if it has one, the module's ErrClosed. Requests of
-// PriorityToken are admitted before waiting requests of PriorityAPI.
+// a higher Priority are admitted before waiting requests of a lower one.
 type Limiter interface {
 	Wait(ctx context.Context, p Priority) error
 }

@@ -13,7 +13,7 @@ import (
 // WindowLimiter is the default Limiter: a sliding log of the times of the
 // requests admitted in the last Span, on an injectable clock. It never
 // admits more than Limit in any Span; waiters are served token calls
-// first, then in arrival order. Deciding costs one lock and one clock read,
+// first, then API calls sent again, then in arrival order. Deciding costs one lock and one clock read,
 // with no allocation when a slot is free.
 //
 // Within that hard limit it shapes the requests it admits:
@@ -222,10 +222,10 @@ func (l *WindowLimiter) free(p Priority, now time.Time) (bool, time.Time) {
 		when = l.at(l.n - l.limit).Add(l.span)
 	}
 	// The pace: for API calls always, for token calls after a pause.
-	if (p == PriorityAPI || now.Before(l.pacedTil)) && l.next.After(when) {
+	if (p.api() || now.Before(l.pacedTil)) && l.next.After(when) {
 		when = l.next
 	}
-	if p == PriorityAPI {
+	if p.api() {
 		if t := l.headroomFrom(now); t.After(when) {
 			when = t
 		}
@@ -322,7 +322,7 @@ func (l *WindowLimiter) grow() {
 // the closest.
 func (l *WindowLimiter) setPace(p Priority, now time.Time) {
 	paced := now.Before(l.pacedTil)
-	if !paced && (p != PriorityAPI || l.n < l.burst()) {
+	if !paced && (!p.api() || l.n < l.burst()) {
 		return
 	}
 	gap := l.slot
@@ -372,7 +372,7 @@ func (l *WindowLimiter) estimate(p Priority, pos int, now time.Time) time.Durati
 	at := first
 	if pos > 0 {
 		gap := l.slot
-		if p != PriorityAPI && !now.Before(l.pacedTil) {
+		if !p.api() && !now.Before(l.pacedTil) {
 			gap = 0 // token calls keep no pace
 		}
 		at = at.Add(time.Duration(pos) * gap)

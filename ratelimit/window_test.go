@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -136,6 +137,47 @@ func TestWindowLimiterAdmitsTokenCallsFirst(t *testing.T) {
 		got = append(got, o)
 	}
 	assert.Equal(t, []string{"token", "api", "api", "api"}, got)
+}
+
+// Rule: a request sent again (replayed after a 401, retried) waits ahead
+// of the API calls that came after it, behind the token call, and keeps
+// the API calls' pace.
+func TestWindowLimiterAdmitsARequestSentAgainBeforeLaterAPICalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := ratelimit.NewWindowLimiter(ratelimit.Budget{Name: "requests", Limit: 4, Window: 4 * time.Second, Margin: -1}, nil)
+		for range 4 {
+			require.NoError(t, l.Wait(context.Background(), ratelimit.PriorityAPI))
+		}
+		type admission struct {
+			who string
+			at  time.Time
+		}
+		var mu sync.Mutex
+		var got []admission
+		var wg sync.WaitGroup
+		wait := func(who string, p ratelimit.Priority) {
+			wg.Go(func() {
+				require.NoError(t, l.Wait(context.Background(), p))
+				mu.Lock()
+				got = append(got, admission{who, time.Now()})
+				mu.Unlock()
+			})
+			synctest.Wait() // queued before the next one comes
+		}
+		wait("api-1", ratelimit.PriorityAPI)
+		wait("api-2", ratelimit.PriorityAPI)
+		wait("again", ratelimit.PriorityAgain)
+		wait("token", ratelimit.PriorityToken)
+		wg.Wait()
+		var order []string
+		for _, a := range got {
+			order = append(order, a.who)
+		}
+		assert.Equal(t, []string{"token", "again", "api-1", "api-2"}, order)
+		for i := 2; i < len(got); i++ {
+			assert.GreaterOrEqual(t, got[i].at.Sub(got[i-1].at), time.Second, "%s keeps the pace after %s", got[i].who, got[i-1].who)
+		}
+	})
 }
 
 // queued reports how many waiters l holds, from its own estimate: a
