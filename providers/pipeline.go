@@ -282,9 +282,10 @@ func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes
 			t.leave(nil)
 			return ticket{}, err
 		}
-		// The token it waited for before its slot may have expired while
-		// it queued (a pause outlasting a short token): the refresh then
-		// leaves first, and this slot would be dated before the send.
+		// The token it waited for before its slot may have expired, or
+		// entered its hard window, while it queued (a pause outlasting a
+		// short token): the refresh leaves first then, and this slot would
+		// be dated before the send.
 		// (A few rounds at most: a provider's token that is expired when it
 		// comes must not spin the loop.)
 		stale := needsToken && rounds < maxTokenRounds && !p.seam.Ready(p.clk.Now())
