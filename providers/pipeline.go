@@ -460,8 +460,9 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 		start = p.clk.Now()
 		c.sent = start
 	}
-	cancel := context.CancelFunc(func() {})
+	cancel, bounded := context.CancelFunc(func() {}), false
 	if c.read > 0 && p.timeout > 0 {
+		bounded = true
 		var tctx context.Context
 		tctx, cancel = context.WithTimeout(out.Context(), p.timeout)
 		out = out.WithContext(tctx)
@@ -487,9 +488,10 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 		if a.err != nil {
 			a.resp, a.data = nil, nil
 		}
-	default:
+	case bounded:
 		// Read later (an error answer, by check): the attempt's time ends
-		// when its body is closed.
+		// when its body is closed. (Unbounded, the body is left as it came:
+		// no wrapper to allocate on every request.)
 		a.resp.Body = &cancelBody{ReadCloser: a.resp.Body, cancel: cancel}
 	}
 	if h := p.trace.AttemptDone; h != nil {
