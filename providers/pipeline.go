@@ -493,6 +493,8 @@ func (p *pipeline) send(ctx context.Context, req *http.Request, c *call, n int) 
 		// when its body is closed. (Unbounded, the body is left as it came:
 		// no wrapper to allocate on every request.)
 		a.resp.Body = &cancelBody{ReadCloser: a.resp.Body, cancel: cancel}
+	default:
+		cancel() // nothing to cancel: no timeout was set
 	}
 	if h := p.trace.AttemptDone; h != nil {
 		r := AttemptResult{Attempt: p.describe(c, req, n), Err: a.err, Duration: p.clk.Now().Sub(start)}
