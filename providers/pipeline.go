@@ -288,7 +288,7 @@ func (p *pipeline) admit(ctx context.Context, req *http.Request, c *call, scopes
 		// be dated before the send.
 		// (A few rounds at most: a provider's token that is expired when it
 		// comes must not spin the loop.)
-		stale := needsToken && rounds < maxTokenRounds && !p.seam.Ready(p.clk.Now())
+		stale := needsToken && rounds < maxTokenRounds && !p.seam.Ready()
 		if !stale && (!waited || !p.gatesHold(scopes, c, &t)) {
 			break
 		}

@@ -725,17 +725,22 @@ func (v loopView) Refused(t *auth.Token, err error) bool { return v.c.refuse(t, 
 func (v loopView) Replaceable(t *auth.Token) bool        { return v.c.replaceable(t) }
 func (v loopView) Accepted(*auth.Token)                  { v.c.accept() }
 func (v loopView) NextCall() time.Time                   { return v.c.nextCall() }
-func (v loopView) Ready(now time.Time) bool              { return v.c.ready(now) }
+func (v loopView) Ready() bool                           { return v.c.ready() }
 
-// ready: see tokenseam.Loop.Ready. It answers as Token decides: a token
-// inside its hard window is usable but waited for (Token refreshes in the
-// foreground then).
-func (c *Cache) ready(now time.Time) bool {
+// ready: see tokenseam.Loop.Ready. It answers as Token decides: at once
+// (no clock read) before the soft window, as Token's fast path does; a
+// token inside its hard window is usable but waited for (Token refreshes
+// in the foreground then).
+func (c *Cache) ready() bool {
 	e := c.cur.Load()
-	if e == nil || c.final.Load() != nil || !e.usable(now) {
+	if e == nil || c.final.Load() != nil {
 		return false
 	}
-	return !e.stale.Load() || now.Before(e.quietUntil) || now.Before(e.retryAt) || now.Before(e.hardAt)
+	if !e.stale.Load() {
+		return true
+	}
+	now := c.cfg.clock.Now()
+	return e.usable(now) && (now.Before(e.quietUntil) || now.Before(e.retryAt) || now.Before(e.hardAt))
 }
 
 // busy reports whether the attempt loop has requests under way: the token

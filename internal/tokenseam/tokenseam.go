@@ -57,11 +57,11 @@ type Loop interface {
 	// when none is known (a token without expiry, a closed cache). It
 	// takes no lock.
 	NextCall() time.Time
-	// Ready reports whether Token would return at once: a token usable at
-	// now is at hand. An API call admitted while none is gives its budget
+	// Ready reports whether Token would return at once: a token usable now
+	// is at hand, outside its hard window. An API call admitted while none is gives its budget
 	// slots back and waits for the token first, so that its slot is dated
 	// when it really leaves, not before a refresh it waited for.
-	Ready(now time.Time) bool
+	Ready() bool
 }
 
 // Option returns the tokencache.Option (as any: this package cannot name
