@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // The servers run with their limits scaled down; the clients get the same
@@ -13,16 +14,16 @@ import (
 // This file is the only one that knows how a budget is built.
 
 // budget is "at most limit requests in any window", as a server counts.
-func budget(name string, limit int, window time.Duration) providers.Limiter {
+func budget(name string, limit int, window time.Duration) ratelimit.Limiter {
 	// As the providers' own defaults are built: a sliding window with the
 	// default margin (the larger of 1 s and 1 % of the window).
-	return providers.NewWindowLimiter(budgetOf(name, limit, window), nil)
+	return ratelimit.NewWindowLimiter(budgetOf(name, limit, window), nil)
 }
 
 // budgetOf is the budget budget counts by: its Span and Slot are the
 // client's.
-func budgetOf(name string, limit int, window time.Duration) providers.Budget {
-	return providers.Budget{Name: name, Limit: limit, Window: window}
+func budgetOf(name string, limit int, window time.Duration) ratelimit.Budget {
+	return ratelimit.Budget{Name: name, Limit: limit, Window: window}
 }
 
 // withBudget replaces the client's request budget.

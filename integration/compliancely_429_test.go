@@ -10,7 +10,6 @@ package integration
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -88,44 +87,9 @@ func clShortAndLongDeadlines(t *testing.T, meets clMeets) {
 	require.NoError(t, nb.Close()) // no refresh of its own among our requests
 	mark := len(s.log(t).Arrivals)
 
-	var wg sync.WaitGroup
-	errs := make([]error, 2*patient)
-	patients := func() {
-		for g := range patient {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := range 2 {
-					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-					errs[2*g+k] = clPingCall(ctx, c)
-					cancel()
-				}
-			}()
-		}
-	}
-	short, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	t0 := time.Now()
-	shortDone := make(chan error, 1)
-	go func() { shortDone <- clPingCall(short, c) }()
-	if meets == clOnTheLogin {
-		for joined.Load() == 0 && time.Since(t0) < time.Second {
-			time.Sleep(time.Millisecond) // the short caller started the login
-		}
-		patients()
-	}
-	err := <-shortDone
-	took := time.Since(t0)
-	assert.ErrorIs(t, err, providers.ErrRateLimited, "the short caller")
-	assert.Less(t, took, 500*time.Millisecond, "the short caller is told at once")
-	if meets != clOnTheLogin {
-		patients() // after the short caller was told
-	}
-	wg.Wait()
+	took, errs := shortThenPatient(t, func(ctx context.Context) error { return clPingCall(ctx, c) }, patient,
+		meets == clOnTheLogin, &joined)
 	require.NoError(t, c.Close())
-	for i, err := range errs {
-		assert.NoError(t, err, "patient call %d", i)
-	}
 
 	l := s.log(t)
 	require.Greater(t, len(l.Arrivals), mark+1, "our calls: %v", s.counts(t))
@@ -138,19 +102,10 @@ func clShortAndLongDeadlines(t *testing.T, meets clMeets) {
 	} // on a call, the probe may be the refresh the 4 s token needs by then
 	assert.Equal(t, http.StatusOK, probe.Status, "the probe is answered")
 	assert.GreaterOrEqual(t, probe.at().Sub(met.at()), clPenalty, "nothing sent before Retry-After ended")
-	b := budgetOf("requests", clLimit, clWindow)
-	for i := 1; i < len(ours.Arrivals) && ours.Arrivals[i].at().Sub(probe.at()) <= b.Span(); i++ {
-		gap := ours.Arrivals[i].at().Sub(ours.Arrivals[i-1].at())
-		assert.GreaterOrEqual(t, gap, b.Slot()/2, "arrival %d came %v after the one before, in the first window after the pause:%s",
-			i, gap, ours.densest(b.Span()))
-	}
+	assertEvenPaceAfter(t, ours, probe, budgetOf("requests", clLimit, clWindow))
 	f := figures{expired: l.expired(), throttled: ours.status(http.StatusTooManyRequests),
 		mostCounted: l.MostInWindow, mostArrived: ours.mostIn(clWindow), limit: clLimit}
-	for _, err := range errs {
-		if errors.Is(err, providers.ErrUnauthorized) {
-			f.unauthorized++
-		}
-	}
+	f.unauthorized = countUnauthorized(errs)
 	t.Logf("figures (from the probe on): %v; the short caller told after %v", f, took.Round(time.Millisecond))
 	assert.Zero(t, f.expired, "expired tokens on the wire")
 	assert.Zero(t, f.throttled, "429s drawn after the pause")

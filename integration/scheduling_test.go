@@ -17,6 +17,7 @@ import (
 
 	"github.com/unikyc/unikyc/kyconnect"
 	"github.com/unikyc/unikyc/providers"
+	"github.com/unikyc/unikyc/ratelimit"
 )
 
 // The scheduling scenarios of issue #24 against the real frameworks: many
@@ -310,44 +311,9 @@ func kcShortAndLongDeadlines(t *testing.T, meets kcMeets) {
 	}
 	mark := len(s.log(t).Arrivals)
 
-	var wg sync.WaitGroup
-	errs := make([]error, 2*patient)
-	patients := func() {
-		for g := range patient {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := range 2 {
-					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-					errs[2*g+k] = kcCall(ctx, c)
-					cancel()
-				}
-			}()
-		}
-	}
-	short, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	t0 := time.Now()
-	shortDone := make(chan error, 1)
-	go func() { shortDone <- kcCall(short, c) }()
-	if meets == kcOnTheLogin {
-		for joined.Load() == 0 && time.Since(t0) < time.Second {
-			time.Sleep(time.Millisecond) // the short caller started the login
-		}
-		patients()
-	}
-	err := <-shortDone
-	took := time.Since(t0)
-	assert.ErrorIs(t, err, providers.ErrRateLimited, "the short caller")
-	assert.Less(t, took, 500*time.Millisecond, "the short caller is told at once")
-	if meets != kcOnTheLogin {
-		patients() // after the short caller was told
-	}
-	wg.Wait()
+	took, errs := shortThenPatient(t, func(ctx context.Context) error { return kcCall(ctx, c) }, patient,
+		meets == kcOnTheLogin, &joined)
 	require.NoError(t, c.Close())
-	for i, err := range errs {
-		assert.NoError(t, err, "patient call %d", i)
-	}
 
 	l := s.log(t)
 	require.Greater(t, len(l.Arrivals), mark+1, "our calls: %v", s.counts(t))
@@ -363,27 +329,87 @@ func kcShortAndLongDeadlines(t *testing.T, meets kcMeets) {
 	if meets == kcOnACall {
 		// The account's budget was paused: its even pace, token calls
 		// included, for its first span.
-		b := budgetOf("requests", kcLimit, kcWindow)
-		for i := 1; i < len(ours.Arrivals) && ours.Arrivals[i].at().Sub(probe.at()) <= b.Span(); i++ {
-			gap := ours.Arrivals[i].at().Sub(ours.Arrivals[i-1].at())
-			assert.GreaterOrEqual(t, gap, b.Slot()/2, "arrival %d came %v after the one before, in the first window after the pause:%s",
-				i, gap, ours.densest(b.Span()))
-		}
+		assertEvenPaceAfter(t, ours, probe, budgetOf("requests", kcLimit, kcWindow))
 	} else {
 		// The login budget was paused; the account's was not.
 		assert.Equal(t, 1, ours.n("POST", kcLogin, 0), "one login after the pause, the probe")
 	}
 	f := figures{expired: l.expired(), throttled: ours.status(http.StatusTooManyRequests),
 		mostCounted: l.MostInWindow, mostArrived: ours.mostIn(kcWindow), limit: kcLimit}
-	for _, err := range errs {
-		if errors.Is(err, providers.ErrUnauthorized) {
-			f.unauthorized++
-		}
-	}
+	f.unauthorized = countUnauthorized(errs)
 	t.Logf("figures (from the probe on): %v; the short caller told after %v", f, took.Round(time.Millisecond))
 	assert.Zero(t, f.expired, "expired tokens on the wire")
 	assert.Zero(t, f.throttled, "429s drawn after the pause")
 	assert.LessOrEqual(t, f.mostCounted, f.limit, "most hits the throttler counted in its ttl (the neighbour's included)")
 	assert.LessOrEqual(t, f.mostArrived, f.limit, "most of our arrivals in any window after the pause")
 	assert.Equal(t, 2*patient, ours.n("GET", kcMe, 200), "every patient call answered once")
+}
+
+// shortThenPatient plays a 429 met by callers with short and long
+// deadlines: one caller with a 1 s deadline, told at once, and patient
+// callers with 20 s deadlines (two calls each), started once the short
+// caller joined the login when onTheLogin (joined counts the callers
+// joined to it), else after the short caller was told. It returns how
+// long the short caller took to be told and the patient calls' errors,
+// each of which must be nil.
+func shortThenPatient(t *testing.T, call func(context.Context) error, patient int, onTheLogin bool, joined *atomic.Int64) (time.Duration, []error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, 2*patient)
+	patients := func() {
+		for g := range patient {
+			wg.Go(func() {
+				for k := range 2 {
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+					errs[2*g+k] = call(ctx)
+					cancel()
+				}
+			})
+		}
+	}
+	short, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	t0 := time.Now()
+	shortDone := make(chan error, 1)
+	go func() { shortDone <- call(short) }()
+	if onTheLogin {
+		for joined.Load() == 0 && time.Since(t0) < time.Second {
+			time.Sleep(time.Millisecond) // the short caller started the login
+		}
+		patients()
+	}
+	err := <-shortDone
+	took := time.Since(t0)
+	assert.ErrorIs(t, err, providers.ErrRateLimited, "the short caller")
+	assert.Less(t, took, 500*time.Millisecond, "the short caller is told at once")
+	if !onTheLogin {
+		patients() // after the short caller was told
+	}
+	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "patient call %d", i)
+	}
+	return took, errs
+}
+
+// assertEvenPaceAfter checks the first window of b after the probe: no two
+// arrivals closer than half a slot.
+func assertEvenPaceAfter(t *testing.T, ours serverLog, probe arrival, b ratelimit.Budget) {
+	t.Helper()
+	for i := 1; i < len(ours.Arrivals) && ours.Arrivals[i].at().Sub(probe.at()) <= b.Span(); i++ {
+		gap := ours.Arrivals[i].at().Sub(ours.Arrivals[i-1].at())
+		assert.GreaterOrEqual(t, gap, b.Slot()/2, "arrival %d came %v after the one before, in the first window after the pause:%s",
+			i, gap, ours.densest(b.Span()))
+	}
+}
+
+// countUnauthorized counts the 401s among errs: they reached callers.
+func countUnauthorized(errs []error) int {
+	n := 0
+	for _, err := range errs {
+		if errors.Is(err, providers.ErrUnauthorized) {
+			n++
+		}
+	}
+	return n
 }
